@@ -1,0 +1,39 @@
+/**
+ * The storage seam: adapters only move bytes (Yjs updates and the saved
+ * keyspace); every piece of Yjs logic stays in the store. IndexedDB in
+ * browsers (`indexeddb-storage.ts`), an in-memory twin for tests
+ * (`memory-storage.ts`); both pass one conformance suite.
+ */
+
+/** What `compact` asks the store to build from the stored state. */
+export interface CompactionResult {
+  /** One Yjs update holding the whole document. */
+  snapshot: Uint8Array
+  /** The keyspace matching that snapshot, for a fast open. */
+  keyspace: Uint8Array
+}
+
+export interface StorageAdapter {
+  /** The keyspace saved by the last compaction, if no update was stored after it; else undefined. */
+  loadKeyspace(): Promise<Uint8Array | undefined>
+  /** Every stored update, oldest first. */
+  loadUpdates(): Promise<Uint8Array[]>
+  /**
+   * Stores `updates` in one atomic write. With `strict`, resolves only once
+   * the write (and every earlier one) is on disk, where the backend can tell;
+   * `strict` with no updates just makes earlier writes durable.
+   */
+  append(updates: readonly Uint8Array[], strict: boolean): Promise<void>
+  /**
+   * Atomically replaces every stored update with one snapshot and saves the
+   * keyspace. `build` runs synchronously inside the storage transaction and
+   * receives the updates that other writers (other tabs) stored and this
+   * adapter has neither loaded nor written, so they are merged, not lost.
+   */
+  compact(build: (unseen: Uint8Array[]) => CompactionResult): Promise<void>
+  /** Releases the backend; later calls fail. */
+  close(): void
+}
+
+/** Opens the storage of the store called `name`. */
+export type StorageFactory = (name: string) => StorageAdapter | Promise<StorageAdapter>
