@@ -36,6 +36,14 @@ export function indexedDBStorage(factory: IDBFactory): StorageFactory {
 }
 
 async function openIndexedDBStorage(factory: IDBFactory, name: string): Promise<StorageAdapter> {
+  // idb recognises IndexedDB objects by the global classes (IDBRequest, ...),
+  // which browsers have and Node lacks: say how to get them instead of crashing.
+  if (typeof (globalThis as { IDBRequest?: unknown }).IDBRequest === 'undefined') {
+    throw new TideKVError(
+      'STORAGE_FAILED',
+      "IndexedDB's classes are not globals here; in Node, import 'fake-indexeddb/auto' before opening a persisted store",
+    )
+  }
   const request = factory.open(databaseName(name), DB_VERSION)
   request.onupgradeneeded = () => {
     const db = request.result

@@ -118,8 +118,8 @@ export class Store {
   private commitScheduled = false
   private batchDepth = 0
   private docReady = false
-  /** True between a fast open and the document load: entries wait for their items. */
-  private preloaded = false
+  /** Between a fast open and the document load: entries from the saved keyspace by item id, awaiting their items. */
+  private preloaded: Map<number, Map<number, Entry>> | null = null
   private closed = false
   private sweepTimer: ReturnType<typeof setTimeout> | null = null
   private sweepDue = Infinity
@@ -169,9 +169,17 @@ export class Store {
       await this.loadDocument(false)
       return
     }
-    for (const slot of slots) for (const e of slot.entries) this.hlc.observe(e.stamp)
+    const preloaded = new Map<number, Map<number, Entry>>()
+    for (const slot of slots) {
+      for (const e of slot.entries) {
+        this.hlc.observe(e.stamp)
+        let byClock = preloaded.get(e.client)
+        if (byClock === undefined) preloaded.set(e.client, (byClock = new Map()))
+        byClock.set(e.clock, e)
+      }
+    }
     this.keyspace.load(slots)
-    this.preloaded = true
+    this.preloaded = preloaded
     this.armSweep()
     // The document loads in the background; `loaded` tells when it has.
     void this.loadDocument(true).catch((cause) => this.emitError(toStorageError('Loading the document failed', cause)))
@@ -634,7 +642,7 @@ export class Store {
     })
     this.log.forEachAdded(tr, (item) => {
       const bytes = (item.content as Y.ContentBinary).content
-      if (this.preloaded && this.attachPreloaded(item, bytes)) return
+      if (this.preloaded !== null && this.attachPreloaded(item)) return
       let entry: Entry
       try {
         entry = decodeEntry(bytes, item.id.client, item.id.clock, true)
@@ -659,24 +667,12 @@ export class Store {
   }
 
   /** After a fast open, links a loaded item to the entry the saved keyspace already holds. */
-  private attachPreloaded(item: Y.Item, bytes: Uint8Array): boolean {
-    const key = decodeEntryKey(bytes)
-    const slot = key === undefined ? undefined : this.keyspace.get(key)
-    if (slot === undefined) return false
-    for (const e of slot.entries) {
-      if (e.item === null && e.client === item.id.client && e.clock === item.id.clock) {
-        e.item = item
-        return true
-      }
-    }
-    // A preloaded entry this replica has since replaced: its delete is pending.
-    for (const e of this.pendingDeletes) {
-      if (e.item === null && e.client === item.id.client && e.clock === item.id.clock) {
-        e.item = item
-        return true
-      }
-    }
-    return false
+  private attachPreloaded(item: Y.Item): boolean {
+    const entry = this.preloaded?.get(item.id.client)?.get(item.id.clock)
+    if (entry === undefined) return false
+    // The entry may have been replaced or deleted meanwhile: then its delete is pending, and now has its item.
+    entry.item = item
+    return true
   }
 
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -723,7 +719,7 @@ export class Store {
   }
 
   private markLoaded(): void {
-    this.preloaded = false
+    this.preloaded = null
     this.docReady = true
     this.resolveLoaded()
     this.commit()
