@@ -11,28 +11,18 @@
  */
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
-import type { Transaction } from 'yjs'
-import { DocLog } from './doc-log.js'
-import {
-  createCounterEntry,
-  createValueEntry,
-  decodeEntry,
-  decodeEntryKey,
-  decodeEntryValue,
-  type Entry,
-  EntryKind,
-  valueByteLength,
-} from './entry.js'
+import { createCounterEntry, createValueEntry, decodeEntryValue, type Entry, EntryKind, valueByteLength } from './entry.js'
 import { TideKVError } from './errors.js'
-import { HybridClock, sameStamp, ZERO_STAMP } from './hlc.js'
+import { sameStamp, type Stamp, ZERO_STAMP } from './hlc.js'
 import { checkKey, checkReadKey } from './key.js'
-import { isLoser, Keyspace, type Slot, slotValue } from './keyspace.js'
-import { TransactionOrigin, changeOriginOf } from './origins.js'
+import { type Slot, slotValue } from './keyspace.js'
+import { TransactionOrigin } from './origins.js'
 import { type CompactionPolicy, Persistence } from './persistence.js'
+import { Replica } from './replica.js'
 import { decodeKeyspace, encodeKeyspace } from './saved-keyspace.js'
-import type { StorageAdapter } from './storage.js'
-import { cloneValue, prepareValue, type Value } from './value.js'
-import { type Change, type ChangeOrigin, type WatchCallback, type WatchTarget, Watchers } from './watchers.js'
+import type { StorageAdapter, StorageFactory } from './storage.js'
+import { prepareValue, type Value } from './value.js'
+import type { Change, WatchCallback, WatchTarget } from './watchers.js'
 
 /** Options of `openStore`. */
 export interface StoreOptions {
@@ -41,7 +31,7 @@ export interface StoreOptions {
   /** Persist the store (default true). False keeps it in memory only. */
   persist?: boolean
   /** A storage adapter factory to use instead of IndexedDB (see `memoryStorage`). */
-  storage?: import('./storage.js').StorageFactory
+  storage?: StorageFactory
   /** Largest encoded value accepted by `set`, in bytes. Default 1 MiB. */
   maxValueBytes?: number
   /** Longest key accepted, in bytes of UTF-8. Default 1 KiB. */
@@ -76,9 +66,6 @@ export interface StoreEvents {
 
 const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 const DEFAULT_MAX_KEY_BYTES = 1024
-/** Expired keys removed from the document per commit or timer tick: bounded work. */
-const SWEEP_BATCH = 1000
-const MAX_TIMER_DELAY = 2 ** 31 - 1
 
 /**
  * A key-value store on a Yjs document. Open one with `openStore`.
@@ -97,32 +84,13 @@ export class Store {
    */
   readonly loaded: Promise<void>
 
-  private readonly keyspace = new Keyspace()
-  private readonly log: DocLog
-  private readonly hlc: HybridClock
+  private readonly replica: Replica
   private readonly clock: () => number
   private readonly maxValueBytes: number
   private readonly maxKeyBytes: number
-  private readonly watchers = new Watchers()
   private readonly events = new ObservableV2<StoreEvents>()
-  private readonly origin = new TransactionOrigin('local', this)
-  private readonly storageOrigin = new TransactionOrigin('storage', this)
   private readonly persistence: Persistence | null
-
-  private pendingInserts = new Set<Entry>()
-  private pendingDeletes: Entry[] = []
-  /** Slots holding entries that lost to a concurrent write: removed at the next commit. */
-  private readonly dirty = new Set<Slot>()
-  /** Keys written since the last commit, with their value before, for watchers. */
-  private localChanges = new Map<string, Value | undefined>()
-  private commitScheduled = false
-  private batchDepth = 0
-  private docReady = false
-  /** Between a fast open and the document load: entries from the saved keyspace by item id, awaiting their items. */
-  private preloaded: Map<number, Map<number, Entry>> | null = null
   private closed = false
-  private sweepTimer: ReturnType<typeof setTimeout> | null = null
-  private sweepDue = Infinity
   private resolveLoaded!: () => void
   private rejectLoaded!: (error: unknown) => void
 
@@ -134,11 +102,10 @@ export class Store {
   ) {
     this.name = name
     this.clock = options.clock ?? Date.now
-    this.hlc = new HybridClock(this.clock)
     this.maxValueBytes = positiveOption(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
     this.maxKeyBytes = positiveOption(options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, 'maxKeyBytes')
-    this.doc = new Y.Doc()
-    this.log = new DocLog(this.doc)
+    this.replica = new Replica(this.clock, (e) => this.emitError(e))
+    this.doc = this.replica.doc
     this.loaded = new Promise<void>((resolve, reject) => {
       this.resolveLoaded = resolve
       this.rejectLoaded = reject
@@ -153,7 +120,6 @@ export class Store {
             { build: (unseen) => this.buildSnapshot(unseen), onError: (e) => this.emitError(e) },
             options.compaction,
           )
-    this.doc.on('afterTransaction', this.onTransaction)
     this.doc.on('update', this.onUpdate)
   }
 
@@ -166,23 +132,12 @@ export class Store {
     const saved = await this.storage.loadKeyspace()
     const slots = saved === undefined ? undefined : decodeKeyspace(saved)
     if (slots === undefined) {
-      await this.loadDocument(false)
+      await this.loadDocument()
       return
     }
-    const preloaded = new Map<number, Map<number, Entry>>()
-    for (const slot of slots) {
-      for (const e of slot.entries) {
-        this.hlc.observe(e.stamp)
-        let byClock = preloaded.get(e.client)
-        if (byClock === undefined) preloaded.set(e.client, (byClock = new Map()))
-        byClock.set(e.clock, e)
-      }
-    }
-    this.keyspace.load(slots)
-    this.preloaded = preloaded
-    this.armSweep()
+    this.replica.preload(slots)
     // The document loads in the background; `loaded` tells when it has.
-    void this.loadDocument(true).catch((cause) => this.emitError(toStorageError('Loading the document failed', cause)))
+    void this.loadDocument().catch((cause) => this.emitError(toStorageError('Loading the document failed', cause)))
   }
 
   // ---- reads -------------------------------------------------------------
@@ -197,21 +152,21 @@ export class Store {
    */
   get<T extends Value = Value>(key: string): T | undefined {
     if (this.closed) throw closedError()
-    const slot = this.keyspace.slots.get(key)
+    const slot = this.replica.keyspace.slots.get(key)
     if (slot === undefined) {
       checkReadKey(key)
       return undefined
     }
     if (slot.expiresAt !== 0 && slot.expiresAt <= this.clock()) return undefined
-    return this.output(slot) as T | undefined
+    return this.replica.output(slot) as T | undefined
   }
 
   /** Whether `key` holds a value that has not expired. @throws TideKVError `INVALID_KEY`, `CLOSED` */
   has(key: string): boolean {
     this.assertOpen()
     checkReadKey(key)
-    const slot = this.keyspace.get(key)
-    return slot !== undefined && this.visible(slot, this.clock()) !== undefined
+    const slot = this.replica.keyspace.get(key)
+    return slot !== undefined && this.replica.visible(slot, this.clock()) !== undefined
   }
 
   /** The values of `keys`, in order (undefined where missing). @throws TideKVError `INVALID_KEY`, `CLOSED` */
@@ -227,9 +182,9 @@ export class Store {
   ttl(key: string): number {
     this.assertOpen()
     checkReadKey(key)
-    const slot = this.keyspace.get(key)
+    const slot = this.replica.keyspace.get(key)
     const now = this.clock()
-    if (slot === undefined || this.visible(slot, now) === undefined) return -2
+    if (slot === undefined || this.replica.visible(slot, now) === undefined) return -2
     return slot.expiresAt === 0 ? -1 : slot.expiresAt - now
   }
 
@@ -248,7 +203,7 @@ export class Store {
   /** `[key, value]` pairs in key order; same options as `keys`. */
   entries<T extends Value = Value>(options: ScanOptions = {}): [string, T][] {
     const out: [string, T][] = []
-    this.scan(options, (key, slot) => out.push([key, this.output(slot) as T]))
+    this.scan(options, (key, slot) => out.push([key, this.replica.output(slot) as T]))
     return out
   }
 
@@ -256,8 +211,8 @@ export class Store {
   get size(): number {
     this.assertOpen()
     // Expired keys leave the keyspace now; their entries leave the document at the next commit.
-    if (this.sweep(this.clock(), Infinity) > 0) this.scheduleCommit()
-    return this.keyspace.slots.size
+    if (this.replica.sweep(this.clock(), Infinity) > 0) this.replica.scheduleCommit()
+    return this.replica.keyspace.slots.size
   }
 
   // ---- writes ------------------------------------------------------------
@@ -273,7 +228,7 @@ export class Store {
     this.assertOpen()
     checkKey(key, this.maxKeyBytes)
     const expiresAt = this.expiryOf(options)
-    this.write(this.valueEntry(key, value, expiresAt))
+    this.replica.replace(this.valueEntry(key, value, expiresAt))
   }
 
   /** Sets several keys; all are checked first, so a refused entry changes nothing. */
@@ -286,7 +241,7 @@ export class Store {
       prepared.push(this.valueEntry(pair[0], pair[1], expiresAt))
     }
     this.batch(() => {
-      for (const e of prepared) this.write(e)
+      for (const e of prepared) this.replica.replace(e)
     })
   }
 
@@ -298,12 +253,10 @@ export class Store {
   delete(key: string): boolean {
     this.assertOpen()
     checkReadKey(key)
-    const slot = this.keyspace.get(key)
+    const slot = this.replica.keyspace.get(key)
     if (slot === undefined) return false
-    const existed = this.visible(slot, this.clock()) !== undefined
-    this.noteLocal(slot)
-    this.retireAll(slot)
-    this.scheduleCommit()
+    const existed = this.replica.visible(slot, this.clock()) !== undefined
+    this.replica.remove(slot)
     return existed
   }
 
@@ -321,13 +274,7 @@ export class Store {
   /** Deletes every key. */
   clear(): void {
     this.assertOpen()
-    for (const slot of [...this.keyspace.slots.values()]) {
-      this.noteLocal(slot)
-      this.retire(slot.entries)
-      slot.entries = []
-    }
-    this.keyspace.clear()
-    this.scheduleCommit()
+    this.replica.clear()
   }
 
   /**
@@ -343,9 +290,9 @@ export class Store {
     this.assertOpen()
     checkKey(key, this.maxKeyBytes)
     if (!Number.isSafeInteger(by)) throw new TideKVError('NOT_AN_INTEGER', `Increment ${by} is not a safe integer`)
-    const slot = this.keyspace.get(key)
+    const slot = this.replica.keyspace.get(key)
     const now = this.clock()
-    const current = slot === undefined ? undefined : this.visible(slot, now)
+    const current = slot === undefined ? undefined : this.replica.visible(slot, now)
     if (current !== undefined && !(typeof current === 'number' && Number.isSafeInteger(current))) {
       throw new TideKVError('NOT_AN_INTEGER', `The value of "${key}" is not an integer`)
     }
@@ -378,9 +325,9 @@ export class Store {
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs)) {
       throw new TideKVError('INVALID_VALUE', `A ttl must be a finite number of milliseconds, got ${ttlMs}`)
     }
-    const slot = this.keyspace.get(key)
+    const slot = this.replica.keyspace.get(key)
     const now = this.clock()
-    if (slot === undefined || this.visible(slot, now) === undefined) return false
+    if (slot === undefined || this.replica.visible(slot, now) === undefined) return false
     if (ttlMs <= 0) return this.delete(key)
     this.rewriteExpiry(slot, Math.ceil(now + ttlMs))
     return true
@@ -390,8 +337,8 @@ export class Store {
   persist(key: string): boolean {
     this.assertOpen()
     checkReadKey(key)
-    const slot = this.keyspace.get(key)
-    if (slot === undefined || slot.expiresAt === 0 || this.visible(slot, this.clock()) === undefined) return false
+    const slot = this.replica.keyspace.get(key)
+    if (slot === undefined || slot.expiresAt === 0 || this.replica.visible(slot, this.clock()) === undefined) return false
     this.rewriteExpiry(slot, 0)
     return true
   }
@@ -403,12 +350,12 @@ export class Store {
    */
   batch(fn: () => void): void {
     this.assertOpen()
-    this.batchDepth++
+    this.replica.batchDepth++
     try {
       fn()
     } finally {
-      this.batchDepth--
-      if (this.batchDepth === 0) this.commit()
+      this.replica.batchDepth--
+      if (this.replica.batchDepth === 0) this.replica.commit()
     }
   }
 
@@ -424,7 +371,7 @@ export class Store {
     if (typeof target === 'string') checkReadKey(target)
     else if (typeof target?.prefix !== 'string') throw new TideKVError('INVALID_KEY', 'watch takes a key or { prefix: string }')
     if (typeof cb !== 'function') throw new TideKVError('INVALID_VALUE', 'watch needs a callback function')
-    return this.watchers.add(target, cb as WatchCallback)
+    return this.replica.watchers.add(target, cb as WatchCallback)
   }
 
   /** Listens to a store event; returns the function that stops listening. */
@@ -457,11 +404,9 @@ export class Store {
         await this.persistence.compactIfNeeded()
       }
     } finally {
-      if (this.sweepTimer !== null) clearTimeout(this.sweepTimer)
-      this.doc.off('afterTransaction', this.onTransaction)
       this.doc.off('update', this.onUpdate)
       this.storage?.close()
-      this.doc.destroy()
+      this.replica.stop()
     }
   }
 
@@ -469,23 +414,12 @@ export class Store {
 
   private valueEntry(key: string, value: Value, expiresAt: number): Entry {
     const prepared = prepareValue(value)
-    const entry = createValueEntry(key, this.hlc.next(this.doc.clientID), expiresAt, prepared.value, prepared.binary)
+    const entry = createValueEntry(key, this.replica.hlc.next(this.doc.clientID), expiresAt, prepared.value, prepared.binary)
     const size = valueByteLength(entry)
     if (size > this.maxValueBytes) {
       throw new TideKVError('VALUE_TOO_LARGE', `The value of "${key}" is ${size} bytes encoded; the limit is ${this.maxValueBytes}`)
     }
     return entry
-  }
-
-  /** Makes `entry` the only entry of its key. */
-  private write(entry: Entry): void {
-    const slot = this.keyspace.ensure(entry.key)
-    this.noteLocal(slot)
-    this.retire(slot.entries)
-    slot.entries = [entry]
-    this.pendingInserts.add(entry)
-    this.keyspace.update(slot)
-    this.scheduleCommit()
   }
 
   /** This replica's counter contribution to the current base, if any. */
@@ -495,24 +429,11 @@ export class Store {
     return slot.entries.find((e) => e.kind === EntryKind.COUNTER && e.stamp.replica === me && sameStamp(e.epoch!, epoch))
   }
 
-  /** Replaces this replica's contribution (a missing or expired key starts afresh). */
-  private writeContribution(key: string, live: Slot | undefined, own: Entry | undefined, epoch: typeof ZERO_STAMP, sum: number, expiresAt: number): void {
-    const entry = createCounterEntry(key, this.hlc.next(this.doc.clientID), expiresAt, epoch, sum)
-    const slot = this.keyspace.ensure(key)
-    this.noteLocal(slot)
-    if (live === undefined) {
-      this.retire(slot.entries)
-      slot.entries = [entry]
-    } else {
-      if (own !== undefined) {
-        this.retire([own])
-        slot.entries = slot.entries.filter((e) => e !== own)
-      }
-      slot.entries.push(entry)
-    }
-    this.pendingInserts.add(entry)
-    this.keyspace.update(slot)
-    this.scheduleCommit()
+  /** Writes this replica's contribution; a missing or expired key (`live` undefined) starts afresh. */
+  private writeContribution(key: string, live: Slot | undefined, own: Entry | undefined, epoch: Stamp, sum: number, expiresAt: number): void {
+    const entry = createCounterEntry(key, this.replica.hlc.next(this.doc.clientID), expiresAt, epoch, sum)
+    if (live === undefined) this.replica.replace(entry)
+    else this.replica.contribute(live, own, entry)
   }
 
   private rewriteExpiry(slot: Slot, expiresAt: number): void {
@@ -521,158 +442,8 @@ export class Store {
       this.writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
     } else {
       const base = slot.base!
-      const entry = createValueEntry(slot.key, this.hlc.next(this.doc.clientID), expiresAt, decodeEntryValue(base), base.binary)
-      this.write(entry)
+      this.replica.replace(createValueEntry(slot.key, this.replica.hlc.next(this.doc.clientID), expiresAt, decodeEntryValue(base), base.binary))
     }
-  }
-
-  /** Queues removal of entries from the document (or drops them if never committed). */
-  private retire(entries: readonly Entry[]): void {
-    for (const e of entries) {
-      if (e.item !== null || e.client >= 0) this.pendingDeletes.push(e)
-      else this.pendingInserts.delete(e)
-    }
-  }
-
-  private retireAll(slot: Slot): void {
-    this.retire(slot.entries)
-    slot.entries = []
-    this.keyspace.remove(slot)
-  }
-
-  private scheduleCommit(): void {
-    if (this.commitScheduled || this.batchDepth > 0) return
-    this.commitScheduled = true
-    queueMicrotask(() => {
-      this.commitScheduled = false
-      if (this.batchDepth === 0) this.commit()
-    })
-  }
-
-  /** Moves pending writes into the document in one transaction, then fires local watchers. */
-  private commit(): void {
-    if (!this.docReady) return
-    this.sweep(this.clock(), SWEEP_BATCH)
-    for (const slot of this.dirty) this.dropLosers(slot)
-    this.dirty.clear()
-    if (this.pendingInserts.size > 0 || this.pendingDeletes.length > 0) {
-      const inserts = this.pendingInserts
-      const deletes = this.pendingDeletes
-      this.pendingInserts = new Set()
-      this.pendingDeletes = []
-      this.doc.transact((tr) => this.log.write(tr, deletes, inserts), this.origin)
-    }
-    this.armSweep()
-    if (this.localChanges.size > 0) {
-      const changes = this.localChanges
-      this.localChanges = new Map()
-      this.report(changes, 'local')
-    }
-  }
-
-  private dropLosers(slot: Slot): void {
-    if (this.keyspace.get(slot.key) !== slot || !slot.hasLosers) return
-    const losers = slot.entries.filter((e) => isLoser(slot, e))
-    this.retire(losers)
-    slot.entries = slot.entries.filter((e) => !losers.includes(e))
-    this.keyspace.update(slot)
-  }
-
-  /** Removes up to `limit` expired keys; returns how many. */
-  private sweep(now: number, limit: number): number {
-    const expiry = this.keyspace.expiry
-    let n = 0
-    while (n < limit && expiry.peek() <= now) {
-      const key = expiry.pop()!
-      const slot = this.keyspace.get(key)
-      // The heap keeps stale entries of keys rewritten since: skip them.
-      if (slot === undefined || slot.expiresAt === 0 || slot.expiresAt > now) continue
-      if (this.watchers.active && !this.localChanges.has(key) && this.watchers.wants(key)) {
-        this.localChanges.set(key, this.output(slot))
-      }
-      this.retireAll(slot)
-      n++
-    }
-    return n
-  }
-
-  /** One timer per store, set for the earliest expiry. */
-  private armSweep(): void {
-    const due = this.keyspace.expiry.peek()
-    if (due === this.sweepDue || this.closed) return
-    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer)
-    this.sweepTimer = null
-    this.sweepDue = due
-    if (due === Infinity) return
-    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, due - this.clock()))
-    const timer = setTimeout(() => {
-      this.sweepTimer = null
-      this.sweepDue = Infinity
-      if (this.closed) return
-      if (this.sweep(this.clock(), SWEEP_BATCH) > 0) this.scheduleCommit()
-      this.armSweep()
-    }, delay)
-    // In Node, a pending expiry must not keep the process alive.
-    ;(timer as { unref?: () => void }).unref?.()
-    this.sweepTimer = timer
-  }
-
-  // ---- the read side of changes ------------------------------------------
-
-  private onTransaction = (tr: Transaction): void => {
-    if (tr.origin === this.origin || !tr.changed.has(this.log.array)) return
-    const now = this.clock()
-    const before = this.watchers.active ? new Map<string, Value | undefined>() : null
-    const note = (key: string): void => {
-      if (before !== null && !before.has(key) && this.watchers.wants(key)) {
-        const slot = this.keyspace.get(key)
-        before.set(key, slot === undefined ? undefined : this.visible(slot, now))
-      }
-    }
-    const touched = new Set<Slot>()
-    this.log.forEachDeleted(tr, (item) => {
-      const key = decodeEntryKey((item.content as Y.ContentBinary).content)
-      const slot = key === undefined ? undefined : this.keyspace.get(key)
-      if (slot === undefined) return
-      const i = slot.entries.findIndex((e) => e.item === item)
-      if (i < 0) return
-      note(slot.key)
-      slot.entries.splice(i, 1)
-      touched.add(slot)
-    })
-    this.log.forEachAdded(tr, (item) => {
-      const bytes = (item.content as Y.ContentBinary).content
-      if (this.preloaded !== null && this.attachPreloaded(item)) return
-      let entry: Entry
-      try {
-        entry = decodeEntry(bytes, item.id.client, item.id.clock, true)
-      } catch (error) {
-        this.emitError(error)
-        return
-      }
-      entry.item = item
-      this.hlc.observe(entry.stamp)
-      note(entry.key)
-      const slot = this.keyspace.ensure(entry.key)
-      slot.entries.push(entry)
-      touched.add(slot)
-    })
-    for (const slot of touched) {
-      this.keyspace.update(slot)
-      if (slot.hasLosers && slot.entries.length > 0) this.dirty.add(slot)
-    }
-    if (this.dirty.size > 0) this.scheduleCommit()
-    this.armSweep()
-    if (before !== null && before.size > 0) this.report(before, changeOriginOf(tr.origin))
-  }
-
-  /** After a fast open, links a loaded item to the entry the saved keyspace already holds. */
-  private attachPreloaded(item: Y.Item): boolean {
-    const entry = this.preloaded?.get(item.id.client)?.get(item.id.clock)
-    if (entry === undefined) return false
-    // The entry may have been replaced or deleted meanwhile: then its delete is pending, and now has its item.
-    entry.item = item
-    return true
   }
 
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -681,34 +452,16 @@ export class Store {
     this.persistence?.enqueue(update)
   }
 
-  private report(previous: Map<string, Value | undefined>, origin: ChangeOrigin): void {
-    const now = this.clock()
-    for (const [key, prev] of previous) {
-      const slot = this.keyspace.get(key)
-      const value = slot === undefined ? undefined : this.visible(slot, now)
-      if (value === prev) continue
-      this.watchers.emit({ key, value, previous: prev, origin }, (cause) =>
-        this.emitError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })),
-      )
-    }
-  }
-
-  private noteLocal(slot: Slot): void {
-    if (this.watchers.active && !this.localChanges.has(slot.key) && this.watchers.wants(slot.key)) {
-      this.localChanges.set(slot.key, this.visible(slot, this.clock()))
-    }
-  }
-
   // ---- loading and snapshots -----------------------------------------------
 
-  private async loadDocument(preloaded: boolean): Promise<void> {
+  private async loadDocument(): Promise<void> {
+    const preloaded = this.replica.keyspace.slots.size > 0
     try {
       const updates = await this.storage!.loadUpdates()
-      if (this.closed && !preloaded) throw closedError()
       this.doc.transact(() => {
         for (const u of updates) Y.applyUpdate(this.doc, u)
-      }, this.storageOrigin)
-      if (preloaded) this.dropUnmatched()
+      }, this.replica.storageOrigin)
+      // More than one row, or no saved keyspace: compact on close so the next open is fast.
       if (updates.length > 1 || (!preloaded && updates.length > 0)) this.persistence!.markStale()
     } catch (cause) {
       const error = toStorageError('Loading the stored document failed', cause)
@@ -719,36 +472,24 @@ export class Store {
   }
 
   private markLoaded(): void {
-    this.preloaded = null
-    this.docReady = true
     this.resolveLoaded()
-    this.commit()
-  }
-
-  /** Entries of the saved keyspace that the document does not hold (a stale save): dropped. */
-  private dropUnmatched(): void {
-    for (const slot of [...this.keyspace.slots.values()]) {
-      if (slot.entries.every((e) => e.item !== null || e.client < 0)) continue
-      slot.entries = slot.entries.filter((e) => e.item !== null || e.client < 0)
-      this.keyspace.update(slot)
-    }
-    this.pendingDeletes = this.pendingDeletes.filter((e) => e.item !== null)
+    this.replica.finishLoad()
   }
 
   private buildSnapshot(unseen: Uint8Array[]): { snapshot: Uint8Array; keyspace: Uint8Array } {
-    if (!this.docReady) throw new TideKVError('STORAGE_FAILED', 'Cannot compact before the document has loaded')
+    if (!this.replica.docReady) throw new TideKVError('STORAGE_FAILED', 'Cannot compact before the document has loaded')
     if (unseen.length > 0) {
       this.doc.transact(() => {
         for (const u of unseen) Y.applyUpdate(this.doc, u)
-      }, this.storageOrigin)
+      }, this.replica.storageOrigin)
     }
-    this.commit()
-    return { snapshot: Y.encodeStateAsUpdate(this.doc), keyspace: encodeKeyspace(this.keyspace) }
+    this.replica.commit()
+    return { snapshot: Y.encodeStateAsUpdate(this.doc), keyspace: encodeKeyspace(this.replica.keyspace) }
   }
 
   private async flushInternal(): Promise<void> {
-    if (!this.docReady) await this.loaded
-    this.commit()
+    if (!this.replica.docReady) await this.loaded
+    this.replica.commit()
     await this.persistence?.flush()
   }
 
@@ -767,25 +508,13 @@ export class Store {
     const now = this.clock()
     let count = 0
     const exclusive = after !== undefined && after >= prefix
-    this.keyspace.index.scan(exclusive ? after : prefix, exclusive, (key) => {
+    this.replica.keyspace.index.scan(exclusive ? after : prefix, exclusive, (key) => {
       if (!key.startsWith(prefix)) return false
-      const slot = this.keyspace.slots.get(key)!
+      const slot = this.replica.keyspace.slots.get(key)!
       if ((slot.expiresAt !== 0 && slot.expiresAt <= now) || slotValue(slot) === undefined) return true
       visit(key, slot)
       return ++count < limit
     })
-  }
-
-  /** The value a reader sees, or undefined when missing or expired. */
-  private visible(slot: Slot, now: number): Value | undefined {
-    if (slot.expiresAt !== 0 && slot.expiresAt <= now) return undefined
-    return this.output(slot)
-  }
-
-  /** The slot's value as handed out: values holding bytes are copied. */
-  private output(slot: Slot): Value | undefined {
-    const value = slot.value !== undefined ? slot.value : slotValue(slot)
-    return slot.base !== null && slot.base.binary && !slot.counter && value !== undefined ? cloneValue(value) : value
   }
 
   private expiryOf(options: SetOptions | undefined): number {
