@@ -37,6 +37,7 @@ export class Persistence {
   private logRows = 0
   private logBytes = 0
   private snapshotBytes = 0
+  private compactions: Promise<void> = Promise.resolve()
   private readonly maxLogRows: number
   private readonly minLogBytes: number
 
@@ -136,7 +137,14 @@ export class Persistence {
     return this.logRows >= this.maxLogRows || this.logBytes > Math.max(this.minLogBytes, this.snapshotBytes)
   }
 
-  private async compact(): Promise<void> {
+  /** Compactions run one at a time (the write loop's and `close`'s). */
+  private compact(): Promise<void> {
+    const run = this.compactions.then(() => this.compactNow())
+    this.compactions = run.catch(() => undefined)
+    return run
+  }
+
+  private async compactNow(): Promise<void> {
     let taken: Uint8Array[] = []
     let snapshotBytes = 0
     try {
