@@ -4,7 +4,7 @@ import { createCounterEntry, createValueEntry, decodeEntry, decodeEntryKey, deco
 const stamp = { wall: 1_700_000_000_000, counter: 3, replica: 42 }
 
 it('a value entry decodes to its key, stamp, expiry and value', () => {
-  const e = createValueEntry('user:1', stamp, 1_700_000_060_000, { a: [1, 'x', null] }, false)
+  const e = createValueEntry('user:1', stamp, 1_700_000_060_000, { a: [1, 'x', null] })
   const d = decodeEntry(e.bytes, 42, 7, false)
   expect([d.key, d.kind, d.stamp, d.expiresAt, d.client, d.clock]).toEqual(['user:1', 0, stamp, 1_700_000_060_000, 42, 7])
   expect(decodeEntryValue(d)).toEqual({ a: [1, 'x', null] })
@@ -22,7 +22,7 @@ it('bytes that are not an entry are refused with INVALID_ENTRY', () => {
   const bad = [new Uint8Array([]), new Uint8Array([0x20, 1, 97]), new Uint8Array([0x10, 0]), new Uint8Array([0x10, 1, 97, 1, 1, 200])]
   for (const bytes of bad) expect(() => decodeEntry(bytes, 1, 1, true)).toThrow(expect.objectContaining({ code: 'INVALID_ENTRY' }))
   // A value that decodes to something TideKV never writes (undefined) is refused too.
-  const undef = createValueEntry('k', stamp, 0, null, false)
+  const undef = createValueEntry('k', stamp, 0, null)
   const bytes = undef.bytes.slice()
   bytes[bytes.length - 1] = 127
   expect(() => decodeEntry(bytes, 1, 1, true)).toThrow(expect.objectContaining({ code: 'INVALID_ENTRY' }))

@@ -17,7 +17,7 @@ import * as encoding from 'lib0/encoding'
 import type { Item } from 'yjs'
 import { TideKVError } from './errors.js'
 import type { Stamp } from './hlc.js'
-import { freezeDecoded, isValue, type Value } from './value.js'
+import { freezeDecoded, isValue, type Value, writeString, writeValue } from './value.js'
 
 /** Name of the root `Y.Array` holding the entries. */
 export const LOG_NAME = 'tidekv'
@@ -59,39 +59,58 @@ export class Entry {
   ) {}
 }
 
+// One encoder for every entry: entries are encoded synchronously, one at a
+// time, and reusing it spares an allocation per write (writes are hot).
+const shared = encoding.createEncoder()
+
+function begin(): encoding.Encoder {
+  shared.cpos = 0
+  shared.bufs.length = 0
+  return shared
+}
+
+function finish(enc: encoding.Encoder): Uint8Array {
+  return enc.bufs.length === 0 ? enc.cbuf.slice(0, enc.cpos) : encoding.toUint8Array(enc)
+}
+
 function header(kind: EntryKind, expiresAt: number): number {
   return (FORMAT_VERSION << 4) | (expiresAt > 0 ? EXPIRY_BIT : 0) | kind
 }
 
 function writeHead(enc: encoding.Encoder, kind: EntryKind, key: string, stamp: Stamp, expiresAt: number): void {
   encoding.writeUint8(enc, header(kind, expiresAt))
-  encoding.writeVarString(enc, key)
+  writeString(enc, key)
   encoding.writeVarUint(enc, stamp.wall)
   encoding.writeVarUint(enc, stamp.counter)
   if (expiresAt > 0) encoding.writeVarUint(enc, expiresAt)
 }
 
-/** Encodes a value entry; `value` must already be checked by `prepareValue`. */
-export function createValueEntry(key: string, stamp: Stamp, expiresAt: number, value: Value, binary: boolean): Entry {
-  const enc = encoding.createEncoder()
+/**
+ * Checks and encodes a value entry. The value is decoded again on first read:
+ * the store keeps bytes, never the caller's object.
+ * @throws TideKVError `INVALID_VALUE`
+ */
+export function createValueEntry(key: string, stamp: Stamp, expiresAt: number, value: unknown): Entry {
+  const enc = begin()
   writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt)
   const valueStart = encoding.length(enc)
-  encoding.writeAny(enc, value as never)
-  const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, encoding.toUint8Array(enc), valueStart, null, 0, -1, -1)
-  entry.value = value
+  const binary = writeValue(enc, value)
+  const bytes = finish(enc)
+  const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1)
   entry.binary = binary
   return entry
 }
 
 /** Encodes a counter contribution. */
 export function createCounterEntry(key: string, stamp: Stamp, expiresAt: number, epoch: Stamp, sum: number): Entry {
-  const enc = encoding.createEncoder()
+  const enc = begin()
   writeHead(enc, EntryKind.COUNTER, key, stamp, expiresAt)
   encoding.writeVarUint(enc, epoch.wall)
   encoding.writeVarUint(enc, epoch.counter)
   encoding.writeVarUint(enc, epoch.replica)
   encoding.writeVarInt(enc, sum)
-  return new Entry(key, EntryKind.COUNTER, stamp, expiresAt, encoding.toUint8Array(enc), 0, epoch, sum, -1, -1)
+  const bytes = finish(enc)
+  return new Entry(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1)
 }
 
 /** Size in bytes of an entry's encoded value: what `maxValueBytes` limits. */
@@ -101,7 +120,8 @@ export function valueByteLength(entry: Entry): number {
 
 /**
  * Decodes an entry stored in item `client:clock`. The value is decoded later,
- * on first read, unless `eager` (entries from other replicas are checked at once).
+ * on first read, unless `eager`: entries from other replicas are decoded and
+ * checked at once, so every replica ignores the same invalid ones.
  * @throws TideKVError `INVALID_ENTRY` when the bytes are not a valid entry.
  */
 export function decodeEntry(bytes: Uint8Array, client: number, clock: number, eager: boolean): Entry {
@@ -121,7 +141,7 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
       return new Entry(key, kind, stamp, expiresAt, bytes, 0, epoch, sum, client, clock)
     }
     const entry = new Entry(key, kind, stamp, expiresAt, bytes, dec.pos, null, 0, client, clock)
-    if (eager) decodeEntryValue(entry)
+    if (eager) decodeEntryValue(entry, true)
     return entry
   } catch (cause) {
     if (cause instanceof TideKVError) throw cause
@@ -129,8 +149,11 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
   }
 }
 
-/** Decodes (once) and returns a value entry's value. */
-export function decodeEntryValue(entry: Entry): Value {
+/**
+ * Decodes (once) and returns a value entry's value. `validate` checks it is a
+ * TideKV value: needed for entries from other replicas, not for our own.
+ */
+export function decodeEntryValue(entry: Entry, validate = false): Value {
   if (entry.value !== undefined) return entry.value
   const dec = decoding.createDecoder(entry.bytes)
   dec.pos = entry.valueStart
@@ -140,12 +163,12 @@ export function decodeEntryValue(entry: Entry): Value {
   } catch (cause) {
     throw new TideKVError('INVALID_ENTRY', `Entry for "${entry.key}" holds an undecodable value`, { cause })
   }
-  if (!isValue(value) || dec.pos !== entry.bytes.length) {
+  if ((validate && !isValue(value)) || dec.pos !== entry.bytes.length) {
     throw new TideKVError('INVALID_ENTRY', `Entry for "${entry.key}" holds an invalid value`)
   }
-  entry.binary = freezeDecoded(value)
-  entry.value = value
-  return value
+  entry.binary = freezeDecoded(value as Value)
+  entry.value = value as Value
+  return value as Value
 }
 
 /** Reads only the key of an encoded entry (to find the key of a deleted item). */

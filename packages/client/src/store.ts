@@ -21,7 +21,7 @@ import { type CompactionPolicy, Persistence } from './persistence.js'
 import { Replica } from './replica.js'
 import { decodeKeyspace, encodeKeyspace } from './saved-keyspace.js'
 import type { StorageAdapter, StorageFactory } from './storage.js'
-import { prepareValue, type Value } from './value.js'
+import type { Value } from './value.js'
 import type { Change, WatchCallback, WatchTarget } from './watchers.js'
 
 /** Options of `openStore`. */
@@ -413,8 +413,7 @@ export class Store {
   // ---- the write path ----------------------------------------------------
 
   private valueEntry(key: string, value: Value, expiresAt: number): Entry {
-    const prepared = prepareValue(value)
-    const entry = createValueEntry(key, this.replica.hlc.next(this.doc.clientID), expiresAt, prepared.value, prepared.binary)
+    const entry = createValueEntry(key, this.replica.hlc.next(this.doc.clientID), expiresAt, value)
     const size = valueByteLength(entry)
     if (size > this.maxValueBytes) {
       throw new TideKVError('VALUE_TOO_LARGE', `The value of "${key}" is ${size} bytes encoded; the limit is ${this.maxValueBytes}`)
@@ -442,7 +441,7 @@ export class Store {
       this.writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
     } else {
       const base = slot.base!
-      this.replica.replace(createValueEntry(slot.key, this.replica.hlc.next(this.doc.clientID), expiresAt, decodeEntryValue(base), base.binary))
+      this.replica.replace(createValueEntry(slot.key, this.replica.hlc.next(this.doc.clientID), expiresAt, decodeEntryValue(base)))
     }
   }
 

@@ -1,84 +1,125 @@
 /**
- * What a TideKV value may be, and the one pass that checks a value, copies it
- * (so the store never aliases the caller's objects) and freezes the copy (so a
- * value handed out by `get` cannot change the store either).
+ * What a TideKV value may be; the one pass that checks a value while encoding
+ * it (the store keeps the bytes, so it never aliases the caller's objects);
+ * and the freezing of decoded values (so a value handed out by `get` cannot
+ * change the store either).
  */
+import * as encoding from 'lib0/encoding'
 import { TideKVError } from './errors.js'
 import { isWellFormed } from './key.js'
 
 /** A value TideKV can store: JSON-compatible data, or bytes, nested freely. */
 export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value }
 
-export interface PreparedValue {
-  /** A deep copy, frozen (Uint8Arrays cannot be frozen, so they are copied instead). */
-  readonly value: Value
-  /** True when the value holds a Uint8Array: such values are copied again on every read. */
-  readonly binary: boolean
-}
-
 const MAX_DEPTH = 256
+/** Objects on the path from the root to the value being written: cycle detection without allocating. */
+const ancestors: object[] = []
 
 /**
- * Checks `input` and returns a frozen deep copy.
+ * Checks `input` and writes it with lib0's `writeAny` encoding (the same
+ * bytes `writeAny` would produce, so any lib0 `readAny` reads it), in one
+ * pass. Returns whether the value holds a Uint8Array.
  * @throws TideKVError `INVALID_VALUE` for undefined, NaN, ±Infinity, functions,
- * symbols, bigints, Dates, Maps, class instances, cycles or nesting deeper than 256.
+ * symbols, bigints, Dates, Maps, class instances, cycles, lone surrogates,
+ * a "__proto__" key, or nesting deeper than 256. The encoder is then unusable
+ * for this value; the caller discards what was written.
  */
-export function prepareValue(input: unknown): PreparedValue {
-  const state = { binary: false, path: new Set<object>() }
-  const value = copy(input, state, 0)
-  return { value, binary: state.binary }
+export function writeValue(enc: encoding.Encoder, input: unknown): boolean {
+  ancestors.length = 0
+  return write(enc, input)
 }
 
-function copy(input: unknown, state: { binary: boolean; path: Set<object> }, depth: number): Value {
+function write(enc: encoding.Encoder, input: unknown): boolean {
   switch (typeof input) {
     case 'string':
       // A lone surrogate has no UTF-8 form: other replicas would read another string.
       if (!isWellFormed(input)) throw invalid('strings must be well-formed UTF-16 (no lone surrogates)')
-      return input
+      encoding.writeUint8(enc, 119)
+      writeString(enc, input)
+      return false
     case 'boolean':
-      return input
+      encoding.writeUint8(enc, input ? 120 : 121)
+      return false
     case 'number':
       if (!Number.isFinite(input)) throw invalid(`${input} is not a finite number`)
-      return input
+      if (Number.isInteger(input) && Math.abs(input) <= 0x7fffffff) {
+        encoding.writeUint8(enc, 125)
+        encoding.writeVarInt(enc, input)
+      } else if (Math.fround(input) === input) {
+        encoding.writeUint8(enc, 124)
+        encoding.writeFloat32(enc, input)
+      } else {
+        encoding.writeUint8(enc, 123)
+        encoding.writeFloat64(enc, input)
+      }
+      return false
     case 'object':
       break
     default:
       throw invalid(`a ${typeof input} cannot be stored`)
   }
-  if (input === null) return null
-  if (depth >= MAX_DEPTH) throw invalid(`values nest at most ${MAX_DEPTH} levels deep`)
-  if (state.path.has(input)) throw invalid('the value contains a cycle')
-  if (input instanceof Uint8Array) {
-    state.binary = true
-    return new Uint8Array(input)
+  if (input === null) {
+    encoding.writeUint8(enc, 126)
+    return false
   }
-  state.path.add(input)
-  let out: Value
+  if (input instanceof Uint8Array) {
+    encoding.writeUint8(enc, 116)
+    encoding.writeVarUint8Array(enc, input)
+    return true
+  }
+  if (ancestors.length >= MAX_DEPTH) throw invalid(`values nest at most ${MAX_DEPTH} levels deep`)
+  if (ancestors.includes(input)) throw invalid('the value contains a cycle')
+  ancestors.push(input)
+  let binary = false
   if (Array.isArray(input)) {
-    const arr: Value[] = new Array(input.length)
-    for (let i = 0; i < input.length; i++) {
-      // Holes in sparse arrays read as undefined, which is refused like any undefined.
-      arr[i] = copy(input[i], state, depth + 1)
-    }
-    out = arr
+    encoding.writeUint8(enc, 117)
+    encoding.writeVarUint(enc, input.length)
+    // Holes in sparse arrays read as undefined, which is refused like any undefined.
+    for (let i = 0; i < input.length; i++) binary = write(enc, input[i]) || binary
   } else {
     const proto = Object.getPrototypeOf(input)
     if (proto !== Object.prototype && proto !== null) {
       throw invalid(`a ${proto?.constructor?.name ?? 'class'} instance cannot be stored; use a plain object`)
     }
-    const obj: { [key: string]: Value } = {}
-    for (const key of Object.keys(input)) {
+    const keys = Object.keys(input)
+    encoding.writeUint8(enc, 118)
+    encoding.writeVarUint(enc, keys.length)
+    for (const key of keys) {
       // Decoders (lib0's readAny, JSON tools) would turn this key into a prototype,
       // so other replicas could not read the value back as it was written.
       if (key === '__proto__') throw invalid('"__proto__" cannot be an object key')
       if (!isWellFormed(key)) throw invalid('object keys must be well-formed UTF-16')
-      obj[key] = copy((input as Record<string, unknown>)[key], state, depth + 1)
+      writeString(enc, key)
+      binary = write(enc, (input as Record<string, unknown>)[key]) || binary
     }
-    out = obj
   }
-  state.path.delete(input)
-  if (!state.binary) Object.freeze(out)
-  return out
+  ancestors.pop()
+  return binary
+}
+
+/**
+ * lib0's `writeVarString`, with a fast path for short ASCII strings (most keys
+ * and small values): calling TextEncoder for a dozen bytes costs more than
+ * copying them. Same bytes either way.
+ */
+export function writeString(enc: encoding.Encoder, s: string): void {
+  const n = s.length
+  if (n < 128 && enc.cbuf.length - enc.cpos > n + 1) {
+    const buf = enc.cbuf
+    let pos = enc.cpos + 1
+    let i = 0
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) break
+      buf[pos++] = c
+    }
+    if (i === n) {
+      buf[enc.cpos] = n // a varUint below 128 is one byte
+      enc.cpos = pos
+      return
+    }
+  }
+  encoding.writeVarString(enc, s)
 }
 
 /**
