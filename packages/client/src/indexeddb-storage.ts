@@ -78,7 +78,7 @@ class IndexedDBStorage implements StorageAdapter {
   async loadKeyspace(): Promise<Uint8Array | undefined> {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readonly')
-    const [saved, last] = await Promise.all([tx.objectStore('meta').get('keyspace'), tx.objectStore('updates').openCursor(null, 'prev')])
+    const [saved, last] = await Promise.all([tx.objectStore('meta').get('keyspace'), tx.objectStore('updates').openKeyCursor(null, 'prev')])
     await tx.done
     if (saved === undefined || typeof saved === 'number' || last === null || last.key !== saved.upTo) return undefined
     return saved.bytes

@@ -14,13 +14,21 @@
  * by the next commit of any replica that sees them.
  */
 import { compareStamps, ZERO_STAMP } from './hlc.js'
-import { decodeEntryValue, type Entry, EntryKind } from './entry.js'
+import * as decoding from 'lib0/decoding'
+import { decodeEntry, decodeEntryValue, type Entry, EntryKind } from './entry.js'
 import { ExpiryQueue } from './expiry-queue.js'
 import { SortedIndex } from './sorted-index.js'
 import type { Value } from './value.js'
 
 export class Slot {
-  entries: Entry[] = []
+  /**
+   * A slot loaded from a saved keyspace keeps its entries encoded until first
+   * used: `raw` is the saved bytes, `rawOffset`/`rawCount` where its entries
+   * are. Only `expiresAt` is known before (it is saved beside the key).
+   */
+  raw: Uint8Array | null = null
+  rawOffset = 0
+  rawCount = 0
   /** The winning value entry, or null when the key is a counter with no base. */
   base: Entry | null = null
   /** True when counter contributions count towards the value. */
@@ -31,8 +39,15 @@ export class Slot {
   expiresAt = 0
   hasLosers = false
 
-  constructor(readonly key: string) {}
+  constructor(
+    readonly key: string,
+    /** Every live (or pending) entry of the key. */
+    public entries: Entry[] = [],
+  ) {}
 }
+
+/** The entries of a slot still encoded: never pushed to (materialize replaces it). */
+export const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[]
 
 /** Orders two entries of a key; ties (only from a misbehaving peer) fall to the item id. */
 function compareEntries(a: Entry, b: Entry): number {
@@ -86,8 +101,34 @@ function safeDecode(entry: Entry): Value | undefined {
 
 /** The resolved value of a slot, decoding the base on first use. */
 export function slotValue(slot: Slot): Value | undefined {
+  if (slot.raw !== null) materialize(slot)
   if (slot.value === undefined && slot.base !== null && !slot.counter) slot.value = safeDecode(slot.base)
   return slot.value
+}
+
+/**
+ * Decodes the entries of a slot loaded from a saved keyspace (each saved
+ * entry: varUint client, varUint clock, varUint8Array entry bytes; see
+ * saved-keyspace.ts). Entries whose bytes no longer decode are dropped.
+ */
+export function materialize(slot: Slot): void {
+  const raw = slot.raw
+  if (raw === null) return
+  slot.raw = null
+  slot.entries = []
+  const dec = decoding.createDecoder(raw)
+  dec.pos = slot.rawOffset
+  for (let i = 0; i < slot.rawCount; i++) {
+    const client = decoding.readVarUint(dec)
+    const clock = decoding.readVarUint(dec)
+    const bytes = decoding.readVarUint8Array(dec)
+    try {
+      slot.entries.push(decodeEntry(bytes, client, clock, false))
+    } catch {
+      // reason: the saved keyspace is a cache; the document load repairs the slot
+    }
+  }
+  resolveSlot(slot)
 }
 
 /** Whether the value must be copied on the way out (it holds bytes, which cannot be frozen). */
@@ -100,8 +141,18 @@ export class Keyspace {
   index = new SortedIndex()
   readonly expiry = new ExpiryQueue()
 
+  /** The slot of `key`, its entries decoded. */
   get(key: string): Slot | undefined {
-    return this.slots.get(key)
+    const slot = this.slots.get(key)
+    if (slot !== undefined && slot.raw !== null) materialize(slot)
+    return slot
+  }
+
+  /** Every slot, entries decoded (O(n)). */
+  all(): Slot[] {
+    const out = [...this.slots.values()]
+    for (const slot of out) if (slot.raw !== null) materialize(slot)
+    return out
   }
 
   /** The slot of `key`, created empty (and indexed) when missing. */
@@ -111,6 +162,8 @@ export class Keyspace {
       slot = new Slot(key)
       this.slots.set(key, slot)
       this.index.insert(key)
+    } else if (slot.raw !== null) {
+      materialize(slot)
     }
     return slot
   }
@@ -139,14 +192,10 @@ export class Keyspace {
     this.expiry.clear()
   }
 
-  /** Fills an empty keyspace from slots sorted by key, in O(n). */
-  load(sorted: Slot[]): void {
-    const keys: string[] = new Array(sorted.length)
-    for (let i = 0; i < sorted.length; i++) {
-      const slot = sorted[i]!
-      keys[i] = slot.key
+  /** Fills an empty keyspace from slots sorted by key (still encoded), in O(n). */
+  load(keys: string[], sorted: Slot[]): void {
+    for (const slot of sorted) {
       this.slots.set(slot.key, slot)
-      resolveSlot(slot)
       if (slot.expiresAt > 0) this.expiry.push(slot.expiresAt, slot.key)
     }
     this.index = SortedIndex.fromSorted(keys)

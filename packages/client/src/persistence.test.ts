@@ -107,6 +107,31 @@ for (const [label, backend] of [
       expect(third.size).toBe(999)
     })
 
+    it('every kind of write made before the document loads lands once it has', async () => {
+      const options = backend()
+      const store = await openStore('early', options)
+      store.batch(() => {
+        for (let i = 0; i < 50; i++) store.set(`k${i}`, i)
+        store.incr('n', 5)
+        store.set('ttl', 'x', { ttl: 60_000 })
+      })
+      await store.close()
+      const reopened = await openStore('early', options)
+      expect(reopened.incr('n', 2)).toBe(7)
+      expect(reopened.expire('k1', 60_000)).toBe(true)
+      expect(reopened.persist('ttl')).toBe(true)
+      expect(reopened.entries({ prefix: 'k4' }).length).toBe(11)
+      reopened.clear()
+      reopened.set('after-clear', true)
+      await reopened.loaded
+      await reopened.flush()
+      expect(reopened.keys()).toEqual(['after-clear'])
+      expect(reopened.doc.getArray('tidekv').length).toBe(1)
+      await reopened.close()
+      const third = await openStore('early', options)
+      expect(third.keys()).toEqual(['after-clear'])
+    })
+
     it('two stores of one name (two tabs) both stay correct and reopen with both sets of writes', async () => {
       const options = backend()
       const a = await openStore('shared', options)

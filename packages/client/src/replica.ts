@@ -12,6 +12,7 @@ import { TideKVError } from './errors.js'
 import { HybridClock } from './hlc.js'
 import { isLoser, Keyspace, type Slot, slotValue } from './keyspace.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
+import type { SavedKeyspace } from './saved-keyspace.js'
 import { cloneValue, type Value } from './value.js'
 import { type ChangeOrigin, Watchers } from './watchers.js'
 
@@ -40,8 +41,10 @@ export class Replica {
   /** Keys written since the last commit, with their value before, for watchers. */
   private localChanges = new Map<string, Value | undefined>()
   private commitScheduled = false
-  /** Between a fast open and the document load: saved entries by item id, awaiting their items. */
-  private preloaded: Map<number, Map<number, Entry>> | null = null
+  /** True between a fast open and the document load: saved entries await their items. */
+  private preloading = false
+  /** Saved entries replaced or deleted before the document loaded, by item id: their deletes await their items. */
+  private readonly awaiting = new Map<number, Map<number, Entry>>()
   private sweepTimer: ReturnType<typeof setTimeout> | null = null
   private sweepDue = Infinity
   private stopped = false
@@ -94,7 +97,7 @@ export class Replica {
 
   /** Removes every key. */
   clear(): void {
-    for (const slot of this.keyspace.slots.values()) {
+    for (const slot of this.keyspace.all()) {
       this.noteLocal(slot)
       this.retire(slot.entries)
       slot.entries = []
@@ -112,8 +115,16 @@ export class Replica {
   /** Queues removal of entries from the document (or drops them if never committed). */
   private retire(entries: readonly Entry[]): void {
     for (const e of entries) {
-      if (e.item !== null || e.client >= 0) this.pendingDeletes.push(e)
-      else this.pendingInserts.delete(e)
+      if (e.item !== null || e.client >= 0) {
+        this.pendingDeletes.push(e)
+        if (e.item === null && this.preloading) {
+          let byClock = this.awaiting.get(e.client)
+          if (byClock === undefined) this.awaiting.set(e.client, (byClock = new Map()))
+          byClock.set(e.clock, e)
+        }
+      } else {
+        this.pendingInserts.delete(e)
+      }
     }
   }
 
@@ -223,7 +234,7 @@ export class Replica {
       touched.add(slot)
     })
     this.log.forEachAdded(tr, (item) => {
-      if (this.preloaded !== null && this.attachPreloaded(item)) return
+      if (this.preloading && this.attachPreloaded(item)) return
       let entry: Entry
       try {
         entry = decodeEntry((item.content as Y.ContentBinary).content, item.id.client, item.id.clock, true)
@@ -261,25 +272,21 @@ export class Replica {
 
   // ---- loading -------------------------------------------------------------
 
-  /** Fills the keyspace from a saved keyspace (sorted slots), before the document loads. */
-  preload(slots: Slot[]): void {
-    const byId = new Map<number, Map<number, Entry>>()
-    for (const slot of slots) {
-      for (const e of slot.entries) {
-        this.hlc.observe(e.stamp)
-        let byClock = byId.get(e.client)
-        if (byClock === undefined) byId.set(e.client, (byClock = new Map()))
-        byClock.set(e.clock, e)
-      }
-    }
-    this.keyspace.load(slots)
-    this.preloaded = byId
+  /** Fills the keyspace from a saved keyspace, before the document loads. */
+  preload(saved: SavedKeyspace): void {
+    this.hlc.observe(saved.maxStamp)
+    this.keyspace.load(saved.keys, saved.slots)
+    this.preloading = true
     this.armSweep()
   }
 
-  /** Links a loaded item to the saved entry with its id (that entry may since have been replaced: its delete then has its item). */
+  /** Links a loaded item to the saved entry with its id (or to its pending delete, if replaced since). */
   private attachPreloaded(item: Y.Item): boolean {
-    const entry = this.preloaded!.get(item.id.client)?.get(item.id.clock)
+    const { client, clock } = item.id
+    const key = decodeEntryKey((item.content as Y.ContentBinary).content)
+    const slot = key === undefined ? undefined : this.keyspace.get(key)
+    let entry = slot?.entries.find((e) => e.item === null && e.client === client && e.clock === clock)
+    entry ??= this.awaiting.get(client)?.get(clock)
     if (entry === undefined) return false
     entry.item = item
     return true
@@ -287,14 +294,15 @@ export class Replica {
 
   /** The document has loaded: drop saved entries it does not hold (a stale save), then commit what waited. */
   finishLoad(): void {
-    if (this.preloaded !== null) {
-      for (const slot of [...this.keyspace.slots.values()]) {
+    if (this.preloading) {
+      for (const slot of this.keyspace.all()) {
         if (slot.entries.every((e) => e.item !== null || e.client < 0)) continue
         slot.entries = slot.entries.filter((e) => e.item !== null || e.client < 0)
         this.keyspace.update(slot)
       }
       this.pendingDeletes = this.pendingDeletes.filter((e) => e.item !== null)
-      this.preloaded = null
+      this.awaiting.clear()
+      this.preloading = false
     }
     this.docReady = true
     this.commit()

@@ -1,64 +1,105 @@
 /**
- * The keyspace saved beside each compaction snapshot, so a store opens by
- * reading keys and entries directly instead of first integrating the whole
- * Yjs document (which then loads in the background).
+ * The keyspace saved beside each compaction snapshot, laid out so a store
+ * opens by reading its keys and expiries in one pass, without decoding a
+ * single entry or integrating the Yjs document (which then loads in the
+ * background). Entries stay encoded until their key is first used.
  *
- *   varUint  version (1)
- *   varUint  entry count
- *   per entry, in key order: varUint client, varUint clock, varUint8Array entry bytes
+ *   varUint    version (2)
+ *   varUint    max stamp wall, varUint max stamp counter   (the clock moves past it)
+ *   varUint    key count
+ *   varString  every key, concatenated, in key order
+ *   per key:   varUint key length (UTF-16 units), varUint expiresAt (0: none),
+ *              varUint entry count, varUint byte length of its entries
+ *   entries, per key in key order, each: varUint client, varUint clock,
+ *              varUint8Array entry bytes (those of document item client:clock)
  *
- * The entry bytes are those of the document items `client:clock`, so once
- * the document has loaded, each entry is matched to its item by id.
+ * Once the document has loaded, each entry is matched to its item by id.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { decodeEntry } from './entry.js'
-import { type Keyspace, Slot } from './keyspace.js'
+import { compareStamps, type Stamp, ZERO_STAMP } from './hlc.js'
+import { type Keyspace, NO_ENTRIES, Slot } from './keyspace.js'
 
-const VERSION = 1
+const VERSION = 2
+
+export interface SavedKeyspace {
+  /** Keys in order, and their slots (entries still encoded). */
+  keys: string[]
+  slots: Slot[]
+  /** The greatest stamp of any entry: the clock must issue greater ones. */
+  maxStamp: Stamp
+}
 
 /** Encodes every entry that is in the document (pending ones are not). */
 export function encodeKeyspace(keyspace: Keyspace): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, VERSION)
-  let count = 0
-  for (const slot of keyspace.slots.values()) for (const e of slot.entries) if (e.item !== null) count++
-  encoding.writeVarUint(enc, count)
+  const keys: string[] = []
+  const table = encoding.createEncoder()
+  const entries = encoding.createEncoder()
+  let max = ZERO_STAMP
   keyspace.index.scan('', false, (key) => {
-    for (const e of keyspace.get(key)!.entries) {
+    const slot = keyspace.get(key)!
+    const start = encoding.length(entries)
+    let count = 0
+    for (const e of slot.entries) {
       if (e.item === null) continue
-      encoding.writeVarUint(enc, e.client)
-      encoding.writeVarUint(enc, e.clock)
-      encoding.writeVarUint8Array(enc, e.bytes)
+      encoding.writeVarUint(entries, e.client)
+      encoding.writeVarUint(entries, e.clock)
+      encoding.writeVarUint8Array(entries, e.bytes)
+      if (compareStamps(e.stamp, max) > 0) max = e.stamp
+      count++
     }
+    if (count === 0) return true
+    keys.push(key)
+    encoding.writeVarUint(table, key.length)
+    encoding.writeVarUint(table, slot.expiresAt)
+    encoding.writeVarUint(table, count)
+    encoding.writeVarUint(table, encoding.length(entries) - start)
     return true
   })
-  return encoding.toUint8Array(enc)
+  const out = encoding.createEncoder()
+  encoding.writeVarUint(out, VERSION)
+  encoding.writeVarUint(out, max.wall)
+  encoding.writeVarUint(out, max.counter)
+  encoding.writeVarUint(out, keys.length)
+  encoding.writeVarString(out, keys.join(''))
+  encoding.writeUint8Array(out, encoding.toUint8Array(table))
+  encoding.writeUint8Array(out, encoding.toUint8Array(entries))
+  return encoding.toUint8Array(out)
 }
 
 /**
- * Decodes a saved keyspace into slots sorted by key. Values stay encoded
- * until first read. Returns undefined when the bytes are not a saved
- * keyspace this version understands (the store then loads the document).
+ * Reads a saved keyspace: keys, expiries and where each key's entries are.
+ * Returns undefined when the bytes are not one this version understands (the
+ * store then loads the document instead).
  */
-export function decodeKeyspace(bytes: Uint8Array): Slot[] | undefined {
+export function decodeKeyspace(bytes: Uint8Array): SavedKeyspace | undefined {
   try {
     const dec = decoding.createDecoder(bytes)
     if (decoding.readVarUint(dec) !== VERSION) return undefined
+    const maxStamp: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: 0 }
     const count = decoding.readVarUint(dec)
-    const slots: Slot[] = []
-    let slot: Slot | null = null
+    const all = decoding.readVarString(dec)
+    const keys: string[] = new Array(count)
+    const slots: Slot[] = new Array(count)
+    let pos = 0
+    let offset = 0
     for (let i = 0; i < count; i++) {
-      const client = decoding.readVarUint(dec)
-      const clock = decoding.readVarUint(dec)
-      const entry = decodeEntry(decoding.readVarUint8Array(dec), client, clock, false)
-      if (slot === null || slot.key !== entry.key) {
-        if (slot !== null && entry.key < slot.key) return undefined
-        slots.push((slot = new Slot(entry.key)))
-      }
-      slot.entries.push(entry)
+      const length = decoding.readVarUint(dec)
+      if (length === 0) return undefined
+      const key = all.slice(pos, (pos += length))
+      const slot = new Slot(key, NO_ENTRIES)
+      slot.expiresAt = decoding.readVarUint(dec)
+      slot.rawCount = decoding.readVarUint(dec)
+      slot.rawOffset = offset
+      slot.raw = bytes
+      offset += decoding.readVarUint(dec)
+      keys[i] = key
+      slots[i] = slot
     }
-    return slots
+    if (pos !== all.length || dec.pos + offset !== bytes.length) return undefined
+    const start = dec.pos
+    for (const slot of slots) slot.rawOffset += start
+    return { keys, slots, maxStamp }
   } catch {
     return undefined // reason: a damaged saved keyspace is only a cache; the document is the truth
   }

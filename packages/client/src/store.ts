@@ -130,12 +130,12 @@ export class Store {
       return
     }
     const saved = await this.storage.loadKeyspace()
-    const slots = saved === undefined ? undefined : decodeKeyspace(saved)
-    if (slots === undefined) {
+    const keyspace = saved === undefined ? undefined : decodeKeyspace(saved)
+    if (keyspace === undefined) {
       await this.loadDocument()
       return
     }
-    this.replica.preload(slots)
+    this.replica.preload(keyspace)
     // The document loads in the background; `loaded` tells when it has.
     void this.loadDocument().catch((cause) => this.emitError(toStorageError('Loading the document failed', cause)))
   }
