@@ -4,7 +4,8 @@
  *   updates  auto-increment key → Yjs update bytes (the first row after a
  *            compaction is the snapshot)
  *   meta     'keyspace' → { upTo, bytes }: the keyspace saved by the last
- *            compaction, valid while `upTo` is the last update key
+ *            compaction, valid while `upTo` is the last update key;
+ *            'freeClients' → Yjs client ids released by closed stores
  */
 import { type DBSchema, type IDBPDatabase, wrap } from 'idb'
 import { TideKVError } from './errors.js'
@@ -17,10 +18,12 @@ interface SavedKeyspace {
 
 interface Schema extends DBSchema {
   updates: { key: number; value: Uint8Array }
-  meta: { key: string; value: SavedKeyspace | number }
+  meta: { key: string; value: SavedKeyspace | number | number[] }
 }
 
 const DB_VERSION = 1
+/** Client ids kept for reuse: about the most tabs of one store open at once. */
+const MAX_FREE_CLIENTS = 16
 
 /** The IndexedDB database name used for a store. */
 export function databaseName(storeName: string): string {
@@ -80,7 +83,7 @@ class IndexedDBStorage implements StorageAdapter {
     const tx = this.db.transaction(['updates', 'meta'], 'readonly')
     const [saved, last] = await Promise.all([tx.objectStore('meta').get('keyspace'), tx.objectStore('updates').openKeyCursor(null, 'prev')])
     await tx.done
-    if (saved === undefined || typeof saved === 'number' || last === null || last.key !== saved.upTo) return undefined
+    if (saved === undefined || typeof saved === 'number' || Array.isArray(saved) || last === null || last.key !== saved.upTo) return undefined
     return saved.bytes
   }
 
@@ -123,6 +126,29 @@ class IndexedDBStorage implements StorageAdapter {
     await tx.done
     this.seen.clear()
     this.seen.add(snapshotKey)
+  }
+
+  async claimClientId(): Promise<number | undefined> {
+    this.check()
+    const tx = this.db.transaction('meta', 'readwrite')
+    const free = await tx.store.get('freeClients')
+    let id: number | undefined
+    if (Array.isArray(free) && free.length > 0) {
+      id = free.pop()
+      await tx.store.put(free, 'freeClients')
+    }
+    await tx.done
+    return id
+  }
+
+  async releaseClientId(id: number): Promise<void> {
+    this.check()
+    const tx = this.db.transaction('meta', 'readwrite', { durability: 'strict' })
+    const stored = await tx.store.get('freeClients')
+    const free = Array.isArray(stored) ? stored : []
+    if (!free.includes(id)) free.push(id)
+    await tx.store.put(free.slice(-MAX_FREE_CLIENTS), 'freeClients')
+    await tx.done
   }
 
   close(): void {

@@ -10,6 +10,7 @@ interface MemoryDatabase {
   rows: Map<number, Uint8Array>
   nextKey: number
   keyspace: { upTo: number; bytes: Uint8Array } | undefined
+  freeClients: number[]
 }
 
 /** Databases by store name: what survives a store's close, as a disk would. */
@@ -19,7 +20,7 @@ export type MemoryDisk = Map<string, MemoryDatabase>
 export function memoryStorage(disk: MemoryDisk = new Map()): StorageFactory {
   return (name) => {
     let db = disk.get(name)
-    if (db === undefined) disk.set(name, (db = { rows: new Map(), nextKey: 1, keyspace: undefined }))
+    if (db === undefined) disk.set(name, (db = { rows: new Map(), nextKey: 1, keyspace: undefined, freeClients: [] }))
     return new MemoryStorage(db)
   }
 }
@@ -70,6 +71,16 @@ class MemoryStorage implements StorageAdapter {
     this.db.keyspace = { upTo: key, bytes: copy(keyspace) }
     this.seen.clear()
     this.seen.add(key)
+  }
+
+  async claimClientId(): Promise<number | undefined> {
+    this.check()
+    return this.db.freeClients.pop()
+  }
+
+  async releaseClientId(id: number): Promise<void> {
+    this.check()
+    if (!this.db.freeClients.includes(id)) this.db.freeClients.push(id)
   }
 
   close(): void {

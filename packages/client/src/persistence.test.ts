@@ -40,6 +40,8 @@ function faultyStorage(inner: StorageFactory) {
         if (control.compactGate) await control.compactGate
         return s.compact(build)
       },
+      claimClientId: () => s.claimClientId(),
+      releaseClientId: (id) => s.releaseClientId(id),
       close: () => s.close(),
     }
     return wrapped
@@ -269,5 +271,42 @@ describe('storage writes', () => {
     disk.get('damaged').keyspace.bytes = new Uint8Array([1, 200, 3])
     const reopened = await openStore('damaged', { storage })
     expect(reopened.get('k')).toBe('v')
+  })
+})
+
+describe('replica identity across sessions', () => {
+  it('a cleanly closed session hands its client id to the next, so counters keep one entry per tab, not per page load', async () => {
+    const idb = new IDBFactory()
+    const ids = new Set<number>()
+    for (let session = 0; session < 10; session++) {
+      const store = await openStore('visits', { indexedDB: idb })
+      await store.loaded
+      ids.add(store.doc.clientID)
+      store.incr('visits')
+      await store.close()
+    }
+    expect(ids.size).toBe(1)
+    const store = await openStore('visits', { indexedDB: idb })
+    await store.loaded
+    expect(store.get('visits')).toBe(10)
+    expect(store.doc.getArray('tidekv').length).toBe(1)
+  })
+
+  it('two stores open at once never share a client id, and a crashed one gives none back', async () => {
+    const idb = new IDBFactory()
+    const first = await openStore('tabs', { indexedDB: idb })
+    await first.close()
+    const [a, b] = await Promise.all([openStore('tabs', { indexedDB: idb }), openStore('tabs', { indexedDB: idb })])
+    expect(a.doc.clientID).not.toBe(b.doc.clientID)
+    a.incr('n')
+    b.incr('n')
+    await Promise.all([a.flush(), b.flush()])
+    // a "crashes" (never closes); b closes cleanly.
+    await b.close()
+    const c = await openStore('tabs', { indexedDB: idb })
+    await c.loaded
+    expect(c.doc.clientID).toBe(b.doc.clientID)
+    expect(c.doc.clientID).not.toBe(a.doc.clientID)
+    expect(c.get('n')).toBe(2)
   })
 })

@@ -30,6 +30,12 @@ export class Replica {
   readonly origin = new TransactionOrigin('local', this)
   /** The origin of transactions applying stored updates. */
   readonly storageOrigin = new TransactionOrigin('storage', this)
+  /**
+   * A client id reused from an earlier session, taken on once the stored
+   * document has loaded (Yjs would take its own structs arriving through
+   * `applyUpdate` for another client's and pick a new id).
+   */
+  reusedClientId: number | undefined = undefined
   /** False until the document has loaded: commits wait for it. */
   docReady = false
   batchDepth = 0
@@ -55,6 +61,17 @@ export class Replica {
   ) {
     this.hlc = new HybridClock(clock)
     this.doc.on('afterTransaction', this.onTransaction)
+  }
+
+  /** The Yjs client id this replica writes with (its stamps' replica id). */
+  get clientId(): number {
+    return this.reusedClientId ?? this.doc.clientID
+  }
+
+  /** Takes on the reused client id: call once the stored document is in. */
+  adoptClientId(): void {
+    if (this.reusedClientId !== undefined) this.doc.clientID = this.reusedClientId
+    this.reusedClientId = undefined
   }
 
   // ---- the local write path ----------------------------------------------

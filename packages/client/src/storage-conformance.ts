@@ -101,6 +101,20 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       expect(await (await factory('db')).loadUpdates()).toEqual([bytes(1), bytes(2)])
     })
 
+    it('hands a released client id to exactly one later claimant', async () => {
+      const factory = backend()
+      const a = await factory('db')
+      const b = await factory('db')
+      expect(await a.claimClientId()).toBeUndefined()
+      await a.releaseClientId(1234)
+      const claims = await Promise.all([a.claimClientId(), b.claimClientId()])
+      expect(claims.sort()).toEqual([1234, undefined])
+      await b.releaseClientId(1234)
+      await b.releaseClientId(1234)
+      expect(await (await factory('db')).claimClientId()).toBe(1234)
+      expect(await a.claimClientId()).toBeUndefined()
+    })
+
     it('fails with STORAGE_FAILED after close', async () => {
       const s = await backend()('db')
       s.close()

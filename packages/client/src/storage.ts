@@ -31,6 +31,16 @@ export interface StorageAdapter {
    * adapter has neither loaded nor written, so they are merged, not lost.
    */
   compact(build: (unseen: Uint8Array[]) => CompactionResult): Promise<void>
+  /**
+   * Takes a Yjs client id released by an earlier store of this name, if any,
+   * so no two live stores get the same one (atomic against other tabs).
+   */
+  claimClientId(): Promise<number | undefined>
+  /**
+   * Offers a client id for reuse. Only call it once every update made with
+   * that id is stored: a later store reusing it must hold all of its structs.
+   */
+  releaseClientId(id: number): Promise<void>
   /** Releases the backend; later calls fail. */
   close(): void
 }

@@ -129,6 +129,10 @@ export class Store {
       this.markLoaded()
       return
     }
+    // Reusing the client id of a cleanly closed session keeps one replica per
+    // tab rather than per page load: counters keep one contribution per
+    // replica, and a replica's deleted entries merge into one run.
+    this.replica.reusedClientId = await this.storage.claimClientId()
     const saved = await this.storage.loadKeyspace()
     const keyspace = saved === undefined ? undefined : decodeKeyspace(saved)
     if (keyspace === undefined) {
@@ -402,6 +406,8 @@ export class Store {
       if (this.persistence !== null) {
         await this.flushInternal()
         await this.persistence.compactIfNeeded()
+        // Everything made with this client id is stored: a later session may take it over.
+        await this.storage!.releaseClientId(this.replica.clientId)
       }
     } finally {
       this.doc.off('update', this.onUpdate)
@@ -413,7 +419,7 @@ export class Store {
   // ---- the write path ----------------------------------------------------
 
   private valueEntry(key: string, value: Value, expiresAt: number): Entry {
-    const entry = createValueEntry(key, this.replica.hlc.next(this.doc.clientID), expiresAt, value)
+    const entry = createValueEntry(key, this.replica.hlc.next(this.replica.clientId), expiresAt, value)
     const size = valueByteLength(entry)
     if (size > this.maxValueBytes) {
       throw new TideKVError('VALUE_TOO_LARGE', `The value of "${key}" is ${size} bytes encoded; the limit is ${this.maxValueBytes}`)
@@ -423,14 +429,14 @@ export class Store {
 
   /** This replica's counter contribution to the current base, if any. */
   private ownContribution(slot: Slot): Entry | undefined {
-    const me = this.doc.clientID
+    const me = this.replica.clientId
     const epoch = slot.base?.stamp ?? ZERO_STAMP
     return slot.entries.find((e) => e.kind === EntryKind.COUNTER && e.stamp.replica === me && sameStamp(e.epoch!, epoch))
   }
 
   /** Writes this replica's contribution; a missing or expired key (`live` undefined) starts afresh. */
   private writeContribution(key: string, live: Slot | undefined, own: Entry | undefined, epoch: Stamp, sum: number, expiresAt: number): void {
-    const entry = createCounterEntry(key, this.replica.hlc.next(this.doc.clientID), expiresAt, epoch, sum)
+    const entry = createCounterEntry(key, this.replica.hlc.next(this.replica.clientId), expiresAt, epoch, sum)
     if (live === undefined) this.replica.replace(entry)
     else this.replica.contribute(live, own, entry)
   }
@@ -441,7 +447,7 @@ export class Store {
       this.writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
     } else {
       const base = slot.base!
-      this.replica.replace(createValueEntry(slot.key, this.replica.hlc.next(this.doc.clientID), expiresAt, decodeEntryValue(base)))
+      this.replica.replace(createValueEntry(slot.key, this.replica.hlc.next(this.replica.clientId), expiresAt, decodeEntryValue(base)))
     }
   }
 
@@ -460,6 +466,7 @@ export class Store {
       this.doc.transact(() => {
         for (const u of updates) Y.applyUpdate(this.doc, u)
       }, this.replica.storageOrigin)
+      this.replica.adoptClientId()
       // More than one row, or no saved keyspace: compact on close so the next open is fast.
       if (updates.length > 1 || (!preloaded && updates.length > 0)) this.persistence!.markStale()
     } catch (cause) {
