@@ -7,6 +7,8 @@ import { asTideKVError, type TideKVError } from './errors.js'
 import type { CompactionResult, StorageAdapter } from './storage.js'
 
 export interface PersistenceHooks {
+  /** Whether the document has loaded: compaction waits for it (a snapshot of half a document would lose the rest). */
+  ready(): boolean
   /** Runs synchronously inside compaction: merge `unseen`, commit, encode. */
   build(unseen: Uint8Array[]): CompactionResult
   onError(error: TideKVError): void
@@ -60,6 +62,11 @@ export class Persistence {
     this.logRows = Math.max(this.logRows, 1)
   }
 
+  /** The document has loaded: a compaction held back meanwhile may run now. */
+  resume(): void {
+    if (!this.failed && this.shouldCompact()) this.kick()
+  }
+
   enqueue(update: Uint8Array): void {
     this.queue.push(update)
     this.enqueued++
@@ -90,7 +97,7 @@ export class Persistence {
     // Starting a microtask later lets every update of this tick join one storage transaction.
     void this.run().finally(() => {
       this.running = false
-      if (!this.failed && (this.queue.length > 0 || this.waiters.length > 0)) this.kick()
+      if (!this.failed && (this.queue.length > 0 || this.waiters.length > 0 || this.shouldCompact())) this.kick()
     })
   }
 
@@ -134,6 +141,7 @@ export class Persistence {
   }
 
   private shouldCompact(): boolean {
+    if (!this.hooks.ready()) return false
     return this.logRows >= this.maxLogRows || this.logBytes > Math.max(this.minLogBytes, this.snapshotBytes)
   }
 

@@ -117,7 +117,11 @@ export class Store {
         ? null
         : new Persistence(
             storage,
-            { build: (unseen) => this.buildSnapshot(unseen), onError: (e) => this.emitError(e) },
+            {
+              ready: () => this.replica.docReady,
+              build: (unseen) => this.buildSnapshot(unseen),
+              onError: (e) => this.emitError(e),
+            },
             options.compaction,
           )
     this.doc.on('update', this.onUpdate)
@@ -301,14 +305,21 @@ export class Store {
       throw new TideKVError('NOT_AN_INTEGER', `The value of "${key}" is not an integer`)
     }
     const live = slot !== undefined && current !== undefined ? slot : undefined
-    const result = (current ?? 0) + by
-    const own = live === undefined ? undefined : this.ownContribution(live)
-    const sum = (own?.sum ?? 0) + by
-    if (!Number.isSafeInteger(result) || !Number.isSafeInteger(sum)) {
+    // `|| 0`: -0 + 0 is -0 in JavaScript, but a stored counter reads back as 0.
+    const result = (current ?? 0) + by || 0
+    if (!Number.isSafeInteger(result)) {
       throw new TideKVError('OUT_OF_RANGE', `Incrementing "${key}" by ${by} leaves the safe integer range`)
     }
-    const epoch = live?.base?.stamp ?? ZERO_STAMP
-    this.writeContribution(key, live, own, epoch, sum, live?.expiresAt ?? 0)
+    const expiresAt = live?.expiresAt ?? 0
+    const own = live === undefined ? undefined : this.ownContribution(live)
+    const sum = (own?.sum ?? 0) + by
+    if (!Number.isSafeInteger(sum)) {
+      // This replica's running total overflows though the value does not: start
+      // a new base at the result (a set, so concurrent increments on the old one are dropped).
+      this.replica.replace(createValueEntry(key, this.replica.hlc.next(this.replica.clientId), expiresAt, result))
+      return result
+    }
+    this.writeContribution(key, live, own, live?.base?.stamp ?? ZERO_STAMP, sum, expiresAt)
     return result
   }
 
@@ -442,7 +453,10 @@ export class Store {
   }
 
   private rewriteExpiry(slot: Slot, expiresAt: number): void {
-    if (slot.counter) {
+    // An integer takes its new expiry through a contribution that adds nothing,
+    // so increments made concurrently on other replicas still count.
+    const value = slotValue(slot)
+    if (slot.counter || (typeof value === 'number' && Number.isSafeInteger(value))) {
       const own = this.ownContribution(slot)
       this.writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
     } else {
@@ -480,6 +494,7 @@ export class Store {
   private markLoaded(): void {
     this.resolveLoaded()
     this.replica.finishLoad()
+    this.persistence?.resume()
   }
 
   private buildSnapshot(unseen: Uint8Array[]): { snapshot: Uint8Array; keyspace: Uint8Array } {
