@@ -136,20 +136,50 @@ export function slotIsBinary(slot: Slot): boolean {
   return !slot.counter && slot.base !== null && slot.base.binary
 }
 
+/** A saved keyspace not yet turned into slots: keys become slots one by one, as they are used. */
+export interface SavedKeys {
+  /** Keys in order. */
+  keys: string[]
+  /** The saved bytes, where each key's entries are, how many, and each key's expiry (0: none). */
+  raw: Uint8Array
+  offsets: Uint32Array
+  counts: Uint32Array
+  expiries: Float64Array
+}
+
 export class Keyspace {
-  readonly slots = new Map<string, Slot>()
+  private readonly slots = new Map<string, Slot>()
   index = new SortedIndex()
   readonly expiry = new ExpiryQueue()
+  /**
+   * After a fast open, the saved keys not yet made slots: a key's slot is made
+   * on first use (binary search, O(log n)), and all remaining ones when the
+   * document has loaded. Building 100,000 slots and a map of them up front
+   * would cost more than the whole rest of opening.
+   */
+  private saved: (SavedKeys & { promoted: Uint8Array; left: number }) | null = null
+
+  /** How many keys there are (expired ones included until swept). */
+  get size(): number {
+    return this.slots.size + (this.saved?.left ?? 0)
+  }
+
+  /** The slot of `key`, its entries possibly still encoded: for reads, which need only the value. */
+  peek(key: string): Slot | undefined {
+    const slot = this.slots.get(key)
+    return slot !== undefined || this.saved === null ? slot : this.promote(key)
+  }
 
   /** The slot of `key`, its entries decoded. */
   get(key: string): Slot | undefined {
-    const slot = this.slots.get(key)
+    const slot = this.peek(key)
     if (slot !== undefined && slot.raw !== null) materialize(slot)
     return slot
   }
 
   /** Every slot, entries decoded (O(n)). */
   all(): Slot[] {
+    this.promoteAll()
     const out = [...this.slots.values()]
     for (const slot of out) if (slot.raw !== null) materialize(slot)
     return out
@@ -157,13 +187,11 @@ export class Keyspace {
 
   /** The slot of `key`, created empty (and indexed) when missing. */
   ensure(key: string): Slot {
-    let slot = this.slots.get(key)
+    let slot = this.get(key)
     if (slot === undefined) {
       slot = new Slot(key)
       this.slots.set(key, slot)
       this.index.insert(key)
-    } else if (slot.raw !== null) {
-      materialize(slot)
     }
     return slot
   }
@@ -190,14 +218,48 @@ export class Keyspace {
     this.slots.clear()
     this.index.clear()
     this.expiry.clear()
+    this.saved = null
   }
 
-  /** Fills an empty keyspace from slots sorted by key (still encoded), in O(n). */
-  load(keys: string[], sorted: Slot[]): void {
-    for (const slot of sorted) {
-      this.slots.set(slot.key, slot)
-      if (slot.expiresAt > 0) this.expiry.push(slot.expiresAt, slot.key)
+  /** Fills an empty keyspace from a saved one, in O(n) with no slot made yet. */
+  load(saved: SavedKeys): void {
+    const n = saved.keys.length
+    this.index = SortedIndex.fromSorted(saved.keys)
+    for (let i = 0; i < n; i++) if (saved.expiries[i]! > 0) this.expiry.push(saved.expiries[i]!, saved.keys[i]!)
+    this.saved = n > 0 ? { ...saved, promoted: new Uint8Array(n), left: n } : null
+  }
+
+  private promote(key: string): Slot | undefined {
+    const saved = this.saved!
+    const keys = saved.keys
+    let lo = 0
+    let hi = keys.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (keys[mid]! < key) lo = mid + 1
+      else hi = mid
     }
-    this.index = SortedIndex.fromSorted(keys)
+    // A promoted key may since have been deleted: it must not come back from the saved copy.
+    if (keys[lo] !== key || saved.promoted[lo] === 1) return undefined
+    return this.make(lo)
+  }
+
+  private promoteAll(): void {
+    const saved = this.saved
+    if (saved === null) return
+    for (let i = 0; i < saved.keys.length; i++) if (saved.promoted[i] === 0) this.make(i)
+  }
+
+  private make(i: number): Slot {
+    const saved = this.saved!
+    const slot = new Slot(saved.keys[i]!, NO_ENTRIES)
+    slot.raw = saved.raw
+    slot.rawOffset = saved.offsets[i]!
+    slot.rawCount = saved.counts[i]!
+    slot.expiresAt = saved.expiries[i]!
+    saved.promoted[i] = 1
+    if (--saved.left === 0) this.saved = null
+    this.slots.set(slot.key, slot)
+    return slot
   }
 }

@@ -292,7 +292,7 @@ export class Replica {
   /** Fills the keyspace from a saved keyspace, before the document loads. */
   preload(saved: SavedKeyspace): void {
     this.hlc.observe(saved.maxStamp)
-    this.keyspace.load(saved.keys, saved.slots)
+    this.keyspace.load(saved)
     this.preloading = true
     this.armSweep()
   }

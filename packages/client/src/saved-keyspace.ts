@@ -18,14 +18,11 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { compareStamps, type Stamp, ZERO_STAMP } from './hlc.js'
-import { type Keyspace, NO_ENTRIES, Slot } from './keyspace.js'
+import type { Keyspace, SavedKeys } from './keyspace.js'
 
 const VERSION = 2
 
-export interface SavedKeyspace {
-  /** Keys in order, and their slots (entries still encoded). */
-  keys: string[]
-  slots: Slot[]
+export interface SavedKeyspace extends SavedKeys {
   /** The greatest stamp of any entry: the clock must issue greater ones. */
   maxStamp: Stamp
 }
@@ -68,7 +65,8 @@ export function encodeKeyspace(keyspace: Keyspace): Uint8Array {
 }
 
 /**
- * Reads a saved keyspace: keys, expiries and where each key's entries are.
+ * Reads a saved keyspace: keys, expiries and where each key's entries are
+ * (no entry is decoded, no slot made).
  * Returns undefined when the bytes are not one this version understands (the
  * store then loads the document instead).
  */
@@ -80,26 +78,24 @@ export function decodeKeyspace(bytes: Uint8Array): SavedKeyspace | undefined {
     const count = decoding.readVarUint(dec)
     const all = decoding.readVarString(dec)
     const keys: string[] = new Array(count)
-    const slots: Slot[] = new Array(count)
+    const offsets = new Uint32Array(count)
+    const counts = new Uint32Array(count)
+    const expiries = new Float64Array(count)
     let pos = 0
     let offset = 0
     for (let i = 0; i < count; i++) {
       const length = decoding.readVarUint(dec)
       if (length === 0) return undefined
-      const key = all.slice(pos, (pos += length))
-      const slot = new Slot(key, NO_ENTRIES)
-      slot.expiresAt = decoding.readVarUint(dec)
-      slot.rawCount = decoding.readVarUint(dec)
-      slot.rawOffset = offset
-      slot.raw = bytes
+      keys[i] = all.slice(pos, (pos += length))
+      expiries[i] = decoding.readVarUint(dec)
+      counts[i] = decoding.readVarUint(dec)
+      offsets[i] = offset
       offset += decoding.readVarUint(dec)
-      keys[i] = key
-      slots[i] = slot
     }
     if (pos !== all.length || dec.pos + offset !== bytes.length) return undefined
     const start = dec.pos
-    for (const slot of slots) slot.rawOffset += start
-    return { keys, slots, maxStamp }
+    for (let i = 0; i < count; i++) offsets[i] = offsets[i]! + start
+    return { keys, raw: bytes, offsets, counts, expiries, maxStamp }
   } catch {
     return undefined // reason: a damaged saved keyspace is only a cache; the document is the truth
   }

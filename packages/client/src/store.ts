@@ -160,7 +160,7 @@ export class Store {
    */
   get<T extends Value = Value>(key: string): T | undefined {
     if (this.closed) throw closedError()
-    const slot = this.replica.keyspace.slots.get(key)
+    const slot = this.replica.keyspace.peek(key)
     if (slot === undefined) {
       checkReadKey(key)
       return undefined
@@ -220,7 +220,7 @@ export class Store {
     this.assertOpen()
     // Expired keys leave the keyspace now; their entries leave the document at the next commit.
     if (this.replica.sweep(this.clock(), Infinity) > 0) this.replica.scheduleCommit()
-    return this.replica.keyspace.slots.size
+    return this.replica.keyspace.size
   }
 
   // ---- writes ------------------------------------------------------------
@@ -474,7 +474,7 @@ export class Store {
   // ---- loading and snapshots -----------------------------------------------
 
   private async loadDocument(): Promise<void> {
-    const preloaded = this.replica.keyspace.slots.size > 0
+    const preloaded = this.replica.keyspace.size > 0
     try {
       const updates = await this.storage!.loadUpdates()
       this.doc.transact(() => {
@@ -531,7 +531,7 @@ export class Store {
     const exclusive = after !== undefined && after >= prefix
     this.replica.keyspace.index.scan(exclusive ? after : prefix, exclusive, (key) => {
       if (!key.startsWith(prefix)) return false
-      const slot = this.replica.keyspace.slots.get(key)!
+      const slot = this.replica.keyspace.peek(key)!
       if ((slot.expiresAt !== 0 && slot.expiresAt <= now) || slotValue(slot) === undefined) return true
       visit(key, slot)
       return ++count < limit
