@@ -31,6 +31,7 @@ import {
   TideKVError,
   type Value,
 } from '@tidekv/client'
+import { LoadGate } from './helpers/load-gate.js'
 import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
 
 const SEQUENCES = 300
@@ -349,51 +350,6 @@ function show(v: unknown): string {
 }
 
 // ---- running a sequence --------------------------------------------------------
-
-/**
- * Storage that holds back `loadUpdates` after a fast open (from a saved
- * keyspace) until `release()`, so calls made while the store answers from
- * its saved keyspace and the document is still loading are checked too
- * (memory storage would load it before `openStore` returns).
- */
-class LoadGate {
-  private open: (() => void) | null = null
-  private readonly opened = new Promise<void>((resolve) => (this.open = resolve))
-
-  get held(): boolean {
-    return this.open !== null
-  }
-
-  release(): void {
-    this.open?.()
-    this.open = null
-  }
-
-  wrap(inner: StorageFactory): StorageFactory {
-    return async (name) => {
-      const adapter: StorageAdapter = await inner(name)
-      let fastOpen = false
-      const loadKeyspace = async (): Promise<Uint8Array | undefined> => {
-        const saved = await adapter.loadKeyspace()
-        fastOpen = saved !== undefined
-        if (!fastOpen) this.release() // openStore waits for the document: nothing to hold back
-        return saved
-      }
-      const loadUpdates = async (): Promise<Uint8Array[]> => {
-        if (fastOpen) await this.opened
-        return adapter.loadUpdates()
-      }
-      return new Proxy(adapter, {
-        get(target, prop) {
-          if (prop === 'loadKeyspace') return loadKeyspace
-          if (prop === 'loadUpdates') return loadUpdates
-          const value: unknown = Reflect.get(target, prop)
-          return typeof value === 'function' ? value.bind(target) : value
-        },
-      })
-    }
-  }
-}
 
 type Outcome = { ok: unknown } | { error: string }
 

@@ -1,0 +1,54 @@
+import type { StorageAdapter, StorageFactory } from '@tidekv/client'
+
+/**
+ * Storage that holds back `loadUpdates` after a fast open (one from a saved
+ * keyspace) until `release()`: memory storage would otherwise load the
+ * document before `openStore` even returns, and the window in which the
+ * store answers from its saved keyspace, takes writes and receives updates
+ * while the document loads would never be tested.
+ */
+export class LoadGate {
+  private open: (() => void) | null = null
+  private readonly opened: Promise<void>
+
+  constructor() {
+    this.opened = new Promise((resolve) => (this.open = resolve))
+  }
+
+  get held(): boolean {
+    return this.open !== null
+  }
+
+  release(): void {
+    this.open?.()
+    this.open = null
+  }
+
+  wrap(inner: StorageFactory): StorageFactory {
+    return async (name) => {
+      const adapter: StorageAdapter = await inner(name)
+      let fastOpen = false
+      const loadKeyspace = async (): Promise<Uint8Array | undefined> => {
+        const saved = await adapter.loadKeyspace()
+        fastOpen = saved !== undefined
+        // Without a saved keyspace, openStore waits for the document: nothing to hold back.
+        if (!fastOpen) this.release()
+        return saved
+      }
+      const loadUpdates = async (): Promise<Uint8Array[]> => {
+        if (fastOpen) await this.opened
+        return adapter.loadUpdates()
+      }
+      // Every other method goes straight to the adapter.
+      return new Proxy(adapter, {
+        get(target, prop) {
+          if (prop === 'loadKeyspace') return loadKeyspace
+          if (prop === 'loadUpdates') return loadUpdates
+          const value: unknown = Reflect.get(target, prop)
+          return typeof value === 'function' ? value.bind(target) : value
+        },
+      })
+    }
+  }
+}
+
