@@ -153,7 +153,8 @@ class Cluster {
 
   /** Replica 0 persists (memory disk or fake-indexeddb); the others live in memory only. */
   async open(i: number): Promise<Store> {
-    const options: StoreOptions = { clock: this.clock(i), compaction: { maxLogRows: this.compactAfter } }
+    // tabs: false — replicas here are devices: only the test's network may carry their updates.
+    const options: StoreOptions = { clock: this.clock(i), compaction: { maxLogRows: this.compactAfter }, tabs: false }
     if (i !== 0) options.persist = false
     else if (this.backend === 'indexeddb') options.indexedDB = indexedDB
     else if (this.gate !== null) options.storage = this.gate.wrap(memoryStorage(this.disk))
@@ -487,7 +488,7 @@ class Cluster {
     for (let k = 1; k < stores.length; k++) {
       expect(vectors[k], this.message(`state vector of replica ${k}`)).toEqual(vectors[0])
     }
-    const fresh = await openStore(`${this.name}-fresh`, { persist: false, clock: this.clock(0) })
+    const fresh = await openStore(`${this.name}-fresh`, { persist: false, clock: this.clock(0), tabs: false })
     Y.applyUpdate(fresh.doc, Y.encodeStateAsUpdate(stores[stores.length - 1]!.doc), NET)
     this.expectSameReads('fresh replica from the document', [stores[1]!, fresh], ['replica 1', 'fresh replica'])
 
@@ -570,8 +571,8 @@ describe('concurrent counter writes, two replicas', () => {
   let now = T0
   const clock = (): number => now
   const replicas = async (): Promise<[Store, Store]> => [
-    await openStore('counter-a', { persist: false, clock }),
-    await openStore('counter-b', { persist: false, clock }),
+    await openStore('counter-a', { persist: false, clock, tabs: false }),
+    await openStore('counter-b', { persist: false, clock, tabs: false }),
   ]
 
   // incr's TSDoc: "Increments made concurrently on other replicas all count once merged."
@@ -619,15 +620,15 @@ describe('concurrent counter writes, two replicas', () => {
 describe('a replica whose document is still loading', () => {
   it('stores updates it receives meanwhile, and the writes that follow, without reporting a storage failure', async () => {
     const disk: MemoryDisk = new Map()
-    const first = await openStore('loading', { storage: memoryStorage(disk) })
+    const first = await openStore('loading', { storage: memoryStorage(disk), tabs: false })
     first.set('k', 1)
     await first.close() // compacts: the next open is a fast one, from the saved keyspace
     const gate = new LoadGate()
-    const store = await openStore('loading', { storage: gate.wrap(memoryStorage(disk)), compaction: { maxLogRows: 1 } })
+    const store = await openStore('loading', { storage: gate.wrap(memoryStorage(disk)), compaction: { maxLogRows: 1 }, tabs: false })
     const errors: string[] = []
     store.on('error', (e) => errors.push(`${e.code}: ${e.message}`))
     expect(store.get('k')).toBe(1) // answered from the saved keyspace
-    const peer = await openStore('loading-peer', { persist: false })
+    const peer = await openStore('loading-peer', { persist: false, tabs: false })
     peer.set('remote', 'hello')
     await peer.flush()
     // A provider delivers the peer's state before the stored document has loaded.
@@ -641,7 +642,7 @@ describe('a replica whose document is still loading', () => {
     store.set('after', 3)
     await settle()
     // Each tick's writes go to storage: a store opened on the disk now (as after a crash) finds them all.
-    const afterCrash = await openStore('loading', { storage: memoryStorage(disk) })
+    const afterCrash = await openStore('loading', { storage: memoryStorage(disk), tabs: false })
     await afterCrash.loaded
     expect({ errors, onDisk: afterCrash.entries() }).toEqual({
       errors: [],

@@ -383,7 +383,7 @@ class Run {
   }
 
   async open(): Promise<Store> {
-    const options: StoreOptions = { clock: this.clock, maxKeyBytes: MAX_KEY_BYTES, maxValueBytes: MAX_VALUE_BYTES }
+    const options: StoreOptions = { clock: this.clock, maxKeyBytes: MAX_KEY_BYTES, maxValueBytes: MAX_VALUE_BYTES, tabs: false }
     if (this.persisted) {
       this.gate = new LoadGate()
       options.storage = this.gate.wrap(memoryStorage(this.disk))
@@ -628,7 +628,7 @@ class Run {
   async checkDocument(label: string): Promise<void> {
     await this.release()
     await this.store.flush()
-    const copy = await openStore('model-copy', { persist: false, clock: this.clock, maxKeyBytes: MAX_KEY_BYTES, maxValueBytes: MAX_VALUE_BYTES })
+    const copy = await openStore('model-copy', { persist: false, tabs: false, clock: this.clock, maxKeyBytes: MAX_KEY_BYTES, maxValueBytes: MAX_VALUE_BYTES })
     try {
       Y.applyUpdate(copy.doc, Y.encodeStateAsUpdate(this.store.doc), 'net')
       const want = this.readModel()

@@ -88,13 +88,13 @@ function writeHead(enc: encoding.Encoder, kind: EntryKind, key: string, stamp: S
 /**
  * Checks and encodes a value entry. The value is decoded again on first read:
  * the store keeps bytes, never the caller's object.
- * @throws TideKVError `INVALID_VALUE`
+ * @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE` (stops encoding once past `maxValueBytes`)
  */
-export function createValueEntry(key: string, stamp: Stamp, expiresAt: number, value: unknown): Entry {
+export function createValueEntry(key: string, stamp: Stamp, expiresAt: number, value: unknown, maxValueBytes = Infinity): Entry {
   const enc = begin()
   writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt)
   const valueStart = encoding.length(enc)
-  const binary = writeValue(enc, value)
+  const binary = writeValue(enc, value, maxValueBytes)
   const bytes = finish(enc)
   const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1)
   entry.binary = binary

@@ -14,6 +14,8 @@ export const ErrorCode = {
   OUT_OF_RANGE: 'OUT_OF_RANGE',
   /** The key holds a different kind of data than the call needs (for the data structures). */
   WRONG_TYPE: 'WRONG_TYPE',
+  /** A write on a store synced with a read-only token. */
+  READ_ONLY: 'READ_ONLY',
   /** The store was closed. */
   CLOSED: 'CLOSED',
   /** IndexedDB (or the storage adapter) failed: quota, blocked, closed database. */

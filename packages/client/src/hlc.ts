@@ -34,7 +34,8 @@ export class HybridClock {
 
   /** A stamp greater than every stamp this clock has issued or observed. */
   next(replica: number): Stamp {
-    const t = this.now()
+    // Whole milliseconds: stamps are encoded as integers, and every replica must compare what was encoded.
+    const t = Math.floor(this.now())
     if (t > this.wall) {
       this.wall = t
       this.counter = 0

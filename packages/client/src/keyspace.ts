@@ -204,7 +204,22 @@ export class Keyspace {
     }
     const before = slot.expiresAt
     resolveSlot(slot)
-    if (slot.expiresAt > 0 && slot.expiresAt !== before) this.expiry.push(slot.expiresAt, slot.key)
+    if (slot.expiresAt > 0 && slot.expiresAt !== before) {
+      this.expiry.push(slot.expiresAt, slot.key)
+      // Rewrites leave stale heap entries behind (skipped when popped): rebuild before they pile up.
+      if (this.expiry.size > 2 * this.size + 1024) this.rebuildExpiry()
+    }
+  }
+
+  private rebuildExpiry(): void {
+    this.expiry.clear()
+    for (const slot of this.slots.values()) if (slot.expiresAt > 0) this.expiry.push(slot.expiresAt, slot.key)
+    const saved = this.saved
+    if (saved !== null) {
+      for (let i = 0; i < saved.keys.length; i++) {
+        if (saved.promoted[i] === 0 && saved.expiries[i]! > 0) this.expiry.push(saved.expiries[i]!, saved.keys[i]!)
+      }
+    }
   }
 
   remove(slot: Slot): void {

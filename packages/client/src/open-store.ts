@@ -30,6 +30,7 @@ export async function openStore(name: string, options: StoreOptions = {}): Promi
   const store = new Store(name, options, storage)
   try {
     await store.open()
+    await store.startSync(options)
   } catch (cause) {
     storage?.close()
     throw cause instanceof TideKVError ? cause : new TideKVError('STORAGE_FAILED', `Opening "${name}" failed`, { cause })

@@ -310,3 +310,47 @@ describe('replica identity across sessions', () => {
     expect(c.get('n')).toBe(2)
   })
 })
+
+describe('updates applied before the document loads', () => {
+  it('are stored once it has loaded, even when they could only integrate then', async () => {
+    const disk = memoryStorage()
+    const first = await openStore('early-remote', { storage: disk, tabs: false })
+    first.set('old', 'x')
+    first.set('k', 1)
+    await first.close()
+    // A peer that has the same document deletes `old` and sets `k`.
+    const peer = await openStore('early-remote-peer', { persist: false, tabs: false })
+    const seed = await openStore('early-remote', { storage: disk, tabs: false })
+    await seed.loaded
+    Y.applyUpdate(peer.doc, Y.encodeStateAsUpdate(seed.doc))
+    const storedState = Y.encodeStateVector(seed.doc)
+    await seed.close()
+    peer.delete('old')
+    peer.set('k', 2)
+    await peer.flush()
+    // Only what the peer added: it depends on stored items, so Yjs holds it as pending until they load.
+    const change = Y.encodeStateAsUpdate(peer.doc, storedState)
+    // Held storage: the update arrives while the stored document is still loading.
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    const gated: StorageFactory = async (name) => {
+      const s = await disk(name)
+      return Object.assign(Object.create(s) as StorageAdapter, {
+        loadUpdates: async () => {
+          await held
+          return s.loadUpdates()
+        },
+      })
+    }
+    const store = await openStore('early-remote', { storage: gated, tabs: false })
+    Y.applyUpdate(store.doc, change)
+    release()
+    await store.loaded
+    expect([store.get('k'), store.has('old')]).toEqual([2, false])
+    await store.flush()
+    // A crash now: what is stored must already hold the peer's change.
+    const after = await openStore('early-remote', { storage: disk, tabs: false })
+    await after.loaded
+    expect([after.get('k'), after.has('old')]).toEqual([2, false])
+  })
+})

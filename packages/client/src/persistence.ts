@@ -15,7 +15,7 @@ export interface PersistenceHooks {
 }
 
 export interface CompactionPolicy {
-  /** Compact once this many updates were appended since the last snapshot. Default 500. */
+  /** Compact once this many updates were appended since the last snapshot (and they weigh a quarter of it). Default 500. */
   maxLogRows?: number
   /** ...or once appended bytes exceed max(this, snapshot size). Default 1 MiB. */
   minLogBytes?: number
@@ -142,7 +142,9 @@ export class Persistence {
 
   private shouldCompact(): boolean {
     if (!this.hooks.ready()) return false
-    return this.logRows >= this.maxLogRows || this.logBytes > Math.max(this.minLogBytes, this.snapshotBytes)
+    // A compaction costs the whole snapshot: run one only once the log is worth a share of it,
+    // so its cost stays proportional to what was written (amortized O(1) per byte).
+    return (this.logRows >= this.maxLogRows && this.logBytes * 4 >= this.snapshotBytes) || this.logBytes > Math.max(this.minLogBytes, this.snapshotBytes)
   }
 
   /** Compactions run one at a time (the write loop's and `close`'s). */

@@ -157,6 +157,12 @@ export class Replica {
   /** Moves pending writes into the document in one transaction, then fires local watchers. */
   commit(): void {
     if (!this.docReady) return
+    // Inside someone else's transaction (an app transacting on store.doc), our items would
+    // take its origin and come back through the observer as foreign: commit after it ends.
+    if (this.doc._transaction !== null) {
+      this.doc.once('afterAllTransactions', () => this.commit())
+      return
+    }
     this.sweep(this.clock(), SWEEP_BATCH)
     for (const slot of this.dirty) this.dropLosers(slot)
     this.dirty.clear()

@@ -9,7 +9,7 @@ function manualClock(start = 1_700_000_000_000) {
 }
 
 async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('test', { persist: false, ...options })
+  return openStore('test', { persist: false, tabs: false, ...options })
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -581,5 +581,80 @@ describe('openStore', () => {
 
   it('says STORAGE_FAILED when there is no IndexedDB and persistence was not turned off', async () => {
     await expect(openStore('x')).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+  })
+})
+
+describe('inputs that used to slip through', () => {
+  it('refuses expiries no replica could decode (beyond 2^53 ms)', async () => {
+    const store = await memoryStore()
+    store.set('k', 1)
+    expect(codeOf(() => store.set('k', 1, { ttl: 1e300 }))).toBe('INVALID_VALUE')
+    expect(codeOf(() => store.set('k', 1, { expiresAt: Number.MAX_VALUE }))).toBe('INVALID_VALUE')
+    expect(codeOf(() => store.expire('k', Number.MAX_VALUE))).toBe('INVALID_VALUE')
+    expect(store.ttl('k')).toBe(-1)
+  })
+
+  it('refuses bytes nested as deep as readers refuse them', async () => {
+    const store = await memoryStore()
+    let deep: Value = new Uint8Array([1])
+    for (let i = 0; i < 256; i++) deep = [deep]
+    expect(codeOf(() => store.set('k', deep))).toBe('INVALID_VALUE')
+  })
+
+  it('stops encoding a value built from shared sub-objects once it passes maxValueBytes', async () => {
+    const store = await memoryStore({ maxValueBytes: 1024 })
+    let v: Value = 'x'
+    for (let i = 0; i < 40; i++) v = [v, v] // 2^40 leaves if encoded in full
+    expect(codeOf(() => store.set('k', v))).toBe('VALUE_TOO_LARGE')
+  })
+
+  it('stores -0 as 0, as JSON does', async () => {
+    const store = await memoryStore()
+    store.set('k', -0)
+    expect(Object.is(store.get('k'), 0)).toBe(true)
+  })
+
+  it('replicas with fractional clocks still agree on the winner', async () => {
+    const a = await memoryStore({ clock: () => 1_700_000_000_000.5 })
+    const b = await memoryStore({ clock: () => 1_700_000_000_000.4 })
+    a.set('k', 'a')
+    b.set('k', 'b')
+    await Promise.all([a.flush(), b.flush()])
+    const ua = Y.encodeStateAsUpdate(a.doc)
+    const ub = Y.encodeStateAsUpdate(b.doc)
+    Y.applyUpdate(a.doc, ub)
+    Y.applyUpdate(b.doc, ua)
+    await Promise.all([a.flush(), b.flush()])
+    Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc))
+    Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+    expect(a.get('k')).toBeDefined()
+    expect(a.get('k')).toBe(b.get('k'))
+  })
+
+  it('a batch inside an app transaction on store.doc commits after it, keeping the write', async () => {
+    const store = await memoryStore()
+    const text = store.doc.getText('notes')
+    store.doc.transact(() => {
+      text.insert(0, 'hello')
+      store.batch(() => store.set('k', 1))
+    })
+    await store.flush()
+    expect(store.get('k')).toBe(1)
+    expect(store.doc.getArray('tidekv').length).toBe(1)
+    const replica = await memoryStore()
+    Y.applyUpdate(replica.doc, Y.encodeStateAsUpdate(store.doc))
+    expect(replica.get('k')).toBe(1)
+  })
+
+  it('refreshing a TTL many times does not grow the expiry heap without bound', async () => {
+    const clock = manualClock()
+    const store = await memoryStore({ clock: clock.fn })
+    for (let i = 0; i < 20_000; i++) {
+      clock.now++
+      store.set('session', i, { ttl: 86_400_000 })
+    }
+    // reason: white-box look at the heap, the only place the growth shows
+    const heap = (store as unknown as { replica: { keyspace: { expiry: { size: number } } } }).replica.keyspace.expiry
+    expect(heap.size).toBeLessThan(2048)
   })
 })

@@ -22,6 +22,8 @@ import { Replica } from './replica.js'
 import { decodeKeyspace, encodeKeyspace } from './saved-keyspace.js'
 import type { StorageAdapter, StorageFactory } from './storage.js'
 import type { Value } from './value.js'
+import type { SyncLink, SyncOptions, SyncStatus } from './sync.js'
+import { TabChannel } from './tab-channel.js'
 import type { Change, WatchCallback, WatchTarget } from './watchers.js'
 
 /** Options of `openStore`. */
@@ -40,6 +42,13 @@ export interface StoreOptions {
   clock?: () => number
   /** When the update log is compacted into a snapshot. */
   compaction?: CompactionPolicy
+  /** Sync with a relay (see README). Without it the store is local (still shared between tabs). */
+  sync?: SyncOptions & {
+    /** The token only reads: writes throw `READ_ONLY`. Default: read from the token's `mode` claim when it is a string. */
+    readOnly?: boolean
+  }
+  /** Converge with stores of the same name in other tabs through a BroadcastChannel. Default true where it exists. */
+  tabs?: boolean
 }
 
 /** Expiry of a `set`: a time to live in ms, or an absolute time in epoch ms. Neither: no expiry. */
@@ -62,6 +71,8 @@ export interface ScanOptions {
 export interface StoreEvents {
   /** A background failure: storage (`STORAGE_FAILED`), an invalid remote entry, a throwing watcher. */
   error: (error: TideKVError) => void
+  /** The sync status changed. */
+  status: (status: SyncStatus) => void
 }
 
 const DEFAULT_MAX_VALUE_BYTES = 1 << 20
@@ -91,6 +102,9 @@ export class Store {
   private readonly events = new ObservableV2<StoreEvents>()
   private readonly persistence: Persistence | null
   private closed = false
+  private readonly readOnly: boolean
+  private link: SyncLink | null = null
+  private tabs: TabChannel | null = null
   private resolveLoaded!: () => void
   private rejectLoaded!: (error: unknown) => void
 
@@ -104,6 +118,7 @@ export class Store {
     this.clock = options.clock ?? Date.now
     this.maxValueBytes = positiveOption(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
     this.maxKeyBytes = positiveOption(options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, 'maxKeyBytes')
+    this.readOnly = options.sync?.readOnly ?? tokenIsReadOnly(options.sync?.token)
     this.replica = new Replica(this.clock, (e) => this.emitError(e))
     this.doc = this.replica.doc
     this.loaded = new Promise<void>((resolve, reject) => {
@@ -125,6 +140,22 @@ export class Store {
             options.compaction,
           )
     this.doc.on('update', this.onUpdate)
+  }
+
+  /** @internal Starts sync and the tab channel once the document has loaded. */
+  async startSync(options: StoreOptions): Promise<void> {
+    if (options.sync !== undefined) {
+      // A dynamic import: an app that never syncs does not ship y-websocket.
+      const { SyncLink } = await import('./sync.js')
+      this.link = new SyncLink(this.doc, options.sync.room ?? this.name, options.sync, () => this.replica.clientId, (e) => this.emitError(e))
+      this.link.onStatus((status) => this.events.emit('status', [status]))
+    }
+    const tabs = options.tabs ?? typeof BroadcastChannel !== 'undefined'
+    void this.loaded.then(() => {
+      if (this.closed) return
+      if (tabs) this.tabs = new TabChannel(this.name, this.doc, !this.readOnly, (e) => this.emitError(e))
+      this.link?.connect()
+    })
   }
 
   /** @internal Loads the stored state; resolves once reads can be answered. */
@@ -233,7 +264,7 @@ export class Store {
    * store.set('session', { user: 1 }, { ttl: 30 * 60_000 })
    */
   set(key: string, value: Value, options?: SetOptions): void {
-    this.assertOpen()
+    this.assertWritable()
     checkKey(key, this.maxKeyBytes)
     const expiresAt = this.expiryOf(options)
     this.replica.replace(this.valueEntry(key, value, expiresAt))
@@ -241,7 +272,7 @@ export class Store {
 
   /** Sets several keys; all are checked first, so a refused entry changes nothing. */
   setMany(entries: Iterable<readonly [string, Value]>, options?: SetOptions): void {
-    this.assertOpen()
+    this.assertWritable()
     const expiresAt = this.expiryOf(options)
     const prepared: Entry[] = []
     for (const pair of entries) {
@@ -259,7 +290,7 @@ export class Store {
    * @throws TideKVError `INVALID_KEY`, `CLOSED`
    */
   delete(key: string): boolean {
-    this.assertOpen()
+    this.assertWritable()
     checkReadKey(key)
     const slot = this.replica.keyspace.get(key)
     if (slot === undefined) return false
@@ -270,7 +301,7 @@ export class Store {
 
   /** Deletes several keys; returns how many held a value. */
   deleteMany(keys: readonly string[]): number {
-    this.assertOpen()
+    this.assertWritable()
     for (const key of keys) checkReadKey(key)
     let n = 0
     this.batch(() => {
@@ -281,7 +312,7 @@ export class Store {
 
   /** Deletes every key. */
   clear(): void {
-    this.assertOpen()
+    this.assertWritable()
     this.replica.clear()
   }
 
@@ -295,7 +326,7 @@ export class Store {
    * if (store.incr('rate:ip:1.2.3.4') === 1) store.expire('rate:ip:1.2.3.4', 60_000)
    */
   incr(key: string, by = 1): number {
-    this.assertOpen()
+    this.assertWritable()
     checkKey(key, this.maxKeyBytes)
     if (!Number.isSafeInteger(by)) throw new TideKVError('NOT_AN_INTEGER', `Increment ${by} is not a safe integer`)
     const slot = this.replica.keyspace.get(key)
@@ -335,7 +366,7 @@ export class Store {
    * @throws TideKVError `INVALID_VALUE` (ttl not a finite number), `INVALID_KEY`, `CLOSED`
    */
   expire(key: string, ttlMs: number): boolean {
-    this.assertOpen()
+    this.assertWritable()
     checkReadKey(key)
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs)) {
       throw new TideKVError('INVALID_VALUE', `A ttl must be a finite number of milliseconds, got ${ttlMs}`)
@@ -344,13 +375,13 @@ export class Store {
     const now = this.clock()
     if (slot === undefined || this.replica.visible(slot, now) === undefined) return false
     if (ttlMs <= 0) return this.delete(key)
-    this.rewriteExpiry(slot, Math.ceil(now + ttlMs))
+    this.rewriteExpiry(slot, safeExpiry(now + ttlMs))
     return true
   }
 
   /** Removes the expiry of `key`; returns false when it is missing or had none. */
   persist(key: string): boolean {
-    this.assertOpen()
+    this.assertWritable()
     checkReadKey(key)
     const slot = this.replica.keyspace.get(key)
     if (slot === undefined || slot.expiresAt === 0 || this.replica.visible(slot, this.clock()) === undefined) return false
@@ -395,6 +426,38 @@ export class Store {
     return () => this.events.off(event, cb)
   }
 
+  /** The sync status: 'local' without sync; else 'offline', 'connecting', 'syncing' (connected, catching up) or 'synced'. */
+  get status(): SyncStatus {
+    return this.link?.status ?? 'local'
+  }
+
+  /**
+   * Resolves once the relay has durably stored every write this store made
+   * before the call (after `flush`, so they are stored locally too). Waits
+   * through disconnections; without sync, it is `flush()`.
+   * @throws TideKVError `STORAGE_FAILED`, `CLOSED`
+   * @example
+   * store.set('order:17', order)
+   * await store.whenSynced() // on the relay's disk now
+   */
+  async whenSynced(): Promise<void> {
+    this.assertOpen()
+    await this.flushInternal()
+    await this.link?.whenStored()
+  }
+
+  /** Connects to the relay (again): the app's "work online" switch. No effect without sync. */
+  connect(): void {
+    this.assertOpen()
+    this.link?.connect()
+  }
+
+  /** Disconnects and stays offline until `connect()`: writes keep being stored locally. No effect without sync. */
+  disconnect(): void {
+    this.assertOpen()
+    this.link?.disconnect()
+  }
+
   /**
    * Resolves once every write made before the call is committed to storage
    * (with strict durability where the browser offers it).
@@ -421,6 +484,8 @@ export class Store {
         await this.storage!.releaseClientId(this.replica.clientId)
       }
     } finally {
+      this.link?.destroy()
+      this.tabs?.close()
       this.doc.off('update', this.onUpdate)
       this.storage?.close()
       this.replica.stop()
@@ -430,7 +495,7 @@ export class Store {
   // ---- the write path ----------------------------------------------------
 
   private valueEntry(key: string, value: Value, expiresAt: number): Entry {
-    const entry = createValueEntry(key, this.replica.hlc.next(this.replica.clientId), expiresAt, value)
+    const entry = createValueEntry(key, this.replica.hlc.next(this.replica.clientId), expiresAt, value, this.maxValueBytes)
     const size = valueByteLength(entry)
     if (size > this.maxValueBytes) {
       throw new TideKVError('VALUE_TOO_LARGE', `The value of "${key}" is ${size} bytes encoded; the limit is ${this.maxValueBytes}`)
@@ -477,9 +542,16 @@ export class Store {
     const preloaded = this.replica.keyspace.size > 0
     try {
       const updates = await this.storage!.loadUpdates()
+      // Anything applied to the document before it loaded (by the app, through store.doc) may
+      // only integrate now, inside this transaction, which is not stored: store it explicitly.
+      const early = Y.decodeStateVector(Y.encodeStateVector(this.doc)).size > 0 || this.doc.store.pendingStructs !== null
       this.doc.transact(() => {
         for (const u of updates) Y.applyUpdate(this.doc, u)
       }, this.replica.storageOrigin)
+      if (early) {
+        const stored = updates.length === 0 ? new Uint8Array([0]) : Y.encodeStateVectorFromUpdate(Y.mergeUpdates(updates))
+        this.persistence!.enqueue(Y.encodeStateAsUpdate(this.doc, stored))
+      }
       this.replica.adoptClientId()
       // More than one row, or no saved keyspace: compact on close so the next open is fast.
       if (updates.length > 1 || (!preloaded && updates.length > 0)) this.persistence!.markStale()
@@ -510,6 +582,8 @@ export class Store {
 
   private async flushInternal(): Promise<void> {
     if (!this.replica.docReady) await this.loaded
+    // Inside an app's transaction on store.doc, the commit waits for it to end.
+    if (this.doc._transaction !== null) await new Promise((resolve) => this.doc.once('afterAllTransactions', resolve))
     this.replica.commit()
     await this.persistence?.flush()
   }
@@ -546,13 +620,13 @@ export class Store {
       if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
         throw new TideKVError('INVALID_VALUE', `ttl must be a positive number of milliseconds, got ${ttl}`)
       }
-      return Math.ceil(this.clock() + ttl)
+      return safeExpiry(this.clock() + ttl)
     }
     if (expiresAt !== undefined) {
       if (typeof expiresAt !== 'number' || !(expiresAt > 0) || !Number.isFinite(expiresAt)) {
         throw new TideKVError('INVALID_VALUE', `expiresAt must be a positive epoch time in milliseconds, got ${expiresAt}`)
       }
-      return Math.ceil(expiresAt)
+      return safeExpiry(expiresAt)
     }
     return 0
   }
@@ -565,6 +639,30 @@ export class Store {
   private assertOpen(): void {
     if (this.closed) throw closedError()
   }
+
+  private assertWritable(): void {
+    if (this.closed) throw closedError()
+    if (this.readOnly) throw new TideKVError('READ_ONLY', 'This store syncs with a read-only token: it cannot be written')
+  }
+}
+
+/** Whether a token (a JWT) carries `mode: 'read'`. Only read, never verified: the relay verifies. */
+function tokenIsReadOnly(token: unknown): boolean {
+  if (typeof token !== 'string') return false
+  try {
+    const payload = token.split('.')[1] ?? ''
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
+    return (JSON.parse(json) as { mode?: unknown }).mode === 'read'
+  } catch {
+    return false // reason: not a JWT we can read: the relay decides
+  }
+}
+
+/** An expiry in whole milliseconds that every replica can decode (varUints stop at 2^53). */
+function safeExpiry(at: number): number {
+  const ms = Math.ceil(at)
+  if (!Number.isSafeInteger(ms)) throw new TideKVError('INVALID_VALUE', `The expiry ${at} is beyond the last representable time`)
+  return ms
 }
 
 function closedError(): TideKVError {

@@ -24,10 +24,14 @@ const ancestors: object[] = []
  * a "__proto__" key, or nesting deeper than 256. The encoder is then unusable
  * for this value; the caller discards what was written.
  */
-export function writeValue(enc: encoding.Encoder, input: unknown): boolean {
+export function writeValue(enc: encoding.Encoder, input: unknown, maxBytes = Infinity): boolean {
   ancestors.length = 0
+  limit = encoding.length(enc) + maxBytes
   return write(enc, input)
 }
+
+/** Where the encoding must stop: a value built from shared sub-objects can be exponentially larger than its object graph. */
+let limit = Infinity
 
 function write(enc: encoding.Encoder, input: unknown): boolean {
   switch (typeof input) {
@@ -44,7 +48,8 @@ function write(enc: encoding.Encoder, input: unknown): boolean {
       if (!Number.isFinite(input)) throw invalid(`${input} is not a finite number`)
       if (Number.isInteger(input) && Math.abs(input) <= 0x7fffffff) {
         encoding.writeUint8(enc, 125)
-        encoding.writeVarInt(enc, input)
+        // `+ 0` turns -0 into 0 (lib0 would keep the sign), as JSON does.
+        encoding.writeVarInt(enc, input + 0)
       } else if (Math.fround(input) === input) {
         encoding.writeUint8(enc, 124)
         encoding.writeFloat32(enc, input)
@@ -62,12 +67,14 @@ function write(enc: encoding.Encoder, input: unknown): boolean {
     encoding.writeUint8(enc, 126)
     return false
   }
+  // Bytes count as a level too: readers refuse anything at depth 256.
+  if (ancestors.length >= MAX_DEPTH) throw invalid(`values nest at most ${MAX_DEPTH} levels deep`)
+  if (encoding.length(enc) > limit) throw new TideKVError('VALUE_TOO_LARGE', 'The value is larger than maxValueBytes once encoded')
   if (input instanceof Uint8Array) {
     encoding.writeUint8(enc, 116)
     encoding.writeVarUint8Array(enc, input)
     return true
   }
-  if (ancestors.length >= MAX_DEPTH) throw invalid(`values nest at most ${MAX_DEPTH} levels deep`)
   if (ancestors.includes(input)) throw invalid('the value contains a cycle')
   ancestors.push(input)
   let binary = false
