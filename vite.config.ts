@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config'
 // so `npm test` needs no build step.
 const alias = {
   '@tidekv/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)),
+  '@tidekv/protocol': fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url)),
+  '@tidekv/relay': fileURLToPath(new URL('./packages/relay/src/index.ts', import.meta.url)),
 }
 
 export default defineConfig({

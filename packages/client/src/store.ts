@@ -104,6 +104,9 @@ export class Store {
   private closed = false
   private readonly readOnly: boolean
   private link: SyncLink | null = null
+  /** Whether the app wants to be connected (it may say so before the link exists). */
+  private online = true
+  private readonly syncs: boolean
   private tabs: TabChannel | null = null
   private resolveLoaded!: () => void
   private rejectLoaded!: (error: unknown) => void
@@ -119,6 +122,7 @@ export class Store {
     this.maxValueBytes = positiveOption(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
     this.maxKeyBytes = positiveOption(options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, 'maxKeyBytes')
     this.readOnly = options.sync?.readOnly ?? tokenIsReadOnly(options.sync?.token)
+    this.syncs = options.sync !== undefined
     this.replica = new Replica(this.clock, (e) => this.emitError(e))
     this.doc = this.replica.doc
     this.loaded = new Promise<void>((resolve, reject) => {
@@ -144,17 +148,19 @@ export class Store {
 
   /** @internal Starts sync and the tab channel once the document has loaded. */
   async startSync(options: StoreOptions): Promise<void> {
-    if (options.sync !== undefined) {
-      // A dynamic import: an app that never syncs does not ship y-websocket.
-      const { SyncLink } = await import('./sync.js')
-      this.link = new SyncLink(this.doc, options.sync.room ?? this.name, options.sync, () => this.replica.clientId, (e) => this.emitError(e))
-      this.link.onStatus((status) => this.events.emit('status', [status]))
-    }
+    const sync = options.sync
+    // A dynamic import: an app that never syncs does not ship y-websocket.
+    const module = sync === undefined ? null : await import('./sync.js')
     const tabs = options.tabs ?? typeof BroadcastChannel !== 'undefined'
+    // After the load: the document then holds the stored state, and its client id is final
+    // (y-websocket's awareness keys its state by the client id it sees at construction).
     void this.loaded.then(() => {
       if (this.closed) return
       if (tabs) this.tabs = new TabChannel(this.name, this.doc, !this.readOnly, (e) => this.emitError(e))
-      this.link?.connect()
+      if (module === null || sync === undefined) return
+      this.link = new module.SyncLink(this.doc, sync.room ?? this.name, sync, () => this.replica.clientId, (e) => this.emitError(e))
+      this.link.onStatus((status) => this.events.emit('status', [status]))
+      if (this.online) this.link.connect()
     })
   }
 
@@ -428,7 +434,7 @@ export class Store {
 
   /** The sync status: 'local' without sync; else 'offline', 'connecting', 'syncing' (connected, catching up) or 'synced'. */
   get status(): SyncStatus {
-    return this.link?.status ?? 'local'
+    return this.link?.status ?? (this.syncs ? 'offline' : 'local')
   }
 
   /**
@@ -449,12 +455,14 @@ export class Store {
   /** Connects to the relay (again): the app's "work online" switch. No effect without sync. */
   connect(): void {
     this.assertOpen()
+    this.online = true
     this.link?.connect()
   }
 
   /** Disconnects and stays offline until `connect()`: writes keep being stored locally. No effect without sync. */
   disconnect(): void {
     this.assertOpen()
+    this.online = false
     this.link?.disconnect()
   }
 

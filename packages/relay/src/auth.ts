@@ -1,0 +1,54 @@
+/**
+ * Tokens: HS256-signed JWTs (through `jose`) naming the room and the access
+ * mode. The relay checks them at the HTTP upgrade, before any WebSocket
+ * exists.
+ */
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+
+export type AccessMode = 'read' | 'write'
+
+export interface TokenOptions {
+  /** The relay's secret (at least 32 bytes of entropy recommended). */
+  secret: string | Uint8Array
+  /** The room the token opens; `*` opens every room. */
+  room: string
+  mode: AccessMode
+  /** Lifetime: seconds, or a jose time span such as '1h', '7d'. Default: no expiry. */
+  expiresIn?: number | string
+}
+
+const ALG = 'HS256'
+const keyOf = (secret: string | Uint8Array): Uint8Array => (typeof secret === 'string' ? new TextEncoder().encode(secret) : secret)
+
+/**
+ * Signs a token for one room.
+ * @example
+ * const token = await createToken({ secret: process.env.TIDEKV_SECRET!, room: 'user:42', mode: 'write', expiresIn: '1h' })
+ */
+export async function createToken(options: TokenOptions): Promise<string> {
+  if (options.mode !== 'read' && options.mode !== 'write') throw new TypeError(`mode must be 'read' or 'write', got ${String(options.mode)}`)
+  const jwt = new SignJWT({ room: options.room, mode: options.mode }).setProtectedHeader({ alg: ALG }).setIssuedAt()
+  if (options.expiresIn !== undefined) {
+    jwt.setExpirationTime(typeof options.expiresIn === 'number' ? Math.floor(Date.now() / 1000) + options.expiresIn : options.expiresIn)
+  }
+  return jwt.sign(keyOf(options.secret))
+}
+
+/** Why a token was refused: HTTP 401 for the first three, 403 for the last. */
+export type TokenRefusal = 'missing' | 'invalid' | 'expired' | 'wrong-room'
+
+export type TokenCheck = { ok: true; mode: AccessMode; expiresAt: number | undefined } | { ok: false; reason: TokenRefusal }
+
+/** Verifies `token` for `room`. Never throws. */
+export async function checkToken(token: string | null, room: string, secret: string | Uint8Array): Promise<TokenCheck> {
+  if (token === null || token === '') return { ok: false, reason: 'missing' }
+  try {
+    const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: [ALG] })
+    const mode = payload.mode
+    if (mode !== 'read' && mode !== 'write') return { ok: false, reason: 'invalid' }
+    if (payload.room !== room && payload.room !== '*') return { ok: false, reason: 'wrong-room' }
+    return { ok: true, mode, expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 }
+  } catch (e) {
+    return { ok: false, reason: e instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' }
+  }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * `tidekv-relay`: runs a relay. The only module that reads argv and the
+ * environment.
+ *
+ *   tidekv-relay [--port 8787] [--host 127.0.0.1] [--data ./.tidekv-data]
+ *                [--secret S | env TIDEKV_SECRET] [--allow-anonymous]
+ *                [--static DIR] [--allowed-origin URL]...
+ */
+import { mkdirSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { createRelay } from './relay.js'
+
+const USAGE = `Usage: tidekv-relay [options]
+  --port <n>              port to listen on (default 8787; env PORT)
+  --host <addr>           interface to listen on (default 127.0.0.1)
+  --data <dir>            data folder for the SQLite file (default ./.tidekv-data; env TIDEKV_DATA)
+  --secret <s>            token secret (or env TIDEKV_SECRET)
+  --allow-anonymous       let clients without a token read and write
+  --static <dir>          serve this folder over HTTP
+  --allowed-origin <url>  accept browser connections from this origin only (repeatable)
+  --help                  this text`
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      secret: { type: 'string' },
+      'allow-anonymous': { type: 'boolean', default: false },
+      static: { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(USAGE)
+    return
+  }
+  const secret = values.secret ?? process.env.TIDEKV_SECRET
+  const anonymous = values['allow-anonymous']
+  if (secret === undefined && !anonymous) {
+    console.error('tidekv-relay: refusing to start without a secret. Pass --secret (or set TIDEKV_SECRET), or --allow-anonymous for an open relay.')
+    process.exitCode = 2
+    return
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 8787)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`tidekv-relay: --port must be a port number, got ${values.port}`)
+    process.exitCode = 2
+    return
+  }
+  const dataDir = values.data ?? process.env.TIDEKV_DATA ?? '.tidekv-data'
+  mkdirSync(dataDir, { recursive: true })
+  const relay = await createRelay({
+    port,
+    host: values.host ?? '127.0.0.1',
+    dataDir,
+    auth: { secret, anonymous: anonymous ? 'write' : 'none' },
+    static: values.static,
+    allowedOrigins: values['allowed-origin'],
+    onError: (error, room) => console.error(`tidekv-relay: ${room === undefined ? '' : `room ${room}: `}${(error as Error)?.message ?? error}`),
+  })
+  console.log(`tidekv-relay: listening on ${relay.url}${anonymous ? ' (anonymous access allowed)' : ''}, data in ${dataDir}`)
+  const stop = (signal: string) => {
+    console.log(`tidekv-relay: ${signal}, closing`)
+    relay.close().then(
+      () => process.exit(0),
+      (e) => {
+        console.error(`tidekv-relay: close failed: ${(e as Error).message}`)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((e) => {
+  console.error(`tidekv-relay: ${(e as Error).message}`)
+  process.exit(1)
+})

@@ -1,0 +1,132 @@
+/**
+ * One WebSocket connection: the limits that protect the relay from it
+ * (message rate, slow reading, dead peers, expired tokens) and the queue that
+ * holds its messages until its room has loaded.
+ */
+import { CloseCode } from '@tidekv/protocol'
+import type { WebSocket } from 'ws'
+import type { AccessMode } from './auth.js'
+import type { RelayLimits } from './limits.js'
+import type { Metrics } from './metrics.js'
+import { type Peer, ProtocolError, type Room } from './room.js'
+
+export class Connection implements Peer {
+  private tokens: number
+  private lastRefill = performance.now()
+  private alive = true
+  private queue: Uint8Array[] | null = []
+  private closed = false
+  private heartbeat: ReturnType<typeof setInterval>
+  private expiry: ReturnType<typeof setTimeout> | null = null
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly room: Room,
+    readonly mode: AccessMode,
+    readonly acks: boolean,
+    private readonly limits: RelayLimits,
+    private readonly metrics: Metrics,
+    expiresAt: number | undefined,
+    private readonly onClose: (connection: Connection) => void,
+  ) {
+    this.tokens = limits.messageBurst
+    ws.binaryType = 'nodebuffer'
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on('close', () => this.cleanUp())
+    ws.on('error', () => this.close(CloseCode.PROTOCOL_ERROR, 'socket error'))
+    ws.on('pong', () => (this.alive = true))
+    this.heartbeat = setInterval(() => {
+      if (!this.alive) {
+        this.metrics.reject('heartbeat')
+        this.ws.terminate()
+        return
+      }
+      this.alive = false
+      this.ws.ping()
+    }, limits.heartbeatMs)
+    this.heartbeat.unref()
+    if (expiresAt !== undefined) {
+      this.expiry = setTimeout(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.max(0, expiresAt - Date.now()))
+      this.expiry.unref()
+    }
+    void room.ready.then(
+      () => this.start(),
+      () => this.close(CloseCode.INTERNAL_ERROR, 'room failed to load'),
+    )
+  }
+
+  /** The room has loaded: join it and handle what arrived meanwhile. */
+  private start(): void {
+    if (this.closed) return
+    const queued = this.queue ?? []
+    this.queue = null
+    this.room.join(this)
+    for (const message of queued) if (!this.closed) this.handle(message)
+  }
+
+  send(message: Uint8Array): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return
+    // A reader that cannot keep up is dropped rather than buffered without bound.
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.metrics.reject('slow-reader')
+      this.close(CloseCode.TRY_AGAIN_LATER, 'reading too slowly')
+      return
+    }
+    this.metrics.messagesOut++
+    this.metrics.bytesOut += message.length
+    this.ws.send(message)
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return
+    this.metrics.messagesIn++
+    this.metrics.bytesIn += data.length
+    if (!this.takeToken()) {
+      this.metrics.reject('rate-limit')
+      this.close(CloseCode.POLICY_VIOLATION, 'too many messages')
+      return
+    }
+    if (!isBinary) {
+      this.metrics.reject('protocol-error')
+      this.close(CloseCode.PROTOCOL_ERROR, 'text frames are not part of the protocol')
+      return
+    }
+    const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    if (this.queue !== null) this.queue.push(message)
+    else this.handle(message)
+  }
+
+  private handle(message: Uint8Array): void {
+    try {
+      this.room.receive(this, message)
+    } catch (e) {
+      this.metrics.reject('protocol-error')
+      this.close(e instanceof ProtocolError ? CloseCode.PROTOCOL_ERROR : CloseCode.INTERNAL_ERROR, e instanceof ProtocolError ? 'invalid message' : 'internal error')
+    }
+  }
+
+  /** Token bucket: `messagesPerSecond` on average, `messageBurst` at once. */
+  private takeToken(): boolean {
+    const now = performance.now()
+    this.tokens = Math.min(this.limits.messageBurst, this.tokens + ((now - this.lastRefill) / 1000) * this.limits.messagesPerSecond)
+    this.lastRefill = now
+    if (this.tokens < 1) return false
+    this.tokens--
+    return true
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return
+    this.cleanUp()
+    this.ws.close(code, reason)
+  }
+
+  private cleanUp(): void {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.heartbeat)
+    if (this.expiry !== null) clearTimeout(this.expiry)
+    this.room.leave(this)
+    this.onClose(this)
+  }
+}

@@ -1,0 +1,34 @@
+/** The relay's limits, each an explicit option with a documented default. */
+
+export interface RelayLimits {
+  /** Largest WebSocket message; a larger frame closes that socket with 1009. Default 16 MiB. */
+  maxMessageBytes: number
+  /** Open connections over all rooms; more are refused with HTTP 503. Default 10,000. */
+  maxConnections: number
+  /** Open connections per room; more are refused with HTTP 503. Default 1,000. */
+  maxConnectionsPerRoom: number
+  /** Messages a connection may send per second, on average. Default 500. */
+  messagesPerSecond: number
+  /** Burst of messages allowed above that rate. Default 2,000. */
+  messageBurst: number
+  /** A connection whose unsent bytes stay above this is too slow: closed with 1013. Default 32 MiB. */
+  maxBufferedBytes: number
+  /** Ping interval; a peer that did not answer the previous ping is dropped. Default 30 s. */
+  heartbeatMs: number
+  /** A room with no connection is unloaded after this long. Default 30 s. */
+  idleRoomMs: number
+  /** Compact a room's stored log after this many updates. Default 500. */
+  compactAfterUpdates: number
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxConnections: 10_000,
+  maxConnectionsPerRoom: 1_000,
+  messagesPerSecond: 500,
+  messageBurst: 2_000,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  heartbeatMs: 30_000,
+  idleRoomMs: 30_000,
+  compactAfterUpdates: 500,
+}

@@ -1,0 +1,239 @@
+/**
+ * The relay server: HTTP (health, metrics, static files) and WebSocket rooms
+ * on one port. Upgrades are checked (origin, token, connection limits) before
+ * a WebSocket exists; rooms load lazily and unload when idle.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { CloseCode, QueryParam } from '@tidekv/protocol'
+import { WebSocketServer } from 'ws'
+import { type AccessMode, checkToken, type TokenRefusal } from './auth.js'
+import { Connection } from './connection.js'
+import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
+import { Metrics } from './metrics.js'
+import { Room } from './room.js'
+import { serveStatic } from './static-files.js'
+import type { RelayStorage } from './storage.js'
+import { sqliteRelayStorage } from './sqlite-storage.js'
+import { DEFAULT_UPDATE_BUDGET, type UpdateBudget } from './update-budget.js'
+
+export interface RelayAuth {
+  /** The secret tokens are signed with (see `createToken`). */
+  secret?: string | Uint8Array
+  /** Access without a token: 'none' (default when a secret is set), 'read' or 'write'. */
+  anonymous?: 'none' | AccessMode
+}
+
+export interface RelayOptions {
+  /** Port to listen on; 0 picks a free one (read it from `relay.port`). Default 8787. */
+  port?: number
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string
+  /** Room storage. Default: SQLite in `dataDir`. */
+  storage?: RelayStorage
+  /** Folder of the default SQLite storage. Default `./.tidekv-data`. */
+  dataDir?: string
+  /** Who may connect. Without a secret, `anonymous` must say what strangers may do. */
+  auth: RelayAuth
+  /** Limits; each defaults to `DEFAULT_LIMITS`. */
+  limits?: Partial<RelayLimits>
+  /** Decode budget for updates from clients. */
+  updateBudget?: Partial<UpdateBudget>
+  /** Allowed `Origin` headers for browser connections; unset: any origin (non-browser clients send none). */
+  allowedOrigins?: readonly string[]
+  /** A folder served over HTTP (the demo). */
+  static?: string
+  /** Background errors (storage failures); default: ignored after counting. */
+  onError?: (error: unknown, room?: string) => void
+}
+
+export interface Relay {
+  /** The port it listens on. */
+  readonly port: number
+  readonly url: string
+  readonly metrics: Metrics
+  /** Rooms loaded now. */
+  readonly rooms: ReadonlyMap<string, Room>
+  /** Stops accepting, closes sockets with 1001, stores everything, closes storage. */
+  close(): Promise<void>
+}
+
+const MAX_ROOM_BYTES = 512
+
+/**
+ * Starts a relay.
+ * @example
+ * const relay = await createRelay({ port: 0, auth: { secret: process.env.TIDEKV_SECRET } })
+ * console.log(`listening on ${relay.url}`)
+ */
+export async function createRelay(options: RelayOptions): Promise<Relay> {
+  const auth = options.auth ?? {}
+  const anonymous = auth.anonymous ?? 'none'
+  if (auth.secret === undefined && anonymous === 'none') {
+    throw new Error('createRelay: give auth.secret, or auth.anonymous to let anyone in')
+  }
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits }
+  const budget: UpdateBudget = { ...DEFAULT_UPDATE_BUDGET, ...options.updateBudget }
+  const storage = options.storage ?? sqliteRelayStorage({ path: `${options.dataDir ?? '.tidekv-data'}/relay.sqlite3` })
+  const metrics = new Metrics()
+  const onError = options.onError ?? (() => undefined)
+  const rooms = new Map<string, Room>()
+  const unloading = new Map<string, Promise<void>>()
+  const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  const connections = new Set<Connection>()
+  let closing = false
+
+  const ctx = { storage, metrics, limits, budget, onError: (e: unknown, room: string) => onError(e, room) }
+
+  async function roomFor(name: string): Promise<Room> {
+    const timer = idleTimers.get(name)
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      idleTimers.delete(name)
+    }
+    // A room being unloaded is stored first, then loaded afresh.
+    await unloading.get(name)
+    let room = rooms.get(name)
+    if (room === undefined) {
+      room = new Room(name, ctx)
+      rooms.set(name, room)
+      metrics.roomsLoaded = rooms.size
+      room.ready.catch((e) => {
+        onError(e, name)
+        if (rooms.get(name) === room) rooms.delete(name)
+      })
+    }
+    return room
+  }
+
+  function onConnectionClosed(connection: Connection): void {
+    connections.delete(connection)
+    metrics.connections = connections.size
+    const room = connection.room
+    if (room.peers.size > 0 || closing) return
+    idleTimers.set(
+      room.name,
+      setTimeout(() => {
+        idleTimers.delete(room.name)
+        if (room.peers.size > 0 || rooms.get(room.name) !== room) return
+        rooms.delete(room.name)
+        metrics.roomsLoaded = rooms.size
+        const done = room.unload().finally(() => unloading.delete(room.name))
+        unloading.set(room.name, done)
+      }, limits.idleRoomMs).unref(),
+    )
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false })
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refuse = (status: number, text: string, reason: string) => {
+      metrics.reject(reason)
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
+    }
+    if (closing) return refuse(503, 'Service Unavailable', 'shutting-down')
+    const url = new URL(req.url ?? '/', 'http://relay')
+    let name: string
+    try {
+      name = decodeURIComponent(url.pathname.slice(1))
+    } catch {
+      return refuse(400, 'Bad Request', 'bad-room')
+    }
+    if (name.length === 0 || Buffer.byteLength(name) > MAX_ROOM_BYTES) return refuse(400, 'Bad Request', 'bad-room')
+    const origin = req.headers.origin
+    if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
+      return refuse(403, 'Forbidden', 'origin')
+    }
+    const token = url.searchParams.get(QueryParam.TOKEN)
+    let mode: AccessMode
+    let expiresAt: number | undefined
+    if (token === null && anonymous !== 'none') {
+      mode = anonymous
+    } else if (auth.secret === undefined) {
+      return refuse(401, 'Unauthorized', 'token-invalid')
+    } else {
+      const check = await checkToken(token, name, auth.secret)
+      if (!check.ok) return refuse(check.reason === 'wrong-room' ? 403 : 401, check.reason === 'wrong-room' ? 'Forbidden' : 'Unauthorized', tokenReason(check.reason))
+      mode = check.mode
+      expiresAt = check.expiresAt
+    }
+    if (connections.size >= limits.maxConnections) return refuse(503, 'Service Unavailable', 'too-many-connections')
+    const loaded = rooms.get(name)
+    if (loaded !== undefined && loaded.peers.size >= limits.maxConnectionsPerRoom) return refuse(503, 'Service Unavailable', 'room-full')
+    const room = await roomFor(name)
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (closing) {
+        ws.close(CloseCode.GOING_AWAY, 'shutting down')
+        return
+      }
+      const acks = url.searchParams.get(QueryParam.ACKS) === '1'
+      const connection = new Connection(ws, room, mode, acks, limits, metrics, expiresAt, onConnectionClosed)
+      connections.add(connection)
+      metrics.connections = connections.size
+    })
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://relay').pathname
+    if (path === '/healthz') {
+      const body = JSON.stringify({ status: closing ? 'closing' : 'ok', rooms: rooms.size, connections: connections.size })
+      res.writeHead(closing ? 503 : 200, { 'Content-Type': 'application/json' }).end(body)
+      return
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.render())
+      return
+    }
+    if (options.static !== undefined && (await serveStatic(options.static, req, res))) return
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found')
+  }
+
+  const server: Server = createServer((req, res) => {
+    onRequest(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end()
+    })
+  })
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy())
+    onUpgrade(req, socket, head).catch((e) => {
+      onError(e)
+      socket.destroy()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const host = options.host ?? '127.0.0.1'
+
+  return {
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    metrics,
+    rooms,
+    async close() {
+      if (closing) return
+      closing = true
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const c of [...connections]) c.close(CloseCode.GOING_AWAY, 'relay shutting down')
+      for (const timer of idleTimers.values()) clearTimeout(timer)
+      idleTimers.clear()
+      await Promise.all([...unloading.values()])
+      await Promise.all([...rooms.values()].map((room) => room.unload().catch((e) => onError(e, room.name))))
+      rooms.clear()
+      wss.close()
+      server.closeAllConnections?.()
+      await serverClosed
+      await storage.close()
+    },
+  }
+}
+
+function tokenReason(reason: TokenRefusal): string {
+  return `token-${reason}`
+}

@@ -1,0 +1,246 @@
+/**
+ * One room: a Y.Doc loaded from storage, the peers connected to it, and the
+ * y-protocols sync and awareness exchange between them.
+ *
+ * Order of work for an update from a peer: check it against the decode
+ * budget → apply it to the room's document → send it to the other peers →
+ * append it to storage → once stored, acknowledge it to the sender (a
+ * PERSISTED message with the room's stored state vector, for TideKV clients).
+ * A peer is acknowledged only for what storage holds, so an acknowledged
+ * write survives a crash of the relay.
+ */
+import { MessageType } from '@tidekv/protocol'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as authProtocol from 'y-protocols/auth'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import type { AccessMode } from './auth.js'
+import type { RelayLimits } from './limits.js'
+import type { Metrics } from './metrics.js'
+import type { RelayStorage } from './storage.js'
+import { checkUpdate, type UpdateBudget } from './update-budget.js'
+
+/** A connection as a room sees it. */
+export interface Peer {
+  readonly mode: AccessMode
+  /** Wants PERSISTED acknowledgements (a TideKV client). */
+  readonly acks: boolean
+  send(message: Uint8Array): void
+}
+
+/** A message the relay cannot accept: the connection is closed with a protocol error. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError'
+}
+
+/** Origin of transactions that load the stored state: not stored again, not sent. */
+const STORAGE = Symbol('storage')
+
+export interface RoomContext {
+  storage: RelayStorage
+  metrics: Metrics
+  limits: RelayLimits
+  budget: UpdateBudget
+  onError: (error: unknown, room: string) => void
+}
+
+export class Room {
+  readonly doc = new Y.Doc()
+  readonly awareness = new awarenessProtocol.Awareness(this.doc)
+  /** Peers, with the awareness client ids each controls. */
+  readonly peers = new Map<Peer, Set<number>>()
+  /** Resolves once the stored state is in the document: no peer is served before. */
+  readonly ready: Promise<void>
+  /** Encoded state vector of what storage holds. */
+  private persisted: Uint8Array = Y.encodeStateVector(new Y.Doc())
+  /** Storage writes, in order: each waits for the one before. */
+  private writes: Promise<void> = Promise.resolve()
+  private lastSeq = 0
+  private sinceCompaction = 0
+  private refusedPeers = new WeakSet<Peer>()
+
+  constructor(
+    readonly name: string,
+    private readonly ctx: RoomContext,
+  ) {
+    this.awareness.setLocalState(null)
+    this.awareness.on('update', this.onAwareness)
+    this.ready = this.load()
+    this.doc.on('update', this.onUpdate)
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.ctx.storage.load(this.name)
+    this.doc.transact(() => {
+      for (const u of stored.updates) Y.applyUpdate(this.doc, u)
+    }, STORAGE)
+    this.lastSeq = stored.lastSeq
+    this.sinceCompaction = Math.max(0, stored.updates.length - 1)
+    this.persisted = Y.encodeStateVector(this.doc)
+  }
+
+  /** Adds a peer and starts the sync: the room's state vector, then the awareness states. */
+  join(peer: Peer): void {
+    this.peers.set(peer, new Set())
+    const step1 = encoding.createEncoder()
+    encoding.writeVarUint(step1, MessageType.SYNC)
+    syncProtocol.writeSyncStep1(step1, this.doc)
+    peer.send(encoding.toUint8Array(step1))
+    const states = this.awareness.getStates()
+    if (states.size > 0) peer.send(this.awarenessMessage([...states.keys()]))
+  }
+
+  /** Removes a peer and the awareness states it controlled. */
+  leave(peer: Peer): void {
+    const ids = this.peers.get(peer)
+    if (ids === undefined) return
+    this.peers.delete(peer)
+    if (ids.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null)
+  }
+
+  /**
+   * Handles one message of a peer.
+   * @throws ProtocolError for a malformed message, an unknown type or an update over the decode budget
+   */
+  receive(peer: Peer, message: Uint8Array): void {
+    const decoder = decoding.createDecoder(message)
+    try {
+      const type = decoding.readVarUint(decoder)
+      switch (type) {
+        case MessageType.SYNC:
+          this.receiveSync(peer, decoder)
+          break
+        case MessageType.AWARENESS:
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), peer)
+          break
+        case MessageType.QUERY_AWARENESS:
+          peer.send(this.awarenessMessage([...this.awareness.getStates().keys()]))
+          break
+        case MessageType.PERSISTED:
+          // Answered once every update received before the question is stored.
+          if (peer.acks) void this.writes.then(() => this.peers.has(peer) && peer.send(this.persistedMessage()))
+          break
+        default:
+          throw new ProtocolError(`unknown message type ${type}`)
+      }
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e
+      throw new ProtocolError(`malformed message: ${(e as Error).message}`, { cause: e })
+    }
+  }
+
+  private receiveSync(peer: Peer, decoder: decoding.Decoder): void {
+    const kind = decoding.readVarUint(decoder)
+    if (kind === syncProtocol.messageYjsSyncStep1) {
+      const reply = encoding.createEncoder()
+      encoding.writeVarUint(reply, MessageType.SYNC)
+      syncProtocol.writeSyncStep2(reply, this.doc, decoding.readVarUint8Array(decoder))
+      peer.send(encoding.toUint8Array(reply))
+      return
+    }
+    if (kind !== syncProtocol.messageYjsSyncStep2 && kind !== syncProtocol.messageYjsUpdate) {
+      throw new ProtocolError(`unknown sync message ${kind}`)
+    }
+    const update = decoding.readVarUint8Array(decoder)
+    if (peer.mode !== 'write') {
+      this.refuseWrite(peer)
+      return
+    }
+    try {
+      checkUpdate(update, this.ctx.budget, Y.decodeStateVector(Y.encodeStateVector(this.doc)))
+    } catch (e) {
+      throw new ProtocolError(`update refused: ${(e as Error).message}`, { cause: e })
+    }
+    // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
+    Y.applyUpdate(this.doc, update, peer)
+  }
+
+  /** A read-only peer's update is not applied, sent or stored; it is told once why. */
+  private refuseWrite(peer: Peer): void {
+    this.ctx.metrics.reject('read-only-write')
+    if (this.refusedPeers.has(peer)) return
+    this.refusedPeers.add(peer)
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MessageType.AUTH)
+    authProtocol.writePermissionDenied(encoder, 'read-only token: updates are refused')
+    peer.send(encoding.toUint8Array(encoder))
+  }
+
+  private onUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === STORAGE) return
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MessageType.SYNC)
+    syncProtocol.writeUpdate(encoder, update)
+    const message = encoding.toUint8Array(encoder)
+    for (const peer of this.peers.keys()) if (peer !== origin) peer.send(message)
+    this.store(update, origin as Peer | null)
+  }
+
+  /** Appends an update to storage after the ones before it, then acknowledges it to its sender. */
+  private store(update: Uint8Array, sender: Peer | null): void {
+    const stateVector = Y.encodeStateVector(this.doc)
+    this.writes = this.writes.then(async () => {
+      const started = performance.now()
+      try {
+        this.lastSeq = await this.ctx.storage.append(this.name, update)
+      } catch (error) {
+        // Not acknowledged: the sender keeps the update and sends it again on reconnect.
+        this.ctx.onError(error, this.name)
+        return
+      }
+      this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
+      this.persisted = stateVector
+      if (sender !== null && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
+      if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
+    })
+  }
+
+  /** Replaces the stored log with one snapshot of the document. */
+  private async compact(): Promise<void> {
+    try {
+      await this.ctx.storage.compact(this.name, Y.encodeStateAsUpdate(this.doc), this.lastSeq)
+      this.sinceCompaction = 0
+    } catch (error) {
+      this.ctx.onError(error, this.name)
+    }
+  }
+
+  /** Resolves once every update received so far is stored. */
+  flushed(): Promise<void> {
+    return this.writes
+  }
+
+  /** Stores what is pending, compacts if the log grew, and frees the document. */
+  async unload(): Promise<void> {
+    await this.writes
+    if (this.sinceCompaction > 0) await this.compact()
+    this.awareness.destroy()
+    this.doc.destroy()
+  }
+
+  private onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void => {
+    const ids = this.peers.get(origin as Peer)
+    if (ids !== undefined) {
+      for (const id of added) ids.add(id)
+      for (const id of removed) ids.delete(id)
+    }
+    const message = this.awarenessMessage([...added, ...updated, ...removed])
+    for (const peer of this.peers.keys()) peer.send(message)
+  }
+
+  private awarenessMessage(clients: number[]): Uint8Array {
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MessageType.AWARENESS)
+    encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
+    return encoding.toUint8Array(encoder)
+  }
+
+  private persistedMessage(): Uint8Array {
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MessageType.PERSISTED)
+    encoding.writeVarUint8Array(encoder, this.persisted)
+    return encoding.toUint8Array(encoder)
+  }
+}
