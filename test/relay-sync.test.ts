@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
-import { createToken } from '@tidekv/relay'
+import { createToken, memoryRelayStorage, type RelayStorage } from '@tidekv/relay'
 import { newClient, newRelay, rawSocket, statusIs, tempDir, upgradeStatus } from './helpers/relay.js'
 
 const wait = { timeout: 10_000, interval: 5 }
@@ -78,6 +78,37 @@ describe('sync through the relay', () => {
     const back = await newRelay({ dataDir, port })
     const other = await newClient(back.ws, 'room')
     await vi.waitFor(() => expect(other.get('while-down')).toBe(true), { timeout: 20_000, interval: 20 })
+  })
+})
+
+describe('storage failures', () => {
+  it('a write the relay failed to store is not acknowledged, nor anything after it, until a snapshot is stored', async () => {
+    const inner = memoryRelayStorage()
+    let failing = true
+    const storage: RelayStorage = Object.assign(Object.create(inner) as RelayStorage, {
+      append: (room: string, update: Uint8Array) => (failing ? Promise.reject(new Error('disk full')) : inner.append(room, update)),
+      compact: (room: string, snapshot: Uint8Array, upTo: number) => (failing ? Promise.reject(new Error('disk full')) : inner.compact(room, snapshot, upTo)),
+    })
+    const errors: string[] = []
+    const relay = await newRelay({ storage, onError: (e) => errors.push((e as Error).message) })
+    const a = await newClient(relay.ws, 'room')
+    await statusIs(a, 'synced')
+    a.set('lost-first', 1)
+    await a.flush()
+    await vi.waitFor(() => expect(errors).toContain('disk full'), wait)
+    let acknowledged = false
+    const synced = a.whenSynced().then(() => (acknowledged = true))
+    // Every later write fails too, and nothing is acknowledged meanwhile.
+    a.set('second', 2)
+    await a.flush()
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(2), wait)
+    expect(acknowledged).toBe(false)
+    failing = false
+    a.set('third', 3) // the next write stores a snapshot first, then acknowledges
+    await synced
+    const stored = await inner.load('room')
+    expect(stored.updates.length).toBeGreaterThan(0)
+    await relay.close()
   })
 })
 
@@ -189,6 +220,25 @@ describe('bad input', () => {
     expect(health.status).toBe(200)
   })
 
+  it('an update that builds on structs the room lacks is dropped, and the socket stays open', async () => {
+    const relay = await newRelay()
+    const Y = await import('yjs')
+    const doc = new Y.Doc()
+    doc.getArray('a').push([1])
+    const first = Y.encodeStateVector(doc)
+    doc.getArray('a').push([2])
+    const second = Y.encodeStateAsUpdate(doc, first) // starts past clock 0: its predecessor never reached the room
+    const frame = new Uint8Array([0, 2, ...varUint(second.length), ...second])
+    const { ws, closed } = await rawSocket(`${relay.ws}/room`)
+    let code: number | null = null
+    void closed.then((c) => (code = c))
+    ws.send(frame)
+    await vi.waitFor(async () => expect(await (await fetch(`${relay.url}/metrics`)).text()).toMatch(/reason="update-gap"\} 1/), wait)
+    expect(code).toBeNull()
+    expect(relay.rooms.get('room')!.doc.getArray('a').length).toBe(0)
+    ws.close()
+  })
+
   it('a text frame or too many messages close the socket with a policy or protocol code', async () => {
     const relay = await newRelay({ limits: { messagesPerSecond: 10, messageBurst: 20 } })
     const text = await rawSocket(`${relay.ws}/room`)
@@ -211,3 +261,13 @@ describe('http', () => {
     expect((await fetch(`${relay.url}/nothing`)).status).toBe(404)
   })
 })
+
+function varUint(n: number): number[] {
+  const out: number[] = []
+  while (n > 127) {
+    out.push((n & 127) | 128)
+    n >>>= 7
+  }
+  out.push(n)
+  return out
+}

@@ -42,7 +42,11 @@ export class Connection implements Peer {
         return
       }
       this.alive = false
-      this.ws.ping()
+      try {
+        this.ws.ping()
+      } catch {
+        this.ws.terminate() // reason: a socket that cannot be pinged is gone
+      }
     }, limits.heartbeatMs)
     this.heartbeat.unref()
     if (expiresAt !== undefined) {

@@ -20,7 +20,7 @@ import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
 import type { RelayStorage } from './storage.js'
-import { checkUpdate, type UpdateBudget } from './update-budget.js'
+import { checkUpdate, scaleBudget, type UpdateBudget, UpdateRejected } from './update-budget.js'
 
 /** A connection as a room sees it. */
 export interface Peer {
@@ -59,12 +59,20 @@ export class Room {
   private writes: Promise<void> = Promise.resolve()
   private lastSeq = 0
   private sinceCompaction = 0
+  /**
+   * A storage write failed: the state vector of later writes would cover the
+   * lost update too, so nothing is acknowledged until a snapshot of the whole
+   * document has been stored again.
+   */
+  private storeFailed = false
   private refusedPeers = new WeakSet<Peer>()
+  private readonly stepTwoBudget: UpdateBudget
 
   constructor(
     readonly name: string,
     private readonly ctx: RoomContext,
   ) {
+    this.stepTwoBudget = scaleBudget(ctx.limits.maxMessageBytes, ctx.budget)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwareness)
     this.ready = this.load()
@@ -148,9 +156,19 @@ export class Room {
       this.refuseWrite(peer)
       return
     }
+    // Sync step 2 can be a whole document (a client joining with its offline state): it gets
+    // a budget scaled to the message size limit; a live update gets the plain one.
+    const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
     try {
-      checkUpdate(update, this.ctx.budget, Y.decodeStateVector(Y.encodeStateVector(this.doc)))
+      checkUpdate(update, budget, Y.decodeStateVector(Y.encodeStateVector(this.doc)))
     } catch (e) {
+      if (e instanceof UpdateRejected && e.reason === 'maxClockJump') {
+        // It builds on structs the room does not have (yet): Yjs would keep it pending, in
+        // memory, forever. Usually a race (an edit overtaking the sync step 2 that carries its
+        // predecessors, which carries it too); otherwise the client resends it when it resyncs.
+        this.ctx.metrics.reject('update-gap')
+        return
+      }
       throw new ProtocolError(`update refused: ${(e as Error).message}`, { cause: e })
     }
     // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
@@ -187,9 +205,11 @@ export class Room {
         this.lastSeq = await this.ctx.storage.append(this.name, update)
       } catch (error) {
         // Not acknowledged: the sender keeps the update and sends it again on reconnect.
+        this.storeFailed = true
         this.ctx.onError(error, this.name)
         return
       }
+      if (this.storeFailed && !(await this.compact())) return
       this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
       this.persisted = stateVector
       if (sender !== null && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
@@ -197,13 +217,18 @@ export class Room {
     })
   }
 
-  /** Replaces the stored log with one snapshot of the document. */
-  private async compact(): Promise<void> {
+  /** Replaces the stored log with one snapshot of the document; returns whether it was stored. */
+  private async compact(): Promise<boolean> {
     try {
-      await this.ctx.storage.compact(this.name, Y.encodeStateAsUpdate(this.doc), this.lastSeq)
+      const snapshot = Y.encodeStateAsUpdate(this.doc)
+      if (this.lastSeq === 0) this.lastSeq = await this.ctx.storage.append(this.name, snapshot)
+      else await this.ctx.storage.compact(this.name, snapshot, this.lastSeq)
       this.sinceCompaction = 0
+      this.storeFailed = false
+      return true
     } catch (error) {
       this.ctx.onError(error, this.name)
+      return false
     }
   }
 
@@ -215,7 +240,7 @@ export class Room {
   /** Stores what is pending, compacts if the log grew, and frees the document. */
   async unload(): Promise<void> {
     await this.writes
-    if (this.sinceCompaction > 0) await this.compact()
+    if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()
     this.awareness.destroy()
     this.doc.destroy()
   }

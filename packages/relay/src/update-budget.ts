@@ -122,7 +122,7 @@ export const DEFAULT_UPDATE_BUDGET: Readonly<UpdateBudget> = Object.freeze({
   maxDeleteRanges: 100_000,
   // A live update carries one client, a snapshot one per session that ever
   // wrote. Without a state vector every block may go pending, and Yjs handles
-  // pending blocks in O(blocks²): 2,000 blocks cost ~70 ms, 20,000 cost 3.7 s.
+  // pending blocks in O(blocks²): 2,000 blocks cost ~60 ms, 20,000 cost 3.7 s.
   maxClients: 2_000,
   // 2^32 operations from one client id is far past any real session, and it
   // keeps every clock sum far below 2^53, where Yjs's clock arithmetic
