@@ -45,8 +45,8 @@ const ODD_ROOMS = [
  * @param name - shown in the test names.
  * @param open - a storage on a fresh, empty backing store, for each test.
  * @param reopen - for persistent adapters: a new storage on the same backing
- *   store as the closed one it is given. Without it the persistence tests are
- *   skipped.
+ *   store as the closed one it is given. Without it (an in-memory adapter has
+ *   nothing to reopen) the persistence tests do not apply and are not defined.
  * @example
  * describeRelayStorageConformance('memory', () => memoryRelayStorage())
  */
@@ -250,10 +250,9 @@ export function describeRelayStorageConformance(
       await randomCalls(fresh, undefined)
     })
 
-    describe.skipIf(reopen === undefined)('after close and reopen', () => {
+    if (reopen !== undefined) describe('after close and reopen', () => {
       const again = async (closed: RelayStorage): Promise<RelayStorage> => {
         await closed.close()
-        if (reopen === undefined) throw new Error('unreachable: the suite is skipped without reopen')
         const storage = await reopen(closed)
         opened.push(storage)
         return storage
