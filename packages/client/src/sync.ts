@@ -6,10 +6,13 @@
  * Loaded with a dynamic `import()` only when a store is opened with `sync`,
  * so an app that never syncs does not ship this code or y-websocket.
  *
- * Acknowledgements: the client connects with `acks=1`; after storing an
- * update the relay sends a PERSISTED message with the state vector of what
- * it has stored. `whenSynced` resolves once that covers this replica's
- * clock at the time of the call. Stock y-websocket servers never send it.
+ * Acknowledgements: the client connects with `acks=1` and asks with a
+ * PERSISTED message carrying a request id; the relay answers, once every
+ * update received before the question is stored, with the state vector of
+ * what it has stored and the id. `whenSynced` resolves when the answer to a
+ * question asked after its writes covers this replica's clock: the id is what
+ * makes a delete count (a delete adds no item, so the clock alone would not
+ * tell it was stored). Stock y-websocket servers never answer.
  */
 import { MessageType, QueryParam } from '@tidekv/protocol'
 import * as decoding from 'lib0/decoding'
@@ -37,6 +40,7 @@ export interface SyncOptions {
 
 interface Waiter {
   clock: number
+  id: number
   resolve: () => void
 }
 
@@ -47,6 +51,8 @@ export class SyncLink {
   /** This replica's clock as far as the relay has stored it. */
   private acked = 0
   private waiters: Waiter[] = []
+  private lastId = 0
+  private answered = 0
   private wanted = false
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private destroyed = false
@@ -116,8 +122,8 @@ export class SyncLink {
   /** Resolves once the relay has stored every update this replica made so far. */
   whenStored(): Promise<void> {
     const clock = Y.getState(this.doc.store, this.clientId())
-    if (clock <= this.acked) return Promise.resolve()
-    const done = new Promise<void>((resolve) => this.waiters.push({ clock, resolve }))
+    const id = ++this.lastId
+    const done = new Promise<void>((resolve) => this.waiters.push({ clock, id, resolve }))
     if (this.provider.wsconnected) this.askPersisted()
     return done
   }
@@ -158,16 +164,18 @@ export class SyncLink {
   private askPersisted(): void {
     const enc = encoding.createEncoder()
     encoding.writeVarUint(enc, MessageType.PERSISTED)
+    encoding.writeVarUint(enc, this.lastId)
     this.provider.ws?.send(encoding.toUint8Array(enc))
   }
 
   private onPersisted(decoder: decoding.Decoder): void {
     const stored = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
     this.acked = Math.max(this.acked, stored.get(this.clientId()) ?? 0)
+    if (decoding.hasContent(decoder)) this.answered = Math.max(this.answered, decoding.readVarUint(decoder))
     const waiting = this.waiters
     this.waiters = []
     for (const w of waiting) {
-      if (w.clock <= this.acked) w.resolve()
+      if (w.clock <= this.acked && w.id <= this.answered) w.resolve()
       else this.waiters.push(w)
     }
   }

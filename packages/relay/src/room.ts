@@ -128,7 +128,10 @@ export class Room {
           break
         case MessageType.PERSISTED:
           // Answered once every update received before the question is stored.
-          if (peer.acks) void this.writes.then(() => this.peers.has(peer) && peer.send(this.persistedMessage()))
+          if (peer.acks) {
+            const id = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : undefined
+            void this.writes.then(() => this.peers.has(peer) && peer.send(this.persistedMessage(id)))
+          }
           break
         default:
           throw new ProtocolError(`unknown message type ${type}`)
@@ -262,10 +265,11 @@ export class Room {
     return encoding.toUint8Array(encoder)
   }
 
-  private persistedMessage(): Uint8Array {
+  private persistedMessage(id?: number): Uint8Array {
     const encoder = encoding.createEncoder()
     encoding.writeVarUint(encoder, MessageType.PERSISTED)
     encoding.writeVarUint8Array(encoder, this.persisted)
+    if (id !== undefined) encoding.writeVarUint(encoder, id)
     return encoding.toUint8Array(encoder)
   }
 }

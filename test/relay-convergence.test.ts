@@ -1,0 +1,250 @@
+/**
+ * Convergence through the real relay: a few TideKV clients (separate devices,
+ * own fake IndexedDB, skewed clocks) in one room run a seeded random sequence
+ * of writes — set (with and without TTLs, short ones expiring during the
+ * run), delete, incr, expire, persist, clear, several writes in one tick —
+ * while being disconnected and reconnected, closed and reopened on their
+ * IndexedDB, and waiting for `whenSynced` now and then; the relay compacts the
+ * room and unloads it when everyone has left. At the end every client
+ * connects and waits for `whenSynced`; then all keyspaces must become
+ * identical, and equal to a brand-new client's, with no error event anywhere.
+ *
+ * Seeded: the base seed is printed, and a failure names the seed of its
+ * sequence and prints its last steps; `TIDEKV_SEED=<n>` runs from sequence
+ * seed n, so the failing sequence comes first (the same operations; message
+ * timing still varies).
+ */
+import { IDBFactory } from 'fake-indexeddb'
+import { describe, expect, it, vi } from 'vitest'
+import type { SetOptions, Store, TideKVError, Value } from '@tidekv/client'
+import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
+import { newClient, newRelay, statusIs } from './helpers/relay.js'
+
+const ROOM = 'converge'
+/** Sequences, each with its own relay and clients (a fraction of a second each). */
+const SEQUENCES = 40
+const CLIENTS = 4
+const STEPS = 300
+const KEYS = ['a', 'b', 'c', 'n', 'p:1', 'p:2'] as const
+/** Clock skew of each client, ms: last writer wins by these clocks, and expiry too. */
+const SKEWS = [0, 35, -120, 700] as const
+/** TTLs: short ones run out during the run, the long one never does. */
+const TTLS = [20, 80, 250, 600_000] as const
+const DEADLINE_MS = 15_000
+const TRACE_LINES = 60
+
+interface Client {
+  readonly id: number
+  readonly idb: IDBFactory
+  readonly clock: () => number
+  store: Store
+  online: boolean
+  readonly errors: TideKVError[]
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function show(v: unknown): string {
+  if (v instanceof Uint8Array) return `bytes[${[...v].join(',')}]`
+  if (Array.isArray(v)) return `[${v.map(show).join(',')}]`
+  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}:${show(x)}`).join(',')}}`
+  return JSON.stringify(v)
+}
+
+/** The keyspace as one line: `key=value` (`~` after a key with a TTL). */
+function keyspace(store: Store): string {
+  return store
+    .entries()
+    .map(([k, v]) => `${k}=${show(v)}${store.ttl(k) >= 0 ? '~' : ''}`)
+    .join(' ')
+}
+
+function genValue(rng: Random): Value {
+  return rng.pick<() => Value>([
+    () => rng.int(-3, 20),
+    () => rng.int(-3, 20),
+    () => rng.pick(['x', 'y', '', 'é😀']),
+    () => rng.pick([null, true, 2.5]),
+    () => ({ v: rng.int(0, 9), list: [1, 'two'] }),
+    () => new Uint8Array([rng.int(0, 255)]),
+  ])()
+}
+
+function genSetOptions(rng: Random): SetOptions | undefined {
+  return rng.chance(0.25) ? { ttl: rng.pick(TTLS) } : undefined
+}
+
+async function openClient(url: string, c: Pick<Client, 'idb' | 'clock' | 'errors'>, online: boolean): Promise<Store> {
+  const store = await newClient(url, ROOM, { idb: c.idb, clock: c.clock })
+  // Before the sync link exists: the reopened client stays offline if it was.
+  if (!online) store.disconnect()
+  store.on('error', (e) => c.errors.push(e))
+  return store
+}
+
+const base = baseSeed()
+console.log(`relay-convergence: base seed ${base} (replay a failing sequence: TIDEKV_SEED=<its seed> npx vitest run test/relay-convergence.test.ts)`)
+
+/** One random sequence on a relay and clients of its own. */
+async function runSequence(seed: number): Promise<void> {
+  const rng = new Random(seed)
+  const trace: string[] = []
+  const log = (line: string) => trace.push(line)
+  try {
+    // Rooms compact often and unload soon after their last client leaves, so both happen mid-run.
+    const relay = await newRelay({ limits: { compactAfterUpdates: 25, idleRoomMs: 20 } })
+    const clients: Client[] = []
+    for (let id = 0; id < CLIENTS; id++) {
+      const skew = SKEWS[id % SKEWS.length]!
+      const c = { id, idb: new IDBFactory(), clock: () => Date.now() + skew, errors: [] as TideKVError[] }
+      clients.push({ ...c, store: await openClient(relay.ws, c, true), online: true })
+    }
+
+    for (let i = 0; i < STEPS; i++) {
+      const c = rng.pick(clients)
+      const s = c.store
+      const key = rng.pick(KEYS)
+      const kind = rng.weighted({
+        set: 30,
+        delete: 10,
+        incr: 20,
+        expire: 6,
+        persist: 3,
+        many: 5,
+        clear: 1,
+        disconnect: 4,
+        connect: 6,
+        allOffline: 1,
+        reopen: 2,
+        whenSynced: 3,
+        pause: 8,
+      })
+      switch (kind) {
+        case 'set': {
+          const value = genValue(rng)
+          const options = genSetOptions(rng)
+          log(`${i}: c${c.id} set ${key} ${show(value)}${options === undefined ? '' : ` ttl ${options.ttl}`}`)
+          s.set(key, value, options)
+          break
+        }
+        case 'delete':
+          log(`${i}: c${c.id} delete ${key}`)
+          s.delete(key)
+          break
+        case 'incr': {
+          const by = rng.int(-2, 5)
+          log(`${i}: c${c.id} incr ${key} ${by}`)
+          try {
+            s.incr(key, by)
+          } catch (e) {
+            // The key holds a value that is not an integer: refused, nothing changed.
+            if ((e as TideKVError).code !== 'NOT_AN_INTEGER') throw e
+          }
+          break
+        }
+        case 'expire': {
+          const ttl = rng.chance(0.15) ? 0 : rng.pick(TTLS)
+          log(`${i}: c${c.id} expire ${key} ${ttl}`)
+          s.expire(key, ttl)
+          break
+        }
+        case 'persist':
+          log(`${i}: c${c.id} persist ${key}`)
+          s.persist(key)
+          break
+        case 'many': {
+          // Several writes in one tick: one transaction, one message.
+          const n = rng.int(2, 4)
+          log(`${i}: c${c.id} ${n} writes in one tick`)
+          for (let j = 0; j < n; j++) {
+            const k = rng.pick(KEYS)
+            if (rng.chance(0.3)) s.delete(k)
+            else s.set(k, genValue(rng), genSetOptions(rng))
+          }
+          break
+        }
+        case 'clear':
+          log(`${i}: c${c.id} clear`)
+          s.clear()
+          break
+        case 'disconnect':
+          log(`${i}: c${c.id} disconnect`)
+          s.disconnect()
+          c.online = false
+          break
+        case 'connect':
+          log(`${i}: c${c.id} connect`)
+          s.connect()
+          c.online = true
+          break
+        case 'allOffline':
+          log(`${i}: everyone disconnects; the room unloads`)
+          for (const x of clients) {
+            x.store.disconnect()
+            x.online = false
+          }
+          await vi.waitFor(() => expect(relay.rooms.size).toBe(0), { timeout: DEADLINE_MS, interval: 5 })
+          break
+        case 'reopen':
+          log(`${i}: c${c.id} close and reopen (${c.online ? 'online' : 'offline'})`)
+          await within(s.close(), DEADLINE_MS, `close c${c.id}`)
+          c.store = await openClient(relay.ws, c, c.online)
+          break
+        case 'whenSynced':
+          if (!c.online) break
+          log(`${i}: c${c.id} whenSynced`)
+          await within(s.whenSynced(), DEADLINE_MS, `step ${i}: c${c.id} whenSynced`)
+          break
+        case 'pause':
+          log(`${i}: pause`)
+          await within(
+            Promise.all(clients.filter((x) => x.online).map((x) => statusIs(x.store, 'synced'))),
+            DEADLINE_MS,
+            `step ${i}: online clients synced`,
+          )
+          break
+      }
+      // Most steps yield, so messages flow between writes; the others pile into one tick.
+      if (rng.chance(0.8)) await turn()
+    }
+
+    log('end: everyone connects and waits for whenSynced')
+    for (const c of clients) {
+      c.store.connect()
+      c.online = true
+    }
+    await within(Promise.all(clients.map((c) => c.store.whenSynced())), DEADLINE_MS, 'final whenSynced')
+    const fresh = await newClient(relay.ws, ROOM)
+    await within(statusIs(fresh, 'synced'), DEADLINE_MS, 'fresh client synced')
+    // Short TTLs run out on each client by its own clock: wait until every one agrees.
+    await vi.waitFor(
+      () => {
+        const all = [...clients.map((c) => keyspace(c.store)), keyspace(fresh)]
+        expect(all, 'every client and a new one read the same keyspace').toEqual(all.map(() => all[all.length - 1]))
+      },
+      { timeout: DEADLINE_MS, interval: 20 },
+    )
+    log(`converged on: ${keyspace(fresh)}`)
+    expect(clients.flatMap((c) => c.errors.map((e) => `c${c.id}: ${e.code} ${e.message}`))).toEqual([])
+  } catch (e) {
+    const error = e as Error
+    error.message = `seed ${seed}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}`
+    throw error
+  }
+}
+
+describe('convergence through the relay', () => {
+  const seeds = Array.from({ length: SEQUENCES }, (_, i) => sequenceSeed(base, i))
+  it.each(seeds)('clients that write, disconnect and reopen at random all end with the same keyspace as a new client (seed %i)', (seed) =>
+    runSequence(seed),
+  )
+})
