@@ -3,9 +3,10 @@
  * y-protocols sync and awareness exchange between them.
  *
  * Order of work for an update from a peer: check it against the decode
- * budget → apply it to the room's document → send it to the other peers →
- * append it to storage → once stored, acknowledge it to the sender (a
- * PERSISTED message with the room's stored state vector, for TideKV clients).
+ * budget → apply it to the room's document → (at the end of the task, merged
+ * with the other updates of a burst) send it to the other peers → append it
+ * to storage → once stored, acknowledge it to the senders (a PERSISTED
+ * message with the room's stored state vector, for TideKV clients).
  * A peer is acknowledged only for what storage holds, so an acknowledged
  * write survives a crash of the relay.
  */
@@ -130,6 +131,7 @@ export class Room {
           // Answered once every update received before the question is stored.
           if (peer.acks) {
             const id = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : undefined
+            this.flush()
             void this.writes.then(() => this.peers.has(peer) && peer.send(this.persistedMessage(id)))
           }
           break
@@ -163,7 +165,7 @@ export class Room {
     // a budget scaled to the message size limit; a live update gets the plain one.
     const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
     try {
-      checkUpdate(update, budget, Y.decodeStateVector(Y.encodeStateVector(this.doc)))
+      checkUpdate(update, budget, this.roomState)
     } catch (e) {
       if (e instanceof UpdateRejected && e.reason === 'maxClockJump') {
         // It builds on structs the room does not have (yet): Yjs would keep it pending, in
@@ -189,18 +191,67 @@ export class Room {
     peer.send(encoding.toUint8Array(encoder))
   }
 
+  /** The room's clock per client, read from the struct store: no state vector is built per update. */
+  private readonly roomState: ReadonlyMap<number, number> = {
+    get: (client: number) => Y.getState(this.doc.store, client),
+  } as unknown as ReadonlyMap<number, number>
+  private pending: Uint8Array[] = []
+  private pendingOrigins: (Peer | null)[] = []
+  private flushQueued = false
+
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === STORAGE) return
+    this.pending.push(update)
+    this.pendingOrigins.push(origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      queueMicrotask(this.flush)
+    }
+  }
+
+  private syncMessage(update: Uint8Array): Uint8Array {
     const encoder = encoding.createEncoder()
     encoding.writeVarUint(encoder, MessageType.SYNC)
     syncProtocol.writeUpdate(encoder, update)
-    const message = encoding.toUint8Array(encoder)
-    for (const peer of this.peers.keys()) if (peer !== origin) peer.send(message)
-    this.store(update, origin as Peer | null)
+    return encoding.toUint8Array(encoder)
   }
 
-  /** Appends an update to storage after the ones before it, then acknowledges it to its sender. */
-  private store(update: Uint8Array, sender: Peer | null): void {
+  /**
+   * Sends the updates applied since the last flush, merged: one message per
+   * peer (the frames, not the Yjs work, are what a fan-out costs) and one
+   * storage write. Runs in a microtask after the socket data that carried them
+   * was handled, so a burst is merged and a lone update is not delayed.
+   */
+  private flush = (): void => {
+    this.flushQueued = false
+    const updates = this.pending
+    const origins = this.pendingOrigins
+    if (updates.length === 0) return
+    this.pending = []
+    this.pendingOrigins = []
+    const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
+    const toAll = this.syncMessage(merged)
+    const senders = new Set(origins)
+    const toSender = new Map<Peer, Uint8Array | null>()
+    for (const peer of this.peers.keys()) {
+      if (!senders.has(peer)) {
+        peer.send(toAll)
+        continue
+      }
+      // A sender gets the others' updates of the batch, not its own back.
+      let message = toSender.get(peer)
+      if (message === undefined) {
+        const others = updates.filter((_, i) => origins[i] !== peer)
+        message = others.length === 0 ? null : this.syncMessage(others.length === 1 ? others[0]! : Y.mergeUpdates(others))
+        toSender.set(peer, message)
+      }
+      if (message !== null) peer.send(message)
+    }
+    this.store(merged, senders)
+  }
+
+  /** Appends an update to storage after the ones before it, then acknowledges it to its senders. */
+  private store(update: Uint8Array, senders: Set<Peer | null>): void {
     const stateVector = Y.encodeStateVector(this.doc)
     this.writes = this.writes.then(async () => {
       const started = performance.now()
@@ -215,7 +266,7 @@ export class Room {
       if (this.storeFailed && !(await this.compact())) return
       this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
       this.persisted = stateVector
-      if (sender !== null && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
+      for (const sender of senders) if (sender !== null && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
       if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
     })
   }
@@ -237,11 +288,13 @@ export class Room {
 
   /** Resolves once every update received so far is stored. */
   flushed(): Promise<void> {
+    this.flush()
     return this.writes
   }
 
   /** Stores what is pending, compacts if the log grew, and frees the document. */
   async unload(): Promise<void> {
+    this.flush()
     await this.writes
     if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()
     this.awareness.destroy()
