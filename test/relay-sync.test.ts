@@ -239,6 +239,25 @@ describe('bad input', () => {
     ws.close()
   })
 
+  it('a connection that claims many awareness clients is closed and their states dropped', async () => {
+    const relay = await newRelay()
+    const encoding = await import('lib0/encoding')
+    const update = encoding.createEncoder()
+    encoding.writeVarUint(update, 100)
+    for (let id = 1; id <= 100; id++) {
+      encoding.writeVarUint(update, id)
+      encoding.writeVarUint(update, 1)
+      encoding.writeVarString(update, JSON.stringify({ name: `fake ${id}` }))
+    }
+    const frame = encoding.createEncoder()
+    encoding.writeVarUint(frame, 1)
+    encoding.writeVarUint8Array(frame, encoding.toUint8Array(update))
+    const { ws, closed } = await rawSocket(`${relay.ws}/room`)
+    ws.send(encoding.toUint8Array(frame))
+    expect(await closed).toBe(1002)
+    expect(relay.rooms.get('room')?.awareness.getStates().size ?? 0).toBe(0)
+  })
+
   it('a text frame or too many messages close the socket with a policy or protocol code', async () => {
     const relay = await newRelay({ limits: { messagesPerSecond: 10, messageBurst: 20 } })
     const text = await rawSocket(`${relay.ws}/room`)

@@ -36,6 +36,9 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError'
 }
 
+/** Awareness states one connection may hold. */
+const MAX_AWARENESS_PER_PEER = 32
+
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
 
@@ -121,9 +124,17 @@ export class Room {
         case MessageType.SYNC:
           this.receiveSync(peer, decoder)
           break
-        case MessageType.AWARENESS:
+        case MessageType.AWARENESS: {
           awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), peer)
+          // A peer speaks for itself (a few tabs' worth at most), not for thousands of made-up clients.
+          const ids = this.peers.get(peer)
+          if (ids !== undefined && ids.size > MAX_AWARENESS_PER_PEER) {
+            awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null)
+            ids.clear()
+            throw new ProtocolError(`a peer may hold at most ${MAX_AWARENESS_PER_PEER} awareness states`)
+          }
           break
+        }
         case MessageType.QUERY_AWARENESS:
           peer.send(this.awarenessMessage([...this.awareness.getStates().keys()]))
           break
