@@ -34,7 +34,8 @@ export interface BenchPage {
   deleteDatabase(name: string): Promise<void>
 
   // ---- durable writes: each times n writes into a database that does not exist yet ----
-  writeTideKV(store: string, n: number): Promise<{ total: number; setLoop: number }>
+  /** total = setLoop (the set calls) + commit (the tick's writes become one Yjs update) + storage (flush until durable). */
+  writeTideKV(store: string, n: number): Promise<{ total: number; setLoop: number; commit: number; storage: number }>
   writeIdbKeyvalSet(db: string, n: number): Promise<number>
   writeIdbKeyvalSetMany(db: string, n: number): Promise<number>
   writeRawIndexedDB(db: string, n: number, durability: IDBTransactionDurability | 'default'): Promise<number>
