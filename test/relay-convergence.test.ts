@@ -19,6 +19,7 @@ import { describe, expect, it, vi } from 'vitest'
 import type { SetOptions, Store, TideKVError, Value } from '@tidekv/client'
 import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
 import { newClient, newRelay, statusIs } from './helpers/relay.js'
+import { show, turn, within } from './helpers/waiting.js'
 
 const ROOM = 'converge'
 /** Sequences, each with its own relay and clients (a fraction of a second each). */
@@ -42,23 +43,6 @@ interface Client {
   readonly errors: TideKVError[]
 }
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-function show(v: unknown): string {
-  if (v instanceof Uint8Array) return `bytes[${[...v].join(',')}]`
-  if (Array.isArray(v)) return `[${v.map(show).join(',')}]`
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}:${show(x)}`).join(',')}}`
-  return JSON.stringify(v)
-}
 
 /** The keyspace as one line: `key=value` (`~` after a key with a TTL). */
 function keyspace(store: Store): string {

@@ -25,6 +25,7 @@ import type { Store, Value } from '@tidekv/client'
 import { baseSeed, Random } from './helpers/random.js'
 import { newClient, statusIs, tempDir } from './helpers/relay.js'
 import { type RelayProcess, startRelayProcess } from './helpers/relay-process.js'
+import { show, turn, within } from './helpers/waiting.js'
 
 const ROOMS = ['notes', 'team/a', 'ü'] as const
 const WRITERS_PER_ROOM = 2
@@ -55,23 +56,6 @@ interface Writer {
   acked: number
 }
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-function show(v: unknown): string {
-  if (v instanceof Uint8Array) return `bytes[${[...v].join(',')}]`
-  if (Array.isArray(v)) return `[${v.map(show).join(',')}]`
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}:${show(x)}`).join(',')}}`
-  return JSON.stringify(v)
-}
 
 /** `key=value` per live key (`~` after a key with a TTL), in key order. */
 function describeKeys(store: Store, keys: readonly string[]): string {
