@@ -12,6 +12,7 @@ import { databaseName, openStore, type Store, type Value } from '@tidekv/client'
 import * as idbKeyval from 'idb-keyval'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import * as Y from 'yjs'
+import { shuffledIndices } from '../shuffle.js'
 import type { BenchPage, ColdOpen, DatabaseBytes, PingPong } from './api.js'
 
 const now = (): number => performance.now()
@@ -32,24 +33,6 @@ function data(n: number): { keys: string[]; values: Prefs[] } {
   return { keys, values: keys.map((_, i) => prefs(i)) }
 }
 
-/** The same deterministic shuffle (xorshift32) as measure.ts's, for the read order. */
-function shuffled(n: number, seed = 0x9e3779b9): Uint32Array {
-  const out = new Uint32Array(n)
-  for (let i = 0; i < n; i++) out[i] = i
-  let x = seed >>> 0 || 1
-  for (let i = n - 1; i > 0; i--) {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    const j = x % (i + 1)
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  return out
-}
 
 function check(ok: boolean, what: string): asserts ok {
   if (!ok) throw new Error(`bench check failed: ${what}`)
@@ -272,7 +255,7 @@ const bench: BenchPage = {
       keys.map((k, i): [string, Prefs] => [k, values[i]!]),
       kv,
     )
-    const order = Array.from(shuffled(n), (i) => keys[i]!)
+    const order = Array.from(shuffledIndices(n), (i) => keys[i]!)
     reads = { store, kv, order, storeName, db }
   },
 
