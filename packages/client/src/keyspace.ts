@@ -15,9 +15,10 @@
  */
 import { compareStamps, ZERO_STAMP } from './hlc.js'
 import * as decoding from 'lib0/decoding'
-import { decodeEntry, decodeEntryValue, type Entry, EntryKind } from './entry.js'
+import { decodeEntry, decodeEntryValue, type Entry, EntryKind, StructType } from './entry.js'
 import { ExpiryQueue } from './expiry-queue.js'
 import { SortedIndex } from './sorted-index.js'
+import { Structure } from './structure.js'
 import type { Value } from './value.js'
 
 export class Slot {
@@ -38,6 +39,16 @@ export class Slot {
   /** Epoch milliseconds, or 0 for no expiry. */
   expiresAt = 0
   hasLosers = false
+  /** Key slots: the data structures with entries under this key (null: none; two or more only after concurrent writes of different types). */
+  structs: Structure[] | null = null
+  /** Key slots: the structure the key resolves to, or null for a plain value (or nothing). */
+  winner: Structure | null = null
+  /** Member slots: the structure they belong to. */
+  owner: Structure | null = null
+  /** Member slots of ordered structures: the tuple they are ordered by (score; list position; stream id). */
+  ord: number[] | null = null
+  /** Member slots: whether the member is in its structure's index. */
+  indexed = false
 
   constructor(
     readonly key: string,
@@ -54,24 +65,35 @@ function compareEntries(a: Entry, b: Entry): number {
   return compareStamps(a.stamp, b.stamp) || a.client - b.client || a.clock - b.clock
 }
 
-/** Recomputes what a slot's entries resolve to (see the file header). */
+/**
+ * Recomputes what a slot's entries resolve to (see the file header). Plain
+ * keys and hash fields count in safe integers; sorted set scores are floats,
+ * summed in stamp order so that every replica rounds the same way.
+ */
 export function resolveSlot(slot: Slot): void {
   const entries = slot.entries
   let base: Entry | null = null
   for (const e of entries) if (e.kind === EntryKind.VALUE && (base === null || compareEntries(e, base) > 0)) base = e
   const baseStamp = base?.stamp ?? ZERO_STAMP
+  const float = entries.length > 0 && entries[0]!.type === StructType.ZSET
   let sum = 0
   let counted = false
   let newest = base
   let losers = false
+  let contributions: Entry[] | null = null
   for (const e of entries) {
     if (e.kind === EntryKind.COUNTER && compareStamps(e.epoch!, baseStamp) >= 0) {
-      sum += e.sum
+      if (float) (contributions ??= []).push(e)
+      else sum += e.sum
       counted = true
       if (newest === null || compareEntries(e, newest) > 0) newest = e
     } else if (e !== base) {
       losers = true
     }
+  }
+  if (contributions !== null) {
+    if (contributions.length > 1) contributions.sort(compareEntries)
+    for (const e of contributions) sum += e.sum
   }
   slot.base = base
   slot.hasLosers = losers
@@ -82,10 +104,92 @@ export function resolveSlot(slot: Slot): void {
     return
   }
   const baseValue = base === null ? 0 : safeDecode(base)
-  slot.value = (typeof baseValue === 'number' && Number.isSafeInteger(baseValue) ? baseValue : 0) + sum
+  const numeric = typeof baseValue === 'number' && (float ? Number.isFinite(baseValue) : Number.isSafeInteger(baseValue))
+  slot.value = (numeric ? (baseValue as number) : 0) + sum
 }
 
-/** Whether an entry neither wins nor counts (valid right after `resolveSlot`). */
+/**
+ * Resolves a key slot: its plain entries (see `resolveSlot`) and its data
+ * structures. When a key holds entries of more than one type (replicas wrote
+ * different types to it concurrently), the type of the newest write wins; the
+ * other type's entries are losers, removed by the next commit.
+ */
+export function resolveKey(slot: Slot): void {
+  resolveSlot(slot)
+  let structs = slot.structs
+  if (structs === null) {
+    slot.winner = null
+    return
+  }
+  if (structs.some((s) => !s.live)) {
+    structs = structs.filter((s) => s.live)
+    slot.structs = structs.length === 0 ? null : structs
+  }
+  if (structs.length === 0) {
+    slot.winner = null
+    return
+  }
+  let winner: Structure | null = structs[0]!
+  if (structs.length > 1 || slot.entries.length > 0) {
+    let newest: Entry | null = null
+    for (const e of slot.entries) if (newest === null || compareEntries(e, newest) > 0) newest = e
+    winner = null
+    for (const s of structs) {
+      const n = s.newestStamp()
+      if (n !== null && (newest === null || compareEntries(n, newest) > 0)) {
+        newest = n
+        winner = s
+      }
+    }
+    slot.hasLosers = true
+  }
+  slot.winner = winner
+  if (winner === null) return
+  slot.base = null
+  slot.counter = false
+  slot.value = undefined
+  slot.expiresAt = winner.expiry()
+  // A structure whose members are all gone keeps only metas: garbage, removed by the next commit.
+  if (winner.members.size === 0) slot.hasLosers = true
+}
+
+/** Places a decoded entry in its key slot (plain and meta entries) or member slot; returns the member slot, if any. */
+export function placeEntry(slot: Slot, entry: Entry): Slot | null {
+  if (entry.type === StructType.PLAIN) {
+    slot.entries.push(entry)
+    return null
+  }
+  const struct = structureOf(slot, entry.type, true)!
+  if (entry.member === null) {
+    struct.metas.push(entry)
+    return null
+  }
+  const member = struct.member(entry.member)
+  member.entries.push(entry)
+  return member
+}
+
+/** The structure of `type` under a key slot (created when `create`). */
+export function structureOf(slot: Slot, type: StructType, create: boolean): Structure | undefined {
+  const found = slot.structs?.find((s) => s.type === type)
+  if (found !== undefined || !create) return found
+  const struct = new Structure(type, slot)
+  ;(slot.structs ??= []).push(struct)
+  return struct
+}
+
+/** Whether a key slot has no entries at all. */
+export function isEmptySlot(slot: Slot): boolean {
+  return slot.entries.length === 0 && (slot.structs === null || slot.structs.every((s) => !s.live))
+}
+
+/** Calls `fn` with every entry of a key slot: plain, metas and members. */
+export function forEachEntry(slot: Slot, fn: (e: Entry) => void): void {
+  for (const e of slot.entries) fn(e)
+  if (slot.structs !== null) for (const s of slot.structs) s.forEachEntry(fn)
+}
+
+/** Whether an entry of a plain key or member neither wins nor counts (valid right after `resolveSlot`). */
 export function isLoser(slot: Slot, e: Entry): boolean {
   if (e.kind === EntryKind.VALUE) return e !== slot.base
   return compareStamps(e.epoch!, slot.base?.stamp ?? ZERO_STAMP) < 0
@@ -118,17 +222,20 @@ export function materialize(slot: Slot): void {
   slot.entries = []
   const dec = decoding.createDecoder(raw)
   dec.pos = slot.rawOffset
+  const members = new Set<Slot>()
   for (let i = 0; i < slot.rawCount; i++) {
     const client = decoding.readVarUint(dec)
     const clock = decoding.readVarUint(dec)
     const bytes = decoding.readVarUint8Array(dec)
     try {
-      slot.entries.push(decodeEntry(bytes, client, clock, false))
+      const member = placeEntry(slot, decodeEntry(bytes, client, clock, false))
+      if (member !== null) members.add(member)
     } catch {
       // reason: the saved keyspace is a cache; the document load repairs the slot
     }
   }
-  resolveSlot(slot)
+  for (const member of members) member.owner!.refresh(member)
+  resolveKey(slot)
 }
 
 /** Whether the value must be copied on the way out (it holds bytes, which cannot be frozen). */
@@ -196,14 +303,14 @@ export class Keyspace {
     return slot
   }
 
-  /** Re-resolves a slot after its entries changed; drops it once it has none. */
+  /** Re-resolves a key slot after its entries changed; drops it once it has none. */
   update(slot: Slot): void {
-    if (slot.entries.length === 0) {
+    if (isEmptySlot(slot)) {
       this.remove(slot)
       return
     }
     const before = slot.expiresAt
-    resolveSlot(slot)
+    resolveKey(slot)
     if (slot.expiresAt > 0 && slot.expiresAt !== before) {
       this.expiry.push(slot.expiresAt, slot.key)
       // Rewrites leave stale heap entries behind (skipped when popped): rebuild before they pile up.

@@ -7,14 +7,18 @@
 import * as Y from 'yjs'
 import type { Transaction } from 'yjs'
 import { DocLog } from './doc-log.js'
-import { decodeEntry, decodeEntryKey, type Entry } from './entry.js'
+import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructType } from './entry.js'
 import { TideKVError } from './errors.js'
 import { HybridClock } from './hlc.js'
-import { isLoser, Keyspace, type Slot, slotValue } from './keyspace.js'
+import { forEachEntry, isLoser, Keyspace, placeEntry, type Slot, slotValue, structureOf } from './keyspace.js'
+import { type Structure, TYPE_NAMES } from './structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
 import type { SavedKeyspace } from './saved-keyspace.js'
 import { cloneValue, type Value } from './value.js'
-import { type ChangeOrigin, Watchers } from './watchers.js'
+import { type ChangeOrigin, type KeyType, Watchers } from './watchers.js'
+
+/** What watchers note as the "value" of a data structure: any change to it is reported. */
+const STRUCTURE = Object.freeze({ structure: true }) as unknown as Value
 
 /** Expired keys removed from the document per commit or timer tick: bounded work. */
 const SWEEP_BATCH = 1000
@@ -44,6 +48,8 @@ export class Replica {
   private pendingDeletes: Entry[] = []
   /** Slots holding entries that lost to a concurrent write: cleaned at the next commit. */
   private readonly dirty = new Set<Slot>()
+  /** Member slots holding entries that lost (concurrent writes to one field or member). */
+  private readonly dirtyMembers = new Set<Slot>()
   /** Keys written since the last commit, with their value before, for watchers. */
   private localChanges = new Map<string, Value | undefined>()
   private commitScheduled = false
@@ -79,17 +85,102 @@ export class Replica {
   /** Notes a key's visible value before a local change, if someone watches it. */
   noteLocal(slot: Slot): void {
     if (this.watchers.active && !this.localChanges.has(slot.key) && this.watchers.wants(slot.key)) {
-      this.localChanges.set(slot.key, this.visible(slot, this.clock()))
+      this.localChanges.set(slot.key, this.watchValue(slot, this.clock()))
     }
   }
 
-  /** Makes `entry` the only entry of its key. */
+  /** Makes `entry` (a plain entry) the only entry of its key, whatever the key held. */
   replace(entry: Entry): void {
     const slot = this.keyspace.ensure(entry.key)
     this.noteLocal(slot)
-    this.retire(slot.entries)
+    this.retireAll(slot)
     slot.entries = [entry]
     this.add(slot, entry)
+  }
+
+  /**
+   * The structure of `type` at `key`, for a write: when the key holds
+   * nothing live (missing, expired, or only garbage), whatever it held is
+   * removed first and a new structure starts. The caller has checked the type
+   * and its input (a key slot left empty would linger until the next update).
+   */
+  openStructure(key: string, type: StructType): Structure {
+    const slot = this.keyspace.ensure(key)
+    this.noteLocal(slot)
+    if (this.typeOf(slot, this.clock()) === 'none') {
+      this.retireAll(slot)
+      slot.expiresAt = 0
+    }
+    return structureOf(slot, type, true)!
+  }
+
+  /** Writes a member's value entry, replacing every entry the member had (a field set, a member added, an element set). */
+  setMember(struct: Structure, entry: Entry): void {
+    const member = struct.member(entry.member!)
+    this.noteLocal(struct.slot)
+    this.retire(member.entries)
+    member.entries = [entry]
+    this.pendingInserts.add(entry)
+    this.memberChanged(member)
+  }
+
+  /** Adds a member's counter contribution, replacing `own` (this replica's previous one on the same base). */
+  contributeMember(struct: Structure, own: Entry | undefined, entry: Entry): void {
+    const member = struct.member(entry.member!)
+    this.noteLocal(struct.slot)
+    if (own !== undefined) {
+      this.retire([own])
+      member.entries = member.entries.filter((e) => e !== own)
+    }
+    member.entries.push(entry)
+    this.pendingInserts.add(entry)
+    this.memberChanged(member)
+  }
+
+  /** Removes a member (every entry of it this replica has seen); the last one takes the key with it. */
+  removeMember(member: Slot): void {
+    const struct = member.owner!
+    this.noteLocal(struct.slot)
+    this.retire(member.entries)
+    member.entries = []
+    this.memberChanged(member)
+  }
+
+  /** Replaces a structure's meta entries with `entry` (its new expiry). */
+  setMeta(struct: Structure, entry: Entry): void {
+    this.noteLocal(struct.slot)
+    this.retire(struct.metas)
+    struct.metas = [entry]
+    this.pendingInserts.add(entry)
+    this.keyspace.update(struct.slot)
+    this.scheduleCommit()
+  }
+
+  private memberChanged(member: Slot): void {
+    const struct = member.owner!
+    struct.refresh(member)
+    // An emptied structure is no more (as in Redis): its metas go too.
+    if (struct.members.size === 0 && struct.metas.length > 0) {
+      this.retire(struct.metas)
+      struct.metas = []
+    }
+    this.keyspace.update(struct.slot)
+    this.scheduleCommit()
+  }
+
+  /** Queues removal of every entry of a key: plain, metas and members. */
+  private retireAll(slot: Slot): void {
+    this.retire(slot.entries)
+    slot.entries = []
+    if (slot.structs !== null) {
+      for (const struct of slot.structs) {
+        struct.forEachEntry((e) => this.retireOne(e))
+        struct.metas = []
+        struct.clear()
+      }
+      slot.structs = null
+    }
+    slot.winner = null
   }
 
   /** Adds a counter contribution, replacing `own` (this replica's previous one). */
@@ -106,8 +197,7 @@ export class Replica {
   /** Removes a key: every entry this replica has seen. */
   remove(slot: Slot): void {
     this.noteLocal(slot)
-    this.retire(slot.entries)
-    slot.entries = []
+    this.retireAll(slot)
     this.keyspace.remove(slot)
     this.scheduleCommit()
   }
@@ -116,8 +206,7 @@ export class Replica {
   clear(): void {
     for (const slot of this.keyspace.all()) {
       this.noteLocal(slot)
-      this.retire(slot.entries)
-      slot.entries = []
+      this.retireAll(slot)
     }
     this.keyspace.clear()
     this.scheduleCommit()
@@ -131,17 +220,19 @@ export class Replica {
 
   /** Queues removal of entries from the document (or drops them if never committed). */
   private retire(entries: readonly Entry[]): void {
-    for (const e of entries) {
-      if (e.item !== null || e.client >= 0) {
-        this.pendingDeletes.push(e)
-        if (e.item === null && this.preloading) {
-          let byClock = this.awaiting.get(e.client)
-          if (byClock === undefined) this.awaiting.set(e.client, (byClock = new Map()))
-          byClock.set(e.clock, e)
-        }
-      } else {
-        this.pendingInserts.delete(e)
+    for (const e of entries) this.retireOne(e)
+  }
+
+  private retireOne(e: Entry): void {
+    if (e.item !== null || e.client >= 0) {
+      this.pendingDeletes.push(e)
+      if (e.item === null && this.preloading) {
+        let byClock = this.awaiting.get(e.client)
+        if (byClock === undefined) this.awaiting.set(e.client, (byClock = new Map()))
+        byClock.set(e.clock, e)
       }
+    } else {
+      this.pendingInserts.delete(e)
     }
   }
 
@@ -164,6 +255,8 @@ export class Replica {
       return
     }
     this.sweep(this.clock(), SWEEP_BATCH)
+    for (const member of this.dirtyMembers) this.dropMemberLosers(member)
+    this.dirtyMembers.clear()
     for (const slot of this.dirty) this.dropLosers(slot)
     this.dirty.clear()
     if (this.pendingInserts.size > 0 || this.pendingDeletes.length > 0) {
@@ -183,9 +276,30 @@ export class Replica {
 
   private dropLosers(slot: Slot): void {
     if (this.keyspace.get(slot.key) !== slot || !slot.hasLosers) return
-    const losers = slot.entries.filter((e) => isLoser(slot, e))
+    const winner = slot.winner
+    // A structure won over plain entries (or lost to them, or to another structure): the losing type goes whole.
+    const losers = winner !== null ? slot.entries : slot.entries.filter((e) => isLoser(slot, e))
     this.retire(losers)
     slot.entries = slot.entries.filter((e) => !losers.includes(e))
+    if (slot.structs !== null) {
+      for (const struct of slot.structs) {
+        if (struct === winner && struct.members.size > 0) continue
+        struct.forEachEntry((e) => this.retireOne(e))
+        struct.metas = []
+        struct.clear()
+      }
+    }
+    this.keyspace.update(slot)
+  }
+
+  private dropMemberLosers(member: Slot): void {
+    const struct = member.owner!
+    const slot = struct.slot
+    if (this.keyspace.get(slot.key) !== slot || struct.members.get(member.key) !== member || !member.hasLosers) return
+    const losers = member.entries.filter((e) => isLoser(member, e))
+    this.retire(losers)
+    member.entries = member.entries.filter((e) => !losers.includes(e))
+    struct.refresh(member)
     this.keyspace.update(slot)
   }
 
@@ -202,10 +316,9 @@ export class Replica {
       if (slot === undefined || slot.expiresAt === 0 || slot.expiresAt > now) continue
       // Watchers learn the value that expired, not the undefined a read gives now.
       if (this.watchers.active && !this.localChanges.has(key) && this.watchers.wants(key)) {
-        this.localChanges.set(key, this.output(slot))
+        this.localChanges.set(key, slot.winner !== null ? STRUCTURE : this.output(slot))
       }
-      this.retire(slot.entries)
-      slot.entries = []
+      this.retireAll(slot)
       this.keyspace.remove(slot)
       n++
     }
@@ -242,18 +355,22 @@ export class Replica {
     const note = (key: string): void => {
       if (before !== null && !before.has(key) && this.watchers.wants(key)) {
         const slot = this.keyspace.get(key)
-        before.set(key, slot === undefined ? undefined : this.visible(slot, now))
+        before.set(key, slot === undefined ? undefined : this.watchValue(slot, now))
       }
     }
     const touched = new Set<Slot>()
+    const members = new Set<Slot>()
     this.log.forEachDeleted(tr, (item) => {
-      const key = decodeEntryKey((item.content as Y.ContentBinary).content)
-      const slot = key === undefined ? undefined : this.keyspace.get(key)
+      const address = decodeEntryAddress((item.content as Y.ContentBinary).content)
+      if (address === undefined) return
+      const slot = this.keyspace.get(address.key)
       if (slot === undefined) return
-      const i = slot.entries.findIndex((e) => e.item === item)
+      const holder = this.holderOf(slot, address)
+      const i = holder === undefined ? -1 : holder.list.findIndex((e) => e.item === item)
       if (i < 0) return
       note(slot.key)
-      slot.entries.splice(i, 1)
+      holder!.list.splice(i, 1)
+      if (holder!.member !== null) members.add(holder!.member)
       touched.add(slot)
     })
     this.log.forEachAdded(tr, (item) => {
@@ -269,25 +386,42 @@ export class Replica {
       this.hlc.observe(entry.stamp)
       note(entry.key)
       const slot = this.keyspace.ensure(entry.key)
-      slot.entries.push(entry)
+      const member = placeEntry(slot, entry)
+      if (member !== null) members.add(member)
       touched.add(slot)
     })
+    for (const member of members) {
+      member.owner!.refresh(member)
+      if (member.hasLosers && member.entries.length > 1) this.dirtyMembers.add(member)
+    }
     for (const slot of touched) {
       this.keyspace.update(slot)
-      if (slot.hasLosers && slot.entries.length > 0) this.dirty.add(slot)
+      if (slot.hasLosers && this.keyspace.get(slot.key) === slot) this.dirty.add(slot)
     }
-    if (this.dirty.size > 0) this.scheduleCommit()
+    if (this.dirty.size > 0 || this.dirtyMembers.size > 0) this.scheduleCommit()
     this.armSweep()
     if (before !== null && before.size > 0) this.report(before, changeOriginOf(tr.origin))
+  }
+
+  /** The list holding an entry of `address` in a key slot (and the member slot, for members). */
+  private holderOf(slot: Slot, address: EntryAddress): { list: Entry[]; member: Slot | null } | undefined {
+    if (address.type === StructType.PLAIN) return { list: slot.entries, member: null }
+    const struct = structureOf(slot, address.type, false)
+    if (struct === undefined) return undefined
+    if (address.member === null) return { list: struct.metas, member: null }
+    const member = struct.members.get(address.member)
+    return member === undefined ? undefined : { list: member.entries, member }
   }
 
   private report(previous: Map<string, Value | undefined>, origin: ChangeOrigin): void {
     const now = this.clock()
     for (const [key, prev] of previous) {
       const slot = this.keyspace.get(key)
-      const value = slot === undefined ? undefined : this.visible(slot, now)
-      if (value === prev) continue
-      this.watchers.emit({ key, value, previous: prev, origin }, (cause) =>
+      const value = slot === undefined ? undefined : this.watchValue(slot, now)
+      if (value === prev && value !== STRUCTURE) continue
+      const type = slot === undefined ? 'none' : this.typeOf(slot, now)
+      const change = { key, type, value: value === STRUCTURE ? undefined : value, previous: prev === STRUCTURE ? undefined : prev, origin }
+      this.watchers.emit(change, (cause) =>
         this.onError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })),
       )
     }
@@ -306,9 +440,10 @@ export class Replica {
   /** Links a loaded item to the saved entry with its id (or to its pending delete, if replaced since). */
   private attachPreloaded(item: Y.Item): boolean {
     const { client, clock } = item.id
-    const key = decodeEntryKey((item.content as Y.ContentBinary).content)
-    const slot = key === undefined ? undefined : this.keyspace.get(key)
-    let entry = slot?.entries.find((e) => e.item === null && e.client === client && e.clock === clock)
+    const address = decodeEntryAddress((item.content as Y.ContentBinary).content)
+    const slot = address === undefined ? undefined : this.keyspace.get(address.key)
+    const holder = slot === undefined ? undefined : this.holderOf(slot, address!)
+    let entry = holder?.list.find((e) => e.item === null && e.client === client && e.clock === clock)
     entry ??= this.awaiting.get(client)?.get(clock)
     if (entry === undefined) return false
     entry.item = item
@@ -318,9 +453,22 @@ export class Replica {
   /** The document has loaded: drop saved entries it does not hold (a stale save), then commit what waited. */
   finishLoad(): void {
     if (this.preloading) {
+      const inDocument = (e: Entry): boolean => e.item !== null || e.client < 0
       for (const slot of this.keyspace.all()) {
-        if (slot.entries.every((e) => e.item !== null || e.client < 0)) continue
-        slot.entries = slot.entries.filter((e) => e.item !== null || e.client < 0)
+        let stale = false
+        forEachEntry(slot, (e) => {
+          if (!inDocument(e)) stale = true
+        })
+        if (!stale) continue
+        slot.entries = slot.entries.filter(inDocument)
+        for (const struct of slot.structs ?? []) {
+          struct.metas = struct.metas.filter(inDocument)
+          for (const member of [...struct.members.values()]) {
+            if (member.entries.every(inDocument)) continue
+            member.entries = member.entries.filter(inDocument)
+            struct.refresh(member)
+          }
+        }
         this.keyspace.update(slot)
       }
       this.pendingDeletes = this.pendingDeletes.filter((e) => e.item !== null)
@@ -333,7 +481,24 @@ export class Replica {
 
   // ---- reading slots -------------------------------------------------------
 
-  /** The value a reader sees, or undefined when missing or expired. */
+  /** What a key holds now: a structure's type, 'string' or 'counter' for a plain value, 'none' when missing or expired. */
+  typeOf(slot: Slot, now: number): KeyType {
+    if (slot.expiresAt !== 0 && slot.expiresAt <= now) return 'none'
+    const value = slotValue(slot)
+    const winner = slot.winner
+    if (winner !== null) return winner.members.size > 0 ? TYPE_NAMES[winner.type as keyof typeof TYPE_NAMES] : 'none'
+    if (value === undefined) return 'none'
+    return slot.counter ? 'counter' : 'string'
+  }
+
+  /** What watchers compare: the visible value of a plain key, a marker for a structure. */
+  private watchValue(slot: Slot, now: number): Value | undefined {
+    const type = this.typeOf(slot, now)
+    if (type === 'none') return undefined
+    return type === 'string' || type === 'counter' ? this.output(slot) : STRUCTURE
+  }
+
+  /** The value a reader sees, or undefined when missing or expired (and for structures). */
   visible(slot: Slot, now: number): Value | undefined {
     if (slot.expiresAt !== 0 && slot.expiresAt <= now) return undefined
     return this.output(slot)

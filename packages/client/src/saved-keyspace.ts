@@ -18,7 +18,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { compareStamps, type Stamp, ZERO_STAMP } from './hlc.js'
-import type { Keyspace, SavedKeys } from './keyspace.js'
+import { forEachEntry, type Keyspace, type SavedKeys } from './keyspace.js'
 
 const VERSION = 2
 
@@ -37,14 +37,14 @@ export function encodeKeyspace(keyspace: Keyspace): Uint8Array {
     const slot = keyspace.get(key)!
     const start = encoding.length(entries)
     let count = 0
-    for (const e of slot.entries) {
-      if (e.item === null) continue
+    forEachEntry(slot, (e) => {
+      if (e.item === null) return
       encoding.writeVarUint(entries, e.client)
       encoding.writeVarUint(entries, e.clock)
       encoding.writeVarUint8Array(entries, e.bytes)
       if (compareStamps(e.stamp, max) > 0) max = e.stamp
       count++
-    }
+    })
     if (count === 0) return true
     keys.push(key)
     encoding.writeVarUint(table, key.length)

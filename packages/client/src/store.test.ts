@@ -401,10 +401,10 @@ describe('watch', () => {
     store.set('a', 2)
     store.set('b', 1)
     await store.flush()
-    expect(changes).toEqual([{ key: 'a', value: 2, previous: undefined, origin: 'local' }])
+    expect(changes).toEqual([{ key: 'a', type: 'string', value: 2, previous: undefined, origin: 'local' }])
     store.delete('a')
     await store.flush()
-    expect(changes.at(-1)).toEqual({ key: 'a', value: undefined, previous: 2, origin: 'local' })
+    expect(changes.at(-1)).toEqual({ key: 'a', type: 'none', value: undefined, previous: 2, origin: 'local' })
   })
 
   it('prefix watches see every key under the prefix; the returned function unsubscribes', async () => {

@@ -11,7 +11,13 @@
  */
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
-import { createCounterEntry, createValueEntry, decodeEntryValue, type Entry, EntryKind, valueByteLength } from './entry.js'
+import { Collection } from './collection.js'
+import { createCounterEntry, createMetaEntry, createValueEntry, decodeEntryValue, type Entry, EntryKind, valueByteLength } from './entry.js'
+import { Hash } from './hash.js'
+import { List } from './list.js'
+import { SortedSet } from './sorted-set.js'
+import { Stream } from './stream.js'
+import type { StoreAccess } from './structure-handle.js'
 import { TideKVError } from './errors.js'
 import { sameStamp, type Stamp, ZERO_STAMP } from './hlc.js'
 import { checkKey, checkReadKey } from './key.js'
@@ -24,7 +30,7 @@ import type { StorageAdapter, StorageFactory } from './storage.js'
 import type { Value } from './value.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync.js'
 import { TabChannel } from './tab-channel.js'
-import type { Change, WatchCallback, WatchTarget } from './watchers.js'
+import type { Change, KeyType, WatchCallback, WatchTarget } from './watchers.js'
 
 /** Options of `openStore`. */
 export interface StoreOptions {
@@ -76,6 +82,7 @@ export interface StoreEvents {
 }
 
 const DEFAULT_MAX_VALUE_BYTES = 1 << 20
+const HANDLE_OF = { hash: 'hash', list: 'list', set: 'collection', zset: 'sortedSet', stream: 'stream' } as const
 const DEFAULT_MAX_KEY_BYTES = 1024
 
 /**
@@ -108,6 +115,8 @@ export class Store {
   private online = true
   private readonly syncs: boolean
   private tabs: TabChannel | null = null
+  /** What the data structure handles use of the store. */
+  private readonly access: StoreAccess
   private resolveLoaded!: () => void
   private rejectLoaded!: (error: unknown) => void
 
@@ -144,6 +153,14 @@ export class Store {
             options.compaction,
           )
     this.doc.on('update', this.onUpdate)
+    this.access = {
+      replica: this.replica,
+      clock: this.clock,
+      maxValueBytes: this.maxValueBytes,
+      maxKeyBytes: this.maxKeyBytes,
+      assertOpen: () => this.assertOpen(),
+      assertWritable: () => this.assertWritable(),
+    }
   }
 
   /** @internal Starts sync and the tab channel once the document has loaded. */
@@ -203,21 +220,93 @@ export class Store {
       return undefined
     }
     if (slot.expiresAt !== 0 && slot.expiresAt <= this.clock()) return undefined
-    return this.replica.output(slot) as T | undefined
+    const value = this.replica.output(slot) as T | undefined
+    if (value === undefined && slot.winner !== null) this.assertPlain(slot)
+    return value
   }
 
-  /** Whether `key` holds a value that has not expired. @throws TideKVError `INVALID_KEY`, `CLOSED` */
+  /** Whether `key` holds anything (a value or a data structure) that has not expired (Redis EXISTS). @throws TideKVError `INVALID_KEY`, `CLOSED` */
   has(key: string): boolean {
+    return this.type(key) !== 'none'
+  }
+
+  /**
+   * What `key` holds (Redis TYPE): 'string' for a value, 'counter' for an
+   * integer made by `incr`, 'hash', 'list', 'set', 'zset', 'stream', or
+   * 'none' when it is missing or expired.
+   * @throws TideKVError `INVALID_KEY`, `CLOSED`
+   */
+  type(key: string): KeyType {
     this.assertOpen()
     checkReadKey(key)
     const slot = this.replica.keyspace.get(key)
-    return slot !== undefined && this.replica.visible(slot, this.clock()) !== undefined
+    return slot === undefined ? 'none' : this.replica.typeOf(slot, this.clock())
   }
 
-  /** The values of `keys`, in order (undefined where missing). @throws TideKVError `INVALID_KEY`, `CLOSED` */
+  /**
+   * The values of `keys`, in order: undefined where missing, and where a key
+   * holds a data structure (as Redis MGET). @throws TideKVError `INVALID_KEY`, `CLOSED`
+   */
   getMany<T extends Value = Value>(keys: readonly string[]): (T | undefined)[] {
     this.assertOpen()
-    return keys.map((key) => this.get<T>(key))
+    return keys.map((key) => {
+      const slot = this.replica.keyspace.peek(key)
+      if (slot === undefined) {
+        checkReadKey(key)
+        return undefined
+      }
+      return this.replica.visible(slot, this.clock()) as T | undefined
+    })
+  }
+
+  // ---- data structures ---------------------------------------------------
+
+  /**
+   * The hash at `key` (fields with values: Redis HSET, HGET, ...). The handle
+   * is cheap and holds no data: every call reads the store.
+   * @throws TideKVError `INVALID_KEY`
+   * @example
+   * store.hash('user:1').set('name', 'Ada')
+   */
+  hash(key: string): Hash {
+    return new Hash(this.access, key)
+  }
+
+  /**
+   * The list at `key` (Redis LPUSH, RPOP, LRANGE, ...).
+   * @example
+   * store.list('queue').pushRight('job-1')
+   */
+  list(key: string): List {
+    return new List(this.access, key)
+  }
+
+  /**
+   * The set of strings at `key` (Redis SADD, SISMEMBER, ...): `collection`,
+   * since `set` is Redis's SET.
+   * @example
+   * store.collection('online').add('ada')
+   */
+  collection(key: string): Collection {
+    return new Collection(this.access, key)
+  }
+
+  /**
+   * The sorted set at `key` (Redis ZADD, ZINCRBY, ZRANGE, ...).
+   * @example
+   * store.sortedSet('leaderboard').incr('ada', 10)
+   */
+  sortedSet(key: string): SortedSet {
+    return new SortedSet(this.access, key)
+  }
+
+  /**
+   * The stream at `key` (Redis XADD, XRANGE, ...).
+   * @example
+   * store.stream('activity').add({ user: 'ada', action: 'joined' })
+   */
+  stream(key: string): Stream {
+    return new Stream(this.access, key)
   }
 
   /**
@@ -229,7 +318,7 @@ export class Store {
     checkReadKey(key)
     const slot = this.replica.keyspace.get(key)
     const now = this.clock()
-    if (slot === undefined || this.replica.visible(slot, now) === undefined) return -2
+    if (slot === undefined || this.replica.typeOf(slot, now) === 'none') return -2
     return slot.expiresAt === 0 ? -1 : slot.expiresAt - now
   }
 
@@ -245,10 +334,10 @@ export class Store {
     return out
   }
 
-  /** `[key, value]` pairs in key order; same options as `keys`. */
+  /** `[key, value]` pairs in key order, for keys holding values (data structures are skipped: see `type`); same options as `keys`. */
   entries<T extends Value = Value>(options: ScanOptions = {}): [string, T][] {
     const out: [string, T][] = []
-    this.scan(options, (key, slot) => out.push([key, this.replica.output(slot) as T]))
+    this.scan(options, (key, slot) => out.push([key, this.replica.output(slot) as T]), true)
     return out
   }
 
@@ -264,7 +353,8 @@ export class Store {
 
   /**
    * Sets `key` to a copy of `value`. Without an expiry option any previous
-   * TTL is cleared (as Redis SET does).
+   * TTL is cleared (as Redis SET does). It replaces whatever the key held,
+   * data structures included (as SET does).
    * @throws TideKVError `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`, `CLOSED`
    * @example
    * store.set('session', { user: 1 }, { ttl: 30 * 60_000 })
@@ -291,8 +381,10 @@ export class Store {
   }
 
   /**
-   * Deletes `key`; returns whether it held a value. A write made
-   * concurrently on another replica survives the delete (add-wins).
+   * Deletes `key` (a value or a whole data structure); returns whether it
+   * held anything. A write made concurrently on another replica survives the
+   * delete (add-wins): for a structure, the members the deleting replica had
+   * not seen.
    * @throws TideKVError `INVALID_KEY`, `CLOSED`
    */
   delete(key: string): boolean {
@@ -300,7 +392,7 @@ export class Store {
     checkReadKey(key)
     const slot = this.replica.keyspace.get(key)
     if (slot === undefined) return false
-    const existed = this.replica.visible(slot, this.clock()) !== undefined
+    const existed = this.replica.typeOf(slot, this.clock()) !== 'none'
     this.replica.remove(slot)
     return existed
   }
@@ -338,6 +430,7 @@ export class Store {
     const slot = this.replica.keyspace.get(key)
     const now = this.clock()
     const current = slot === undefined ? undefined : this.replica.visible(slot, now)
+    if (current === undefined && slot !== undefined) this.assertPlain(slot)
     if (current !== undefined && !(typeof current === 'number' && Number.isSafeInteger(current))) {
       throw new TideKVError('NOT_AN_INTEGER', `The value of "${key}" is not an integer`)
     }
@@ -379,7 +472,7 @@ export class Store {
     }
     const slot = this.replica.keyspace.get(key)
     const now = this.clock()
-    if (slot === undefined || this.replica.visible(slot, now) === undefined) return false
+    if (slot === undefined || this.replica.typeOf(slot, now) === 'none') return false
     if (ttlMs <= 0) return this.delete(key)
     this.rewriteExpiry(slot, safeExpiry(now + ttlMs))
     return true
@@ -390,7 +483,7 @@ export class Store {
     this.assertWritable()
     checkReadKey(key)
     const slot = this.replica.keyspace.get(key)
-    if (slot === undefined || slot.expiresAt === 0 || this.replica.visible(slot, this.clock()) === undefined) return false
+    if (slot === undefined || slot.expiresAt === 0 || this.replica.typeOf(slot, this.clock()) === 'none') return false
     this.rewriteExpiry(slot, 0)
     return true
   }
@@ -526,6 +619,12 @@ export class Store {
   }
 
   private rewriteExpiry(slot: Slot, expiresAt: number): void {
+    if (slot.winner !== null) {
+      // A structure's expiry lives in its meta entry: one write, whatever its size.
+      const struct = slot.winner
+      this.replica.setMeta(struct, createMetaEntry(slot.key, struct.type, this.replica.hlc.next(this.replica.clientId), expiresAt))
+      return
+    }
     // An integer takes its new expiry through a contribution that adds nothing,
     // so increments made concurrently on other replicas still count.
     const value = slotValue(slot)
@@ -598,7 +697,7 @@ export class Store {
 
   // ---- helpers -------------------------------------------------------------
 
-  private scan(options: ScanOptions, visit: (key: string, slot: Slot) => void): void {
+  private scan(options: ScanOptions, visit: (key: string, slot: Slot) => void, valuesOnly = false): void {
     this.assertOpen()
     const { prefix = '', after, limit = Infinity } = options ?? {}
     if (typeof prefix !== 'string' || (after !== undefined && typeof after !== 'string')) {
@@ -614,7 +713,8 @@ export class Store {
     this.replica.keyspace.index.scan(exclusive ? after : prefix, exclusive, (key) => {
       if (!key.startsWith(prefix)) return false
       const slot = this.replica.keyspace.peek(key)!
-      if ((slot.expiresAt !== 0 && slot.expiresAt <= now) || slotValue(slot) === undefined) return true
+      if (slot.expiresAt !== 0 && slot.expiresAt <= now) return true
+      if (slotValue(slot) === undefined && (valuesOnly || slot.winner === null || slot.winner.members.size === 0)) return true
       visit(key, slot)
       return ++count < limit
     })
@@ -642,6 +742,14 @@ export class Store {
   private emitError(error: unknown): void {
     const e = error instanceof TideKVError ? error : new TideKVError('STORAGE_FAILED', String(error), { cause: error })
     this.events.emit('error', [e])
+  }
+
+  /** @throws TideKVError `WRONG_TYPE` when the key holds a live data structure */
+  private assertPlain(slot: Slot): void {
+    const type = this.replica.typeOf(slot, this.clock())
+    if (type !== 'none' && type !== 'string' && type !== 'counter') {
+      throw new TideKVError('WRONG_TYPE', `"${slot.key}" holds a ${type}: read it with store.${HANDLE_OF[type]}()`)
+    }
   }
 
   private assertOpen(): void {

@@ -7,9 +7,17 @@ import type { Value } from './value.js'
 /** Where a change came from: this store, another tab of this origin, or another device. */
 export type ChangeOrigin = 'local' | 'tab' | 'remote'
 
-/** One key's change, as seen by `watch` callbacks. `value` is undefined when the key went away. */
+/** What a key holds (`store.type`): Redis's TYPE names, plus 'counter' for a value made by `incr`. */
+export type KeyType = 'string' | 'counter' | 'hash' | 'list' | 'set' | 'zset' | 'stream' | 'none'
+
+/**
+ * One key's change, as seen by `watch` callbacks. `value` is undefined when
+ * the key went away, and for data structures (read them through their handle;
+ * `type` says what the key holds after the change).
+ */
 export interface Change<T extends Value = Value> {
   readonly key: string
+  readonly type: KeyType
   readonly value: T | undefined
   readonly previous: T | undefined
   readonly origin: ChangeOrigin

@@ -1,0 +1,155 @@
+/**
+ * What every data structure handle shares: finding its structure (and
+ * refusing a key of another type with `WRONG_TYPE`), making its member
+ * entries with the store's limits, and counters on members.
+ */
+import { createMemberCounterEntry, createMemberEntry, type Entry, EntryKind, StructType, valueByteLength } from './entry.js'
+import { TideKVError } from './errors.js'
+import { sameStamp, ZERO_STAMP } from './hlc.js'
+import { checkKey } from './key.js'
+import { type Slot, slotValue } from './keyspace.js'
+import type { Replica } from './replica.js'
+import { type Structure, TYPE_NAMES } from './structure.js'
+import type { Value } from './value.js'
+
+/** The parts of a store a handle works with. @internal */
+export interface StoreAccess {
+  readonly replica: Replica
+  readonly clock: () => number
+  readonly maxValueBytes: number
+  readonly maxKeyBytes: number
+  assertOpen(): void
+  assertWritable(): void
+}
+
+const utf8 = new TextEncoder()
+
+export abstract class StructureHandle {
+  /** @internal Use the store's `hash`, `list`, `collection`, `sortedSet` or `stream`. */
+  constructor(
+    protected readonly store: StoreAccess,
+    /** The key holding the structure. */
+    readonly key: string,
+    private readonly type: StructType,
+  ) {
+    checkKey(key, store.maxKeyBytes)
+  }
+
+  protected get replica(): Replica {
+    return this.store.replica
+  }
+
+  /**
+   * The structure for a read: undefined when the key holds nothing (or has expired).
+   * @throws TideKVError `WRONG_TYPE` when the key holds another type, `CLOSED`
+   */
+  protected read(): Structure | undefined {
+    this.store.assertOpen()
+    return this.find()
+  }
+
+  /** Like `read`, for a write: also refuses read-only stores. Changes nothing yet. */
+  protected check(): Structure | undefined {
+    this.store.assertWritable()
+    return this.find()
+  }
+
+  private find(): Structure | undefined {
+    const slot = this.replica.keyspace.get(this.key)
+    if (slot === undefined) return undefined
+    const type = this.replica.typeOf(slot, this.store.clock())
+    if (type === 'none') return undefined
+    if (slot.winner === null || slot.winner.type !== this.type) {
+      const wanted = TYPE_NAMES[this.type as keyof typeof TYPE_NAMES]
+      throw new TideKVError('WRONG_TYPE', `"${this.key}" holds a ${type}, not a ${wanted}`)
+    }
+    return slot.winner
+  }
+
+  /** The structure to write to (created, replacing whatever stale entries the key had, when it holds none). Call after every check. */
+  protected open(): Structure {
+    return this.replica.openStructure(this.key, this.type)
+  }
+
+  /** The expiry new members carry: the structure's, so they expire with it even if a replica removes it concurrently. */
+  protected expiryOf(struct: Structure | undefined): number {
+    return struct === undefined ? 0 : struct.slot.expiresAt
+  }
+
+  /** A new stamp of this replica's clock. */
+  protected stamp() {
+    return this.replica.hlc.next(this.replica.clientId)
+  }
+
+  /** @throws TideKVError `INVALID_VALUE` when a member or field is not a string or is too long */
+  protected checkMember(member: unknown, what = 'member'): asserts member is string {
+    if (typeof member !== 'string') throw new TideKVError('INVALID_VALUE', `A ${what} must be a string, got ${member === null ? 'null' : typeof member}`)
+    const max = this.store.maxKeyBytes
+    if (member.length * 3 > max && utf8.encode(member).length > max) {
+      throw new TideKVError('INVALID_VALUE', `A ${what} is longer than ${max} bytes of UTF-8 (maxKeyBytes)`)
+    }
+  }
+
+  /** Encodes a member's value. @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE` */
+  protected memberEntry(member: string, value: unknown, struct: Structure | undefined, stamp = this.stamp()): Entry {
+    const max = this.store.maxValueBytes
+    const entry = createMemberEntry(this.key, this.type, member, stamp, this.expiryOf(struct), value, max)
+    const size = valueByteLength(entry)
+    if (size > max) throw new TideKVError('VALUE_TOO_LARGE', `A value in "${this.key}" is ${size} bytes encoded; the limit is ${max}`)
+    return entry
+  }
+
+  /** The visible value of a member (bytes copied out). */
+  protected valueOf(member: Slot): Value | undefined {
+    return this.replica.output(member)
+  }
+
+  /**
+   * Adds `by` to a member's number through this replica's counter
+   * contribution, so increments made concurrently elsewhere all count.
+   * `integer`: hash fields count in safe integers; sorted set scores in floats.
+   */
+  protected increment(member: string, by: number, integer: boolean): number {
+    const struct = this.check()
+    const slot = struct?.members.get(member)
+    const current = slot === undefined ? undefined : slotValue(slot)
+    const ok = integer ? Number.isSafeInteger : Number.isFinite
+    if (current !== undefined && !(typeof current === 'number' && ok(current))) {
+      throw new TideKVError('NOT_AN_INTEGER', `The value of "${member}" in "${this.key}" is not ${integer ? 'an integer' : 'a number'}`)
+    }
+    // `|| 0`: -0 reads back as 0 once stored.
+    const result = ((current as number | undefined) ?? 0) + by || 0
+    if (!ok(result)) throw new TideKVError('OUT_OF_RANGE', `Incrementing "${member}" in "${this.key}" by ${by} leaves the ${integer ? 'safe integer' : 'finite number'} range`)
+    const me = this.replica.clientId
+    const epoch = slot?.base?.stamp ?? ZERO_STAMP
+    const own = slot?.entries.find((e) => e.kind === EntryKind.COUNTER && e.stamp.replica === me && sameStamp(e.epoch!, epoch))
+    const sum = (own?.sum ?? 0) + by
+    const stamp = this.stamp()
+    if (!ok(sum)) {
+      // This replica's running total overflows though the value does not: a new base at the result.
+      const entry = this.memberEntry(member, result, struct, stamp)
+      this.replica.setMember(this.open(), entry)
+      return result
+    }
+    const entry = createMemberCounterEntry(this.key, this.type, member, stamp, this.expiryOf(struct), epoch, sum)
+    this.replica.contributeMember(this.open(), own, entry)
+    return result
+  }
+}
+
+/** Redis's rule for a [start, stop] range of positions (negative from the end, inclusive): [from, to) or null when empty. */
+export function positions(start: number, stop: number, length: number): [number, number] | null {
+  checkIndex(start, 'start')
+  checkIndex(stop, 'stop')
+  let from = start < 0 ? start + length : start
+  let to = stop < 0 ? stop + length : stop
+  if (from < 0) from = 0
+  if (to >= length) to = length - 1
+  if (from > to || from >= length) return null
+  return [from, to + 1]
+}
+
+/** @throws TideKVError `INVALID_VALUE` when `n` is not an integer */
+export function checkIndex(n: unknown, what: string): asserts n is number {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TideKVError('INVALID_VALUE', `${what} must be an integer, got ${n}`)
+}
