@@ -68,12 +68,16 @@ async function main(): Promise<void> {
     await b.locator('[data-testid="relay-saved"][data-state="saved"]').waitFor()
     for (const page of [a, b]) {
       // The top of the page, nothing focused or hovered, and no change highlights still running (remote writes flash their card).
+      // CSS transitions do not count: the session ring's starts afresh on every 200 ms tick of its countdown, so waiting
+      // for a moment without one is a race (it timed out now and then); the shot's `animations: 'disabled'` ends them.
       await page.mouse.move(0, 0)
       await page.evaluate(() => {
         if (document.activeElement instanceof HTMLElement) document.activeElement.blur()
         window.scrollTo(0, 0)
       })
-      await page.waitForFunction(() => window.scrollY === 0 && document.getAnimations().every((animation) => animation.playState !== 'running'))
+      await page.waitForFunction(
+        () => window.scrollY === 0 && document.getAnimations().every((animation) => animation instanceof CSSTransition || animation.playState !== 'running'),
+      )
     }
 
     const shots = await Promise.all([a, b].map((page) => page.screenshot({ animations: 'disabled', caret: 'hide' })))

@@ -3,9 +3,12 @@
  * (`watch({ prefix: '' })` sees writes from this tab, other tabs and other
  * devices, and expiries), and a form that adds or edits any key. Values are
  * JSON text; what the store refuses comes back as the TideKVError's code
- * and message.
+ * and message. A key holding a data structure (the leaderboard's sorted set,
+ * the activity stream) shows its type and size; it can be deleted here, and
+ * edited through its panel or the console.
  */
-import type { ChangeOrigin, SetOptions, Value } from '@tidekv/client'
+import type { ChangeOrigin, KeyType, SetOptions, Store, Value } from '@tidekv/client'
+import { ACTIVITY_KEY } from './activity.js'
 import type { Demo } from './demo.js'
 import { byTestId, flash, h, setText } from './dom.js'
 import { describeError, formatDuration, formatValue, holdsBytes } from './format.js'
@@ -21,6 +24,7 @@ interface Row {
   value: HTMLElement
   ttl: HTMLElement
   origin: HTMLElement
+  edit: HTMLButtonElement
   shown: string
 }
 
@@ -53,22 +57,26 @@ export function mountKeyBrowser(demo: Demo): void {
   const render = (): void => {
     scheduled = false
     const prefix = prefixInput.value
-    const entries = store.entries({ prefix, limit: limit + 1 })
-    more.hidden = entries.length <= limit
-    if (entries.length > limit) entries.pop()
+    const keys = store.keys({ prefix, limit: limit + 1 })
+    more.hidden = keys.length <= limit
+    if (keys.length > limit) keys.pop()
     const total = store.keys({ prefix }).length
     count.dataset.count = String(total)
     setText(count, i18n.plural('kb.count', total))
-    empty.hidden = entries.length > 0
+    empty.hidden = keys.length > 0
     setText(empty, prefix === '' ? i18n.t('kb.empty') : i18n.t('kb.emptyPrefix', { prefix }))
 
     const seen = new Set<string>()
     const order: HTMLTableRowElement[] = []
-    for (const [key, value] of entries) {
+    for (const key of keys) {
       seen.add(key)
       const row = rows.get(key) ?? createRow(key)
       rows.set(key, row)
-      const shown = formatValue(value)
+      const type = store.type(key)
+      const structure = !isPlain(type)
+      row.tr.dataset.type = type
+      row.edit.disabled = structure
+      const shown = structure ? i18n.t('kb.structure', { type, n: structureSize(store, key, type) }) : formatValue(store.get(key) ?? null)
       if (row.shown !== shown) {
         row.shown = shown
         setText(row.value, shown.length > MAX_SHOWN_CHARS ? `${shown.slice(0, MAX_SHOWN_CHARS)}…` : shown)
@@ -113,7 +121,7 @@ export function mountKeyBrowser(demo: Demo): void {
       ttl,
       h('td', { class: 'kb-actions' }, edit, remove),
     )
-    return { tr, value, ttl, origin, shown: '' }
+    return { tr, value, ttl, origin, edit, shown: '' }
   }
 
   /** A button showing an icon, named (title, aria-label) in the page's language. */
@@ -152,7 +160,15 @@ export function mountKeyBrowser(demo: Demo): void {
   const setTitle = (): void => setText(formTitle, editing === null ? i18n.t('kb.add') : i18n.t('kb.editing', { key: editing }))
 
   const startEditing = (key: string): void => {
-    const value = store.get(key)
+    let value: Value | undefined
+    try {
+      value = store.get(key)
+    } catch (error) {
+      // WRONG_TYPE: the key became a data structure since its row was drawn.
+      const { code, message } = describeError(error)
+      showError(code, message)
+      return
+    }
     editing = key
     keyInput.value = key
     const ttl = store.ttl(key)
@@ -180,7 +196,7 @@ export function mountKeyBrowser(demo: Demo): void {
 
   const removeKey = (key: string): void => {
     try {
-      store.delete(key)
+      if (store.delete(key) && key !== ACTIVITY_KEY) demo.log({ action: 'key-delete', key })
       showStatus(i18n.t('kb.deleted', { key }))
     } catch (error) {
       const { code, message } = describeError(error)
@@ -208,6 +224,8 @@ export function mountKeyBrowser(demo: Demo): void {
     if (ttlText !== '') options = { ttl: Number(ttlText) * 1000 }
     try {
       store.set(key, value, options)
+      // Not for the feed's own key: it now holds a plain value, and appending to it would fail (WRONG_TYPE).
+      if (key !== ACTIVITY_KEY) demo.log({ action: 'key-set', key })
     } catch (error) {
       const { code, message } = describeError(error)
       showError(code, message)
@@ -238,4 +256,26 @@ export function mountKeyBrowser(demo: Demo): void {
   })
   setTitle()
   render()
+}
+
+function isPlain(type: KeyType): boolean {
+  return type === 'string' || type === 'counter' || type === 'none'
+}
+
+/** Members of a data structure (fields, elements, entries). */
+function structureSize(store: Store, key: string, type: KeyType): number {
+  switch (type) {
+    case 'hash':
+      return store.hash(key).size
+    case 'list':
+      return store.list(key).length
+    case 'set':
+      return store.collection(key).size
+    case 'zset':
+      return store.sortedSet(key).size
+    case 'stream':
+      return store.stream(key).length
+    default:
+      return 0
+  }
 }

@@ -10,6 +10,7 @@
  */
 import './style.css'
 import { openStore, type Store } from '@tidekv/client'
+import { createActivityLog, mountActivity } from './activity.js'
 import { readConfig } from './config.js'
 import type { Demo } from './demo.js'
 import { byTestId, setText } from './dom.js'
@@ -17,6 +18,7 @@ import { describeError } from './format.js'
 import { I18n } from './i18n.js'
 import { createIdentity } from './identity.js'
 import { mountKeyBrowser } from './key-browser.js'
+import { mountLeaderboard } from './leaderboard.js'
 import { mountPrefs } from './prefs.js'
 import { mountPresence } from './presence.js'
 import { registerServiceWorker } from './pwa.js'
@@ -44,13 +46,15 @@ async function main(): Promise<void> {
   window.tidekv = store
   store.on('error', (error) => notify(`${i18n.t('error.background')}: ${error.code}: ${error.message}`, 'error'))
 
+  const identity = createIdentity(webStorage('localStorage'), webStorage('sessionStorage'))
   const demo: Demo = {
     store,
     config,
     i18n,
-    identity: createIdentity(webStorage('localStorage'), webStorage('sessionStorage')),
+    identity,
     ticker: new Ticker(200),
     notify,
+    log: createActivityLog(store, identity.deviceId, (error) => notify(describeError(error).message, 'error')),
   }
   setText(byTestId('footer-room'), config.room)
   setText(byTestId('footer-device'), demo.identity.deviceName)
@@ -61,6 +65,8 @@ async function main(): Promise<void> {
   mountPresence(demo)
   mountSession(demo)
   mountRateLimit(demo)
+  mountLeaderboard(demo)
+  mountActivity(demo)
   mountKeyBrowser(demo)
   i18n.translate(document)
   document.documentElement.dataset.ready = 'true'

@@ -82,15 +82,27 @@ export function mountPrefs(demo: Demo): void {
   for (const button of themeButtons) {
     button.addEventListener('click', () =>
       write(() => {
-        if (button.dataset.value === 'auto') store.delete(THEME)
-        else store.set(THEME, button.dataset.value ?? 'light')
+        const theme = readTheme(button.dataset.value ?? 'auto')
+        const before = read().theme
+        if (theme === 'auto') store.delete(THEME)
+        else store.set(THEME, theme)
+        if (theme !== before) demo.log({ action: 'pref', name: 'theme', value: theme })
       }),
     )
   }
-  language.addEventListener('change', () => write(() => store.set(LANGUAGE, language.value)))
+  language.addEventListener('change', () =>
+    write(() => {
+      store.set(LANGUAGE, language.value)
+      demo.log({ action: 'pref', name: 'language', value: language.value })
+    }),
+  )
   // Every step of the drag is written: the other devices follow the slider as it moves.
   fontSize.addEventListener('input', () => write(() => store.set(FONT_SIZE, Number(fontSize.value))))
-  fontSize.addEventListener('change', apply)
+  // The feed gets one entry per drag, where it stopped.
+  fontSize.addEventListener('change', () => {
+    demo.log({ action: 'pref', name: 'fontSize', value: Number(fontSize.value) })
+    apply()
+  })
   systemDark.addEventListener('change', apply)
   store.watch({ prefix: PREFS_PREFIX }, apply)
   apply()

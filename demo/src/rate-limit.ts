@@ -75,6 +75,7 @@ export function mountRateLimit(demo: Demo): void {
       // The first call opens the window. A counter without a TTL (set by hand in the key browser, say) gets one too.
       if (n === 1 || store.ttl(RATE_KEY) === -1) store.expire(RATE_KEY, config.rateWindowMs)
       calls.unshift({ at: Date.now(), n, allowed: n <= config.rateLimit })
+      demo.log({ action: 'rate', n, allowed: n <= config.rateLimit })
       calls.length = Math.min(calls.length, LOG_LENGTH)
       error = null
     } catch (e) {

@@ -75,10 +75,21 @@ export function mountSession(demo: Demo): void {
   }
 
   start.addEventListener('click', () =>
-    act(() => store.set(SESSION_KEY, { user: identity.deviceName, device: identity.deviceId, startedAt: Date.now() }, { ttl: config.sessionTtlMs })),
+    act(() => {
+      store.set(SESSION_KEY, { user: identity.deviceName, device: identity.deviceId, startedAt: Date.now() }, { ttl: config.sessionTtlMs })
+      demo.log({ action: 'session', what: 'start' })
+    }),
   )
-  extend.addEventListener('click', () => act(() => store.expire(SESSION_KEY, config.sessionTtlMs)))
-  end.addEventListener('click', () => act(() => store.delete(SESSION_KEY)))
+  extend.addEventListener('click', () =>
+    act(() => {
+      if (store.expire(SESSION_KEY, config.sessionTtlMs)) demo.log({ action: 'session', what: 'extend' })
+    }),
+  )
+  end.addEventListener('click', () =>
+    act(() => {
+      if (store.delete(SESSION_KEY)) demo.log({ action: 'session', what: 'end' })
+    }),
+  )
   store.watch(SESSION_KEY, ({ value, previous, origin }) => {
     if (value === undefined && previous !== undefined) farewell = lastTtl >= 0 && lastTtl < 1500 ? 'expired' : 'ended'
     else if (value !== undefined) farewell = null
