@@ -22,17 +22,15 @@ export class Hash extends StructureHandle {
    * store.hash('user:1').set('name', 'Ada')
    */
   set(field: string, value: Value): boolean {
+    this.checkMember(field, 'field')
     return this.setMany({ [field]: value }) === 1
   }
 
   /** Sets several fields at once (HSET with many pairs); all are checked first. Returns how many were new. */
   setMany(fields: Readonly<Record<string, Value>>): number {
     const struct = this.check()
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-      throw new TideKVError('INVALID_VALUE', 'setMany takes an object of fields')
-    }
+    this.checkFields(fields, 'setMany')
     const names = Object.keys(fields)
-    if (names.length === 0) throw new TideKVError('INVALID_VALUE', 'setMany needs at least one field')
     const entries = names.map((name) => {
       this.checkMember(name, 'field')
       return this.memberEntry(name, fields[name], struct)

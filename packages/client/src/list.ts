@@ -86,11 +86,11 @@ export class List extends StructureHandle {
   remove(value: Value, count = 0): number {
     checkIndex(count, 'count')
     const struct = this.check()
-    const index = struct?.index
-    if (index == null) return 0
     const probe = encoding.createEncoder()
     writeValue(probe, value)
     const wanted = encoding.toUint8Array(probe)
+    const index = struct?.index
+    if (index == null) return 0
     const matches: Slot[] = []
     const limit = count === 0 ? Infinity : Math.abs(count)
     index.walk(count < 0 ? index.size - 1 : 0, count < 0, (m) => {

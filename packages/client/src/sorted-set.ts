@@ -89,13 +89,13 @@ export class SortedSet extends StructureHandle {
   }
 
   /** The 0-based rank of `member` by ascending score, or from the top with `rev` (ZRANK, ZREVRANK); undefined when absent. O(log n). */
-  rank(member: string, options: { rev?: boolean } = {}): number | undefined {
+  rank(member: string, options?: { rev?: boolean }): number | undefined {
     const struct = this.read()
     const slot = struct?.members.get(member)
     if (slot === undefined || !slot.indexed) return undefined
     const index = struct!.index!
     const rank = index.rank(slot)
-    return options.rev ? index.size - 1 - rank : rank
+    return options?.rev ? index.size - 1 - rank : rank
   }
 
   /**
@@ -107,7 +107,8 @@ export class SortedSet extends StructureHandle {
   range(start: number, stop: number, options?: RangeOptions & { withScores?: false }): string[]
   range(start: number, stop: number, options: RangeOptions & { withScores: true }): [string, number][]
   range(start: number, stop: number, options?: RangeOptions): string[] | [string, number][]
-  range(start: number, stop: number, options: RangeOptions = {}): string[] | [string, number][] {
+  range(start: number, stop: number, opts?: RangeOptions): string[] | [string, number][] {
+    const options = opts ?? {}
     const struct = this.read()
     const index = struct?.index
     if (index == null) {
@@ -129,7 +130,8 @@ export class SortedSet extends StructureHandle {
   rangeByScore(min: number, max: number, options?: ScoreRangeOptions & { withScores?: false }): string[]
   rangeByScore(min: number, max: number, options: ScoreRangeOptions & { withScores: true }): [string, number][]
   rangeByScore(min: number, max: number, options?: ScoreRangeOptions): string[] | [string, number][]
-  rangeByScore(min: number, max: number, options: ScoreRangeOptions = {}): string[] | [string, number][] {
+  rangeByScore(min: number, max: number, opts?: ScoreRangeOptions): string[] | [string, number][] {
+    const options = opts ?? {}
     if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max)) {
       throw new TideKVError('INVALID_VALUE', 'min and max must be numbers')
     }

@@ -298,10 +298,15 @@ describe('TTL', () => {
   })
 
   it('the one expiry timer removes expired keys and tells watchers', async () => {
-    const store = await memoryStore()
+    // A hand-moved clock: with the real one, a slow tick could commit the write and its expiry together (no change to report).
+    const clock = manualClock()
+    const store = await memoryStore({ clock: clock.fn })
     const seen: unknown[] = []
     store.watch('session', (c) => seen.push([c.value, c.previous, c.origin]))
     store.set('session', 'abc', { ttl: 20 })
+    await store.flush()
+    expect(seen).toEqual([['abc', undefined, 'local']])
+    clock.now += 20 // the timer, armed for 20 ms of real time, finds the key expired when it fires
     await vi.waitFor(() => expect(seen).toEqual([['abc', undefined, 'local'], [undefined, 'abc', 'local']]), { timeout: 5000 })
     expect(store.doc.getArray('tidekv').length).toBe(0)
   })

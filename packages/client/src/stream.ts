@@ -41,11 +41,8 @@ export class Stream extends StructureHandle {
    */
   add(fields: Readonly<Record<string, Value>>): string {
     const struct = this.check()
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || fields instanceof Uint8Array) {
-      throw new TideKVError('INVALID_VALUE', 'A stream entry is an object of fields')
-    }
+    this.checkFields(fields, 'A stream entry')
     const names = Object.keys(fields)
-    if (names.length === 0) throw new TideKVError('INVALID_VALUE', 'A stream entry needs at least one field')
     // Stored as [field, value, ...]: an object would reorder integer-like field names.
     const flat: Value[] = []
     for (const name of names) flat.push(name, fields[name]!)
@@ -63,12 +60,12 @@ export class Stream extends StructureHandle {
    * @throws TideKVError `INVALID_VALUE` for a malformed bound or count
    */
   range<T extends Value = Value>(start = '-', end = '+', options: StreamRangeOptions = {}): StreamEntry<T>[] {
-    return this.collect<T>(start, end, false, options)
+    return this.collect<T>(start, end, false, options ?? {})
   }
 
   /** Entries with `end ≥ id ≥ start`, newest first (XREVRANGE: note the order of the bounds). */
   revRange<T extends Value = Value>(end = '+', start = '-', options: StreamRangeOptions = {}): StreamEntry<T>[] {
-    return this.collect<T>(start, end, true, options)
+    return this.collect<T>(start, end, true, options ?? {})
   }
 
   /** How many entries (XLEN). */

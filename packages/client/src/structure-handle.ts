@@ -6,7 +6,7 @@
 import { createMemberCounterEntry, createMemberEntry, type Entry, EntryKind, StructType, valueByteLength } from './entry.js'
 import { TideKVError } from './errors.js'
 import { sameStamp, ZERO_STAMP } from './hlc.js'
-import { checkKey } from './key.js'
+import { checkKey, isWellFormed } from './key.js'
 import { type Slot, slotValue } from './keyspace.js'
 import type { Replica } from './replica.js'
 import { type Structure, TYPE_NAMES } from './structure.js'
@@ -88,6 +88,15 @@ export abstract class StructureHandle {
     if (member.length * 3 > max && utf8.encode(member).length > max) {
       throw new TideKVError('INVALID_VALUE', `A ${what} is longer than ${max} bytes of UTF-8 (maxKeyBytes)`)
     }
+    // A lone surrogate has no UTF-8 form: other replicas (and this one after a reload) would read U+FFFD.
+    if (!isWellFormed(member)) throw new TideKVError('INVALID_VALUE', `A ${what} must be well-formed UTF-16 (no lone surrogates)`)
+  }
+
+  /** @throws TideKVError `INVALID_VALUE` unless `fields` is a plain object with at least one field */
+  protected checkFields(fields: unknown, what: string): asserts fields is Readonly<Record<string, Value>> {
+    const proto = typeof fields === 'object' && fields !== null ? Object.getPrototypeOf(fields) : undefined
+    if (proto !== Object.prototype && proto !== null) throw new TideKVError('INVALID_VALUE', `${what} takes a plain object of fields`)
+    if (Object.keys(fields as object).length === 0) throw new TideKVError('INVALID_VALUE', `${what} needs at least one field`)
   }
 
   /** Encodes a member's value. @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE` */
@@ -132,8 +141,10 @@ export abstract class StructureHandle {
       return result
     }
     const entry = createMemberCounterEntry(this.key, this.type, member, stamp, this.expiryOf(struct), epoch, sum)
-    this.replica.contributeMember(this.open(), own, entry)
-    return result
+    const target = this.open()
+    this.replica.contributeMember(target, own, entry)
+    // What is stored is base + (sum of contributions): with floats, not always (base + old sum) + by.
+    return integer ? result : (slotValue(target.members.get(member)!) as number)
   }
 }
 
