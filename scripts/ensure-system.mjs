@@ -8,9 +8,14 @@
  * - Chromium at /usr/bin/chromium (or TIDEKV_CHROMIUM): the browser tests
  *   (test/e2e) and `npm run screenshot` drive it through playwright-core.
  *   Playwright's own browser download is not used: Debian's chromium is.
+ * - redis-server at /usr/bin/redis-server (or TIDEKV_REDIS_SERVER): the
+ *   differential test (test/redis-differential.test.ts) runs the data
+ *   structures against a real Redis. The tests start their own server on a
+ *   free port; the service Debian's package may start is never used.
  *
- * When something is missing it runs `apt-get update` once, then
- * `apt-get install -y <packages>`, as root or through passwordless sudo.
+ * When anything is missing it runs `apt-get update` once, then one
+ * `apt-get install -y <every missing package>`, as root or through
+ * passwordless sudo.
  * Otherwise it says what to install and exits with 1. Nothing to install:
  * it exits at once, without touching the network.
  */
@@ -22,8 +27,16 @@ const NEEDS = [
   {
     what: 'Chromium (for the browser tests and npm run screenshot)',
     path: process.env.TIDEKV_CHROMIUM ?? '/usr/bin/chromium',
+    env: 'TIDEKV_CHROMIUM',
     custom: process.env.TIDEKV_CHROMIUM !== undefined,
     aptPackage: 'chromium',
+  },
+  {
+    what: 'redis-server (for the differential test against Redis)',
+    path: process.env.TIDEKV_REDIS_SERVER ?? '/usr/bin/redis-server',
+    env: 'TIDEKV_REDIS_SERVER',
+    custom: process.env.TIDEKV_REDIS_SERVER !== undefined,
+    aptPackage: 'redis-server',
   },
 ]
 
@@ -37,10 +50,10 @@ if (missing.length === 0) process.exit(0)
 
 for (const need of missing) {
   // A path the user chose is theirs to fix: installing Debian's package would not put anything there.
-  if (need.custom) fail(`${need.what}: TIDEKV_CHROMIUM is ${need.path}, which does not exist.`)
+  if (need.custom) fail(`${need.what}: ${need.env} is ${need.path}, which does not exist.`)
 }
 const packages = missing.map((need) => need.aptPackage)
-const manual = `Install it yourself (Debian/Ubuntu: \`sudo apt-get install ${packages.join(' ')}\`), or set TIDEKV_CHROMIUM to a Chromium binary.`
+const manual = `Install it yourself (Debian/Ubuntu: \`sudo apt-get install ${packages.join(' ')}\`), or set ${missing.map((need) => need.env).join(' / ')} to the binary.`
 console.error(`ensure-system: missing ${missing.map((need) => `${need.what} at ${need.path}`).join('; ')}.`)
 
 if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) fail(`no apt-get on this machine. ${manual}`)
