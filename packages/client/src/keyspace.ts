@@ -135,6 +135,9 @@ export function resolveKey(slot: Slot): void {
     for (const e of slot.entries) if (newest === null || compareEntries(e, newest) > 0) newest = e
     winner = null
     for (const s of structs) {
+      // Only metas left (an expire or persist whose members were all removed concurrently):
+      // garbage, not a write of its type; it must not make a concurrent write of another type lose.
+      if (s.members.size === 0) continue
       const n = s.newestStamp()
       if (n !== null && (newest === null || compareEntries(n, newest) > 0)) {
         newest = n
@@ -150,7 +153,8 @@ export function resolveKey(slot: Slot): void {
   slot.value = undefined
   slot.expiresAt = winner.expiry()
   // A structure whose members are all gone keeps only metas: garbage, removed by the next commit.
-  if (winner.members.size === 0) slot.hasLosers = true
+  // So are the metas that lost to a newer one (concurrent expire/persist calls).
+  if (winner.members.size === 0 || winner.metas.length > 1) slot.hasLosers = true
 }
 
 /** Places a decoded entry in its key slot (plain and meta entries) or member slot; returns the member slot, if any. */

@@ -9,7 +9,7 @@ import type { Transaction } from 'yjs'
 import { DocLog } from './doc-log.js'
 import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructType } from './entry.js'
 import { TideKVError } from './errors.js'
-import { HybridClock } from './hlc.js'
+import { compareStamps, HybridClock } from './hlc.js'
 import { forEachEntry, isLoser, Keyspace, placeEntry, type Slot, slotValue, structureOf } from './keyspace.js'
 import { type Structure, TYPE_NAMES } from './structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
@@ -283,7 +283,16 @@ export class Replica {
     slot.entries = slot.entries.filter((e) => !losers.includes(e))
     if (slot.structs !== null) {
       for (const struct of slot.structs) {
-        if (struct === winner && struct.members.size > 0) continue
+        if (struct === winner && struct.members.size > 0) {
+          // Only the newest meta counts (Structure.expiry): the others lost to it.
+          const newest = struct.metas.reduce<Entry | null>((n, m) => (n === null || compareStamps(m.stamp, n.stamp) > 0 ? m : n), null)
+          const stale = struct.metas.filter((m) => m !== newest)
+          if (stale.length > 0) {
+            this.retire(stale)
+            struct.metas = newest === null ? [] : [newest]
+          }
+          continue
+        }
         struct.forEachEntry((e) => this.retireOne(e))
         struct.metas = []
         struct.clear()
