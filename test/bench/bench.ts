@@ -5,6 +5,8 @@
  * Every number is the median of RUNS timed runs after one warm-up run, with
  * a full GC before each run (the script runs Node with --expose-gc). Results
  * go to stdout as a table and to test/bench/results/bench-node.json.
+ * Then the data structure rows (bench-structures.ts) print their own table,
+ * saved to test/bench/results/bench-structures.json.
  * Not part of `npm test`.
  */
 import 'fake-indexeddb/auto'
@@ -862,6 +864,11 @@ async function main(): Promise<void> {
     sink,
   }
   writeFileSync(RESULTS, `${JSON.stringify(json, null, 2)}\n`)
+
+  log('data structures (bench-structures.ts)')
+  // Imported only now: its 100k-member inputs stay out of the heap while the rows above are timed.
+  const { runStructureBench } = await import('./bench-structures.js')
+  await runStructureBench()
 }
 
 await main()

@@ -6,7 +6,7 @@
  */
 import { StructType } from './entry.js'
 import { TideKVError } from './errors.js'
-import { type StoreAccess, StructureHandle } from './structure-handle.js'
+import { type StoreAccess, StructureHandle, toRecord } from './structure-handle.js'
 import type { Value } from './value.js'
 
 export class Hash extends StructureHandle {
@@ -54,7 +54,11 @@ export class Hash extends StructureHandle {
   getAll<T extends Value = Value>(): Record<string, T> {
     const struct = this.read()
     if (struct === undefined) return {}
-    return Object.fromEntries(this.sortedNames().map((name) => [name, this.valueOf(struct.members.get(name)!) as T]))
+    const names = this.sortedNames()
+    return toRecord(
+      names,
+      names.map((name) => this.valueOf(struct.members.get(name)!) as T),
+    )
   }
 
   /** Removes fields; returns how many existed (HDEL). Removing the last field removes the key. */

@@ -11,7 +11,7 @@ import * as encoding from 'lib0/encoding'
 import { StructType } from './entry.js'
 import { TideKVError } from './errors.js'
 import type { Slot } from './keyspace.js'
-import { listPosition } from './member-order.js'
+import { listOrder, listPosition } from './member-order.js'
 import { checkIndex, positions, type StoreAccess, StructureHandle } from './structure-handle.js'
 import type { Structure } from './structure.js'
 import { type Value, writeValue } from './value.js'
@@ -124,7 +124,7 @@ export class List extends StructureHandle {
     const stamp = this.stamp()
     const entries = values.map((v, i) => this.memberEntry(listPosition(side, stamp, i), v, struct, stamp))
     const target = this.open()
-    for (const entry of entries) this.replica.setMember(target, entry)
+    for (let i = 0; i < entries.length; i++) this.replica.setMember(target, entries[i]!, listOrder(side, stamp, i))
     return target.index!.size
   }
 

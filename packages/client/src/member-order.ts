@@ -22,6 +22,12 @@ export function listPosition(side: 'L' | 'R', stamp: Stamp, i: number): string {
   return `${side}${stamp.wall}.${stamp.counter}.${stamp.replica}.${i}`
 }
 
+/** The ordering tuple of `listPosition(side, stamp, i)`, without making and parsing the string. */
+export function listOrder(side: 'L' | 'R', stamp: Stamp, i: number): number[] {
+  const sign = side === 'L' ? -1 : 1
+  return [sign, sign * stamp.wall, sign * stamp.counter, sign * stamp.replica, sign * i]
+}
+
 const POSITION = /^([LR])(\d{1,16})\.(\d{1,16})\.(\d{1,10})\.(\d{1,10})$/
 
 /** The ordering tuple of a list position, or undefined when it is not one. */
@@ -39,6 +45,11 @@ export function streamId(stamp: Stamp): string {
   const seq =
     stamp.counter < 2 ** 21 ? String(stamp.counter * TWO_32 + stamp.replica) : String((BigInt(stamp.counter) << 32n) + BigInt(stamp.replica))
   return `${stamp.wall}-${seq}`
+}
+
+/** The ordering tuple of `streamId(stamp)`: [ms, seq high 32 bits, seq low 32 bits]. */
+export function streamOrder(stamp: Stamp): number[] {
+  return [stamp.wall, stamp.counter, stamp.replica]
 }
 
 const ID = /^(\d{1,20})-(\d{1,20})$/

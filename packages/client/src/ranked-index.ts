@@ -14,7 +14,7 @@
  * - A chunk that doubles is split in two; one that falls under half of
  *   CHUNK is folded into a neighbour. Both change the chunk list, so the
  *   Fenwick tree is rebuilt, in O(C); that happens at most once per
- *   ~CHUNK / 2 edits, so it costs O(C / CHUNK), about 4 steps per edit at a
+ *   ~CHUNK / 2 edits, so it costs O(C / CHUNK), about 16 steps per edit at a
  *   million items.
  * - fromSorted: O(n).
  *
@@ -26,8 +26,13 @@
  * keeps every chunk (but a lone one) at ≥ CHUNK / 2 items, so C ≤ 2n / CHUNK + 1.
  */
 
-/** Items per chunk after a split. 512 keeps a splice (≤ 1,024 slots) cheaper than the search before it. */
-const CHUNK = 512
+/**
+ * Items per chunk after a split. Measured through the store with 100k
+ * members: LPUSH (always a splice at the front of the first chunk) 12 µs at
+ * 512, 10 µs at 256, 8.5 µs at 128; ZADD the same at all three. 256 keeps the
+ * Fenwick rebuilds cheap up to a million items.
+ */
+const CHUNK = 256
 
 /** Items of `T` in the order of `compare`, each position counted. */
 export class RankedIndex<T> {

@@ -114,9 +114,9 @@ export class Replica {
     return structureOf(slot, type, true)!
   }
 
-  /** Writes a member's value entry, replacing every entry the member had (a field set, a member added, an element set). */
-  setMember(struct: Structure, entry: Entry): void {
-    const member = struct.member(entry.member!)
+  /** Writes a member's value entry, replacing every entry the member had (a field set, a member added, an element set). `ord`: see `Structure.member`. */
+  setMember(struct: Structure, entry: Entry, ord?: number[]): void {
+    const member = struct.member(entry.member!, ord)
     this.noteLocal(struct.slot)
     this.retire(member.entries)
     member.entries = [entry]

@@ -8,8 +8,8 @@
 import { StructType } from './entry.js'
 import { TideKVError } from './errors.js'
 import type { Slot } from './keyspace.js'
-import { compareTuples, idTuple, streamId } from './member-order.js'
-import { type StoreAccess, StructureHandle } from './structure-handle.js'
+import { compareTuples, idTuple, streamId, streamOrder } from './member-order.js'
+import { type StoreAccess, StructureHandle, toRecord } from './structure-handle.js'
 import type { Value } from './value.js'
 
 /** One stream entry. */
@@ -49,7 +49,7 @@ export class Stream extends StructureHandle {
     const stamp = this.stamp()
     const id = streamId(stamp)
     const entry = this.memberEntry(id, flat, struct, stamp)
-    this.replica.setMember(this.open(), entry)
+    this.replica.setMember(this.open(), entry, streamOrder(stamp))
     return id
   }
 
@@ -111,9 +111,13 @@ export class Stream extends StructureHandle {
 
   private entryOf<T extends Value>(member: Slot): StreamEntry<T> {
     const flat = this.valueOf(member) as Value[]
-    const fields: [string, T][] = []
-    for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i] as string, flat[i + 1] as T])
-    return { id: member.key, fields: Object.fromEntries(fields) }
+    const names: string[] = []
+    const values: T[] = []
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      names.push(flat[i] as string)
+      values.push(flat[i + 1] as T)
+    }
+    return { id: member.key, fields: toRecord(names, values) }
   }
 }
 

@@ -148,6 +148,21 @@ export abstract class StructureHandle {
   }
 }
 
+/**
+ * A record from `[name, value]` pairs, field by field: `Object.fromEntries`
+ * over pair arrays cost most of an XRANGE. A field named `__proto__` becomes
+ * an own property (as with `Object.fromEntries`), not the prototype setter.
+ */
+export function toRecord<T>(names: readonly string[], values: readonly T[]): Record<string, T> {
+  const out: Record<string, T> = {}
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
+    if (name === '__proto__') Object.defineProperty(out, name, { value: values[i], enumerable: true, writable: true, configurable: true })
+    else out[name] = values[i]!
+  }
+  return out
+}
+
 /** Redis's rule for a [start, stop] range of positions (negative from the end, inclusive): [from, to) or null when empty. */
 export function positions(start: number, stop: number, length: number): [number, number] | null {
   checkIndex(start, 'start')

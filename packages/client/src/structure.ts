@@ -42,13 +42,18 @@ export class Structure {
     this.index = type === StructType.ZSET || type === StructType.LIST || type === StructType.STREAM ? new RankedIndex(compareMembers) : null
   }
 
-  /** The member slot of `member`, created empty when missing (not indexed until it has entries). */
-  member(member: string): Slot {
+  /**
+   * The member slot of `member`, created empty when missing (not indexed
+   * until it has entries). `ord`: its order tuple when the caller made the
+   * member string from it (saves parsing it back).
+   */
+  member(member: string, ord?: number[]): Slot {
     let slot = this.members.get(member)
     if (slot === undefined) {
       slot = new Slot(member)
       slot.owner = this
-      if (this.type === StructType.LIST) slot.ord = parseListPosition(member) ?? null
+      if (ord !== undefined) slot.ord = ord
+      else if (this.type === StructType.LIST) slot.ord = parseListPosition(member) ?? null
       else if (this.type === StructType.STREAM) slot.ord = parseStreamId(member) ?? null
       this.members.set(member, slot)
     }
