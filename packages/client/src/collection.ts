@@ -41,17 +41,9 @@ export class Collection extends StructureHandle {
 
   /** Removes members; returns how many were there (SREM). Removing the last removes the key. */
   remove(...members: string[]): number {
-    const struct = this.check()
-    if (struct === undefined) return 0
-    let removed = 0
-    for (const m of new Set(members)) {
-      const member = struct.members.get(m)
-      if (member === undefined) continue
-      this.replica.removeMember(member)
-      removed++
-    }
-    return removed
+    return this.removeMembers(members)
   }
+
 
   /** Whether `member` is in the set (SISMEMBER). */
   has(member: string): boolean {

@@ -63,17 +63,9 @@ export class Hash extends StructureHandle {
 
   /** Removes fields; returns how many existed (HDEL). Removing the last field removes the key. */
   delete(...fields: string[]): number {
-    const struct = this.check()
-    if (struct === undefined) return 0
-    let removed = 0
-    for (const field of new Set(fields)) {
-      const member = struct.members.get(field)
-      if (member === undefined) continue
-      this.replica.removeMember(member)
-      removed++
-    }
-    return removed
+    return this.removeMembers(fields)
   }
+
 
   /** Whether `field` exists (HEXISTS). */
   has(field: string): boolean {

@@ -70,17 +70,9 @@ export class SortedSet extends StructureHandle {
 
   /** Removes members; returns how many were there (ZREM). Removing the last removes the key. */
   remove(...members: string[]): number {
-    const struct = this.check()
-    if (struct === undefined) return 0
-    let removed = 0
-    for (const m of new Set(members)) {
-      const member = struct.members.get(m)
-      if (member === undefined) continue
-      this.replica.removeMember(member)
-      removed++
-    }
-    return removed
+    return this.removeMembers(members)
   }
+
 
   /** The score of `member`, or undefined (ZSCORE). */
   score(member: string): number | undefined {

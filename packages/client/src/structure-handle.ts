@@ -108,6 +108,20 @@ export abstract class StructureHandle {
     return entry
   }
 
+  /** Removes the named members that exist; returns how many did (HDEL, SREM, ZREM). Removing the last removes the key. */
+  protected removeMembers(names: readonly string[]): number {
+    const struct = this.check()
+    if (struct === undefined) return 0
+    let removed = 0
+    for (const name of new Set(names)) {
+      const member = struct.members.get(name)
+      if (member === undefined) continue
+      this.replica.removeMember(member)
+      removed++
+    }
+    return removed
+  }
+
   /** The visible value of a member (bytes copied out). */
   protected valueOf(member: Slot): Value | undefined {
     return this.replica.output(member)
