@@ -67,8 +67,10 @@ function compareEntries(a: Entry, b: Entry): number {
 
 /**
  * Recomputes what a slot's entries resolve to (see the file header). Plain
- * keys and hash fields count in safe integers; sorted set scores are floats,
- * summed in stamp order so that every replica rounds the same way.
+ * keys and hash fields count in safe integers, summed exactly (with BigInt
+ * once a partial sum leaves the safe range, where float addition would round
+ * differently in different orders); sorted set scores are floats, summed in
+ * stamp order so that every replica rounds the same way.
  */
 export function resolveSlot(slot: Slot): void {
   const entries = slot.entries
@@ -83,8 +85,7 @@ export function resolveSlot(slot: Slot): void {
   let contributions: Entry[] | null = null
   for (const e of entries) {
     if (e.kind === EntryKind.COUNTER && compareStamps(e.epoch!, baseStamp) >= 0) {
-      if (float) (contributions ??= []).push(e)
-      else sum += e.sum
+      ;(contributions ??= []).push(e)
       counted = true
       if (newest === null || compareEntries(e, newest) > 0) newest = e
     } else if (e !== base) {
@@ -92,8 +93,14 @@ export function resolveSlot(slot: Slot): void {
     }
   }
   if (contributions !== null) {
+    // Entries are in delivery order, which differs between replicas: sum in stamp order.
     if (contributions.length > 1) contributions.sort(compareEntries)
-    for (const e of contributions) sum += e.sum
+    let exact = true
+    for (const e of contributions) {
+      sum += e.sum
+      if (!Number.isSafeInteger(sum)) exact = false
+    }
+    if (!exact && !float) sum = Number(contributions.reduce((total, e) => total + BigInt(e.sum), 0n))
   }
   slot.base = base
   slot.hasLosers = losers

@@ -11,7 +11,7 @@ import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructT
 import { TideKVError } from './errors.js'
 import { compareStamps, HybridClock } from './hlc.js'
 import { forEachEntry, isLoser, Keyspace, placeEntry, type Slot, slotValue, structureOf } from './keyspace.js'
-import { type Structure, TYPE_NAMES } from './structure.js'
+import { type Structure, StructureVersion, TYPE_NAMES } from './structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
 import type { SavedKeyspace } from './saved-keyspace.js'
 import { cloneValue, type Value } from './value.js'
@@ -255,10 +255,7 @@ export class Replica {
       return
     }
     this.sweep(this.clock(), SWEEP_BATCH)
-    for (const member of this.dirtyMembers) this.dropMemberLosers(member)
-    this.dirtyMembers.clear()
-    for (const slot of this.dirty) this.dropLosers(slot)
-    this.dirty.clear()
+    this.settle()
     if (this.pendingInserts.size > 0 || this.pendingDeletes.length > 0) {
       const inserts = this.pendingInserts
       const deletes = this.pendingDeletes
@@ -272,6 +269,16 @@ export class Replica {
       this.localChanges = new Map()
       this.report(changes, 'local')
     }
+  }
+
+  /** Drops the entries that lost from the keyspace now (their deletes reach the document at the next commit). */
+  settle(): void {
+    if (this.dirty.size === 0 && this.dirtyMembers.size === 0) return
+    for (const member of this.dirtyMembers) this.dropMemberLosers(member)
+    this.dirtyMembers.clear()
+    for (const slot of this.dirty) this.dropLosers(slot)
+    this.dirty.clear()
+    this.scheduleCommit()
   }
 
   private dropLosers(slot: Slot): void {
@@ -427,9 +434,10 @@ export class Replica {
     for (const [key, prev] of previous) {
       const slot = this.keyspace.get(key)
       const value = slot === undefined ? undefined : this.watchValue(slot, now)
-      if (value === prev && value !== STRUCTURE) continue
+      if (value === prev) continue
       const type = slot === undefined ? 'none' : this.typeOf(slot, now)
-      const change = { key, type, value: value === STRUCTURE ? undefined : value, previous: prev === STRUCTURE ? undefined : prev, origin }
+      const structure = (v: Value | undefined): boolean => v === STRUCTURE || (v !== undefined && v instanceof StructureVersion)
+      const change = { key, type, value: structure(value) ? undefined : value, previous: structure(prev) ? undefined : prev, origin }
       this.watchers.emit(change, (cause) =>
         this.onError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })),
       )
@@ -504,7 +512,7 @@ export class Replica {
   private watchValue(slot: Slot, now: number): Value | undefined {
     const type = this.typeOf(slot, now)
     if (type === 'none') return undefined
-    return type === 'string' || type === 'counter' ? this.output(slot) : STRUCTURE
+    return type === 'string' || type === 'counter' ? this.output(slot) : (slot.winner!.token as unknown as Value)
   }
 
   /** The value a reader sees, or undefined when missing or expired (and for structures). */

@@ -346,6 +346,8 @@ export class Store {
     this.assertOpen()
     // Expired keys leave the keyspace now; their entries leave the document at the next commit.
     if (this.replica.sweep(this.clock(), Infinity) > 0) this.replica.scheduleCommit()
+    // A structure left with only meta entries (or a losing type) is garbage: not a key.
+    this.replica.settle()
     return this.replica.keyspace.size
   }
 

@@ -21,8 +21,29 @@ export const TYPE_NAMES = { [StructType.HASH]: 'hash', [StructType.SET]: 'set', 
 
 /** Members in order: by their tuple (score; position; id), then by member string. */
 function compareMembers(a: Slot, b: Slot): number {
-  return compareTuples(a.ord!, b.ord!) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  return compareTuples(a.ord!, b.ord!) || compareCodePoints(a.key, b.key)
 }
+
+/** Orders strings by code point, which is the order of their UTF-8 bytes (Redis's memcmp), unlike `<` (code units). */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i)
+    let y = b.charCodeAt(i)
+    if (x === y) continue
+    // Surrogates (U+D800–DFFF) stand for code points above U+FFFF: move them above U+E000–FFFF.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000
+    }
+    return x - y
+  }
+  return a.length - b.length
+}
+
+/** A structure's state as watchers see it: one object per visible version. */
+export class StructureVersion {}
 
 export class Structure {
   /** Members by member string (a member slot's `key` is its member string). */
@@ -31,8 +52,16 @@ export class Structure {
   metas: Entry[] = []
   /** Ordered types: the members in order. */
   readonly index: RankedIndex<Slot> | null
+  /**
+   * What watchers compare for this structure: replaced whenever a member comes, goes or
+   * changes its value, so a change that leaves every member as it was (a loser cleaned up) fires nothing.
+   */
+  token: StructureVersion = new StructureVersion()
   /** How many members carry an expiry (used only when no meta is left: see `expiry`). */
   expiring = 0
+  /** The earliest member expiry and how many members carry it; NaN: unknown, recomputed on demand. */
+  private earliest = NaN
+  private atEarliest = 0
 
   constructor(
     readonly type: StructType,
@@ -78,9 +107,29 @@ export class Structure {
       return newest.expiresAt
     }
     if (this.expiring === 0) return 0
-    let min = Infinity
-    for (const m of this.members.values()) if (m.expiresAt > 0 && m.expiresAt < min) min = m.expiresAt
-    return min === Infinity ? 0 : min
+    if (Number.isNaN(this.earliest)) {
+      // O(n), but only once each time the members at the earliest expiry have all gone.
+      let min = Infinity
+      let count = 0
+      for (const m of this.members.values()) {
+        if (m.expiresAt <= 0 || m.expiresAt > min) continue
+        if (m.expiresAt < min) (min = m.expiresAt), (count = 0)
+        count++
+      }
+      this.earliest = min
+      this.atEarliest = count
+    }
+    return this.earliest === Infinity ? 0 : this.earliest
+  }
+
+  /** Keeps the cached earliest member expiry right when one member's expiry goes from `before` to `after` (0: none). */
+  private moveExpiry(before: number, after: number): void {
+    if (before === after || Number.isNaN(this.earliest)) return
+    if (before > 0 && before === this.earliest && --this.atEarliest === 0) this.earliest = NaN
+    if (after > 0 && !Number.isNaN(this.earliest)) {
+      if (after < this.earliest) (this.earliest = after), (this.atEarliest = 1)
+      else if (after === this.earliest) this.atEarliest++
+    }
   }
 
   /** The greatest stamp of any of its entries: decides between types written to one key concurrently (O(n), rare). */
@@ -96,7 +145,11 @@ export class Structure {
 
   /** Re-resolves a member after its entries changed: its value, the index, the expiry count; drops it once empty. */
   refresh(slot: Slot): void {
-    const hadExpiry = slot.expiresAt > 0
+    const before = slot.expiresAt
+    const hadExpiry = before > 0
+    const wasBase = slot.base
+    const wasValue = slot.counter ? slot.value : undefined
+    const wasIn = this.members.get(slot.key) === slot && (slot.base !== null || slot.counter)
     if (slot.entries.length === 0) {
       if (slot.indexed) this.index!.delete(slot)
       slot.indexed = false
@@ -107,6 +160,9 @@ export class Structure {
       if (this.index !== null) this.reindex(slot)
     }
     this.expiring += (slot.expiresAt > 0 ? 1 : 0) - (hadExpiry ? 1 : 0)
+    this.moveExpiry(before, slot.expiresAt)
+    const isIn = this.members.get(slot.key) === slot
+    if (isIn !== wasIn || slot.base !== wasBase || (slot.counter ? slot.value : undefined) !== wasValue) this.token = new StructureVersion()
   }
 
   private reindex(slot: Slot): void {
@@ -130,6 +186,7 @@ export class Structure {
     this.members.clear()
     this.index?.clear()
     this.expiring = 0
+    this.earliest = NaN
   }
 
   /** Every entry of the structure (metas and members). */
