@@ -37,22 +37,21 @@ import {
   type Store,
   type StoreOptions,
   TideKVError,
-  TransactionOrigin,
   type Value,
 } from '@tidekv/client'
 import { LoadGate } from './helpers/load-gate.js'
 import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
+import { type ClusterReplica, ReplicaCluster } from './helpers/replica-cluster.js'
+import { T0 } from './helpers/skewed-clocks.js'
+import { runTraced } from './helpers/traced-run.js'
+import { NET } from './helpers/update-network.js'
 
 const MEMORY_SEQUENCES = 1000
 const INDEXEDDB_SEQUENCES = 50
-/** Origin of the transactions that deliver another replica's update. */
-const NET = 'net'
-const T0 = 1_700_000_000_000
 /** Far past every TTL this test sets, even on the most skewed replica. */
 const LATER = 100_000
 
 const KEYS = ['a', 'b', 'c', 'd', 'p:1', 'p:2', 'p:3'] as const
-const SKEWS = [0, 0, 2, -3, 25, -40, 150, -300, 1000, 5000] as const
 
 type Backend = 'memory' | 'indexeddb'
 
@@ -88,12 +87,6 @@ function tolerate(fn: () => unknown, ...codes: TideKVError['code'][]): string {
   }
 }
 
-interface Replica {
-  readonly id: number
-  store: Store
-  detach: () => void
-}
-
 /** What one replica reads, as one comparable value. Does not change the store. */
 function readAll(store: Store): unknown {
   return {
@@ -107,136 +100,45 @@ function readAll(store: Store): unknown {
   }
 }
 
-class Cluster {
-  readonly rng: Random
-  readonly trace: string[] = []
-  readonly errors: string[] = []
-  readonly replicas: Replica[] = []
-  /** The one true time; replica i reads now + skews[i] until the clocks are made common. */
-  now = T0
-  common = false
-  readonly skews: number[]
-  /** Updates in flight, per link from → to; `late` ones are delivered only at the end. */
-  readonly queues: Uint8Array[][][]
-  readonly late: Uint8Array[][][]
+class Cluster extends ReplicaCluster<ClusterReplica> {
   readonly disk: MemoryDisk = new Map()
   readonly name: string
-  readonly compactAfter: number
   /** Holds back the document load of the persistent replica's current incarnation (memory backend). */
   gate: LoadGate | null = null
 
   constructor(
-    readonly seed: number,
+    seed: number,
     readonly backend: Backend,
   ) {
-    this.rng = new Random(seed)
-    const n = this.rng.int(3, 5)
-    this.skews = Array.from({ length: n }, () => this.rng.pick(SKEWS) + this.rng.int(0, 3))
-    this.queues = Array.from({ length: n }, () => Array.from({ length: n }, () => []))
-    this.late = Array.from({ length: n }, () => Array.from({ length: n }, () => []))
+    super(seed, { holdBackBelow: 0.1, keepQueuedBelow: 0.2 })
     this.name = `convergence-${backend}-${seed}`
-    // Small logs compact in the middle of a sequence, not only on close.
-    this.compactAfter = this.rng.pick([2, 5, 20, 500])
-  }
-
-  get size(): number {
-    return this.skews.length
   }
 
   message(label: string): string {
     return `seed=${this.seed} (replay: TIDEKV_SEED=${this.seed}, backend ${this.backend}) ${label}`
   }
 
-  clock(i: number): () => number {
-    return () => (this.common ? this.now : this.now + this.skews[i]!)
-  }
-
   /** Replica 0 persists (memory disk or fake-indexeddb); the others live in memory only. */
   async open(i: number): Promise<Store> {
     // tabs: false — replicas here are devices: only the test's network may carry their updates.
-    const options: StoreOptions = { clock: this.clock(i), compaction: { maxLogRows: this.compactAfter }, tabs: false }
+    const options: StoreOptions = { clock: this.clocks.clock(i), compaction: { maxLogRows: this.compactAfter }, tabs: false }
     if (i !== 0) options.persist = false
     else if (this.backend === 'indexeddb') options.indexedDB = indexedDB
     else if (this.gate !== null) options.storage = this.gate.wrap(memoryStorage(this.disk))
     else options.storage = memoryStorage(this.disk)
     const store = await openStore(i === 0 ? this.name : `${this.name}-${i}`, options)
-    store.on('error', (e) => this.errors.push(`replica ${i}: ${e.code} ${e.message}`))
+    this.watchErrors(i, store)
     return store
-  }
-
-  /** Captures every update the replica makes itself (not the ones it was delivered or loaded). */
-  attach(i: number, store: Store): () => void {
-    const onUpdate = (update: Uint8Array, origin: unknown): void => {
-      if (origin === NET || (origin instanceof TransactionOrigin && origin.kind === 'storage')) return
-      for (let j = 0; j < this.size; j++) if (j !== i) this.queues[i]![j]!.push(update)
-    }
-    store.doc.on('update', onUpdate)
-    return () => store.doc.off('update', onUpdate)
   }
 
   async start(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
       const store = await this.open(i)
-      this.replicas.push({ id: i, store, detach: this.attach(i, store) })
+      this.replicas.push({ id: i, store, detach: this.net.capture(i, store) })
     }
-    this.trace.push(`${this.size} replicas, skews ${this.skews.join(', ')}, r0 compacts after ${this.compactAfter} rows`)
+    this.trace.push(`${this.size} replicas, skews ${this.clocks.skews.join(', ')}, r0 compacts after ${this.compactAfter} rows`)
   }
 
-  apply(to: number, update: Uint8Array): void {
-    Y.applyUpdate(this.replicas[to]!.store.doc, update, NET)
-  }
-
-  pending(): boolean {
-    for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < this.size; j++) if (this.queues[i]![j]!.length > 0 || this.late[i]![j]!.length > 0) return true
-    }
-    return false
-  }
-
-  /** Delivers one queued update on a random link: sometimes twice, sometimes kept for a duplicate, sometimes held back. */
-  deliverOne(onlyTo?: number): void {
-    const links: [number, number][] = []
-    for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < this.size; j++) if (this.queues[i]![j]!.length > 0 && (onlyTo ?? j) === j) links.push([i, j])
-    }
-    if (links.length === 0) return
-    const [from, to] = this.rng.pick(links)
-    const queue = this.queues[from]![to]!
-    const at = this.rng.int(0, queue.length - 1)
-    const update = queue[at]!
-    const r = this.rng.float()
-    if (r < 0.1) {
-      queue.splice(at, 1)
-      this.late[from]![to]!.push(update)
-      this.trace.push(`hold back ${from}→${to} #${at} until the end`)
-    } else if (r < 0.2) {
-      this.apply(to, update)
-      this.trace.push(`deliver ${from}→${to} #${at}, keep a duplicate queued`)
-    } else {
-      queue.splice(at, 1)
-      this.apply(to, update)
-      const twice = this.rng.chance(0.05)
-      if (twice) this.apply(to, update)
-      this.trace.push(`deliver ${from}→${to} #${at}${twice ? ' twice' : ''}`)
-    }
-  }
-
-  /** Delivers everything queued and held back, in random order, some of it twice. */
-  deliverAll(): void {
-    const all: [number, Uint8Array][] = []
-    for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < this.size; j++) {
-        for (const u of this.queues[i]![j]!.splice(0)) all.push([j, u])
-        for (const u of this.late[i]![j]!.splice(0)) all.push([j, u])
-      }
-    }
-    for (const [to, u] of this.rng.shuffle(all)) {
-      this.apply(to, u)
-      if (this.rng.chance(0.05)) this.apply(to, u)
-    }
-  }
-
-  /** Delivers until no replica has anything left to say (clean-up of losers makes new updates). */
   /** Lets the persistent replica's document load (flush and close wait for it). */
   async release(): Promise<void> {
     if (this.gate === null) return
@@ -246,14 +148,10 @@ class Cluster {
     await this.replicas[0]!.store.loaded
   }
 
-  async quiesce(): Promise<void> {
+  /** Delivers until no replica has anything left to say (clean-up of losers makes new updates). */
+  override async quiesce(): Promise<void> {
     await this.release()
-    for (let round = 0; round < 50; round++) {
-      for (const r of this.replicas) await r.store.flush()
-      if (!this.pending()) return
-      this.deliverAll()
-    }
-    throw new Error(this.message('replicas still exchanging updates after 50 rounds'))
+    if (!(await this.drain())) throw new Error(this.message('replicas still exchanging updates after 50 rounds'))
   }
 
   /** One write (or read) on replica `i`, synchronous so it can run inside `batch`. */
@@ -281,7 +179,7 @@ class Cluster {
       case 'set': {
         const value = genValue(rng)
         const r = rng.float()
-        const options = r < 0.6 ? undefined : r < 0.85 ? { ttl: rng.int(1, 80) } : { expiresAt: this.clock(i)() + rng.int(-5, 80) }
+        const options = r < 0.6 ? undefined : r < 0.85 ? { ttl: rng.int(1, 80) } : { expiresAt: this.clocks.clock(i)() + rng.int(-5, 80) }
         store.set(key, value, options)
         label(`set(${key}, ${show(value)}, ${show(options)})`)
         return
@@ -361,44 +259,24 @@ class Cluster {
       case 'write':
         this.write(rng.int(0, this.size - 1), 0)
         return
-      case 'deliver': {
-        const n = rng.int(1, 4)
-        for (let k = 0; k < n; k++) this.deliverOne()
+      case 'deliver':
+        this.net.deliverSome()
         return
-      }
-      case 'mergedDelivery': {
-        const from = rng.int(0, this.size - 1)
-        const to = (from + rng.int(1, this.size - 1)) % this.size
-        const queue = this.queues[from]![to]!
-        if (queue.length === 0) return
-        this.apply(to, Y.mergeUpdates(queue.splice(0)))
-        this.trace.push(`deliver ${from}→${to} all queued, merged into one update`)
+      case 'mergedDelivery':
+        this.net.deliverMerged()
         return
-      }
-      case 'syncPair': {
-        // A provider's sync step: what `to` lacks according to its state vector.
-        const from = rng.int(0, this.size - 1)
-        const to = (from + rng.int(1, this.size - 1)) % this.size
-        const a = this.replicas[from]!.store.doc
-        const b = this.replicas[to]!.store.doc
-        this.apply(to, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)))
-        this.trace.push(`sync ${from}→${to} by state vector`)
+      case 'syncPair':
+        this.net.syncPair()
         return
-      }
       case 'advance': {
         const dt = rng.pick([0, 1, 2, 5, 10, 20, 40])
-        this.now += dt
+        this.clocks.now += dt
         this.trace.push(`time += ${dt}`)
         return
       }
-      case 'jitter': {
-        // A wall clock stepping (also backwards), as NTP does.
-        const i = rng.int(0, this.size - 1)
-        const d = rng.int(-100, 100)
-        this.skews[i]! += d
-        this.trace.push(`r${i} clock steps ${d}`)
+      case 'jitter':
+        this.trace.push(this.clocks.jitter(rng))
         return
-      }
       case 'tick':
         this.trace.push('await a microtask')
         await Promise.resolve()
@@ -426,7 +304,7 @@ class Cluster {
         const n = rng.int(0, 3)
         for (let k = 0; k < n; k++) {
           if (rng.chance(0.5)) this.write(0, 0)
-          else this.deliverOne(0)
+          else this.net.deliverOne(0)
         }
         return
       }
@@ -446,14 +324,8 @@ class Cluster {
     r.detach()
     if (!waitLoaded && this.backend === 'memory') this.gate = new LoadGate()
     r.store = await this.open(0)
-    r.detach = this.attach(0, r.store)
-    if (reconnect) {
-      for (let j = 1; j < this.size; j++) {
-        const peer = this.replicas[j]!.store.doc
-        this.queues[j]![0]!.push(Y.encodeStateAsUpdate(peer, Y.encodeStateVector(r.store.doc)))
-        this.queues[0]![j]!.push(Y.encodeStateAsUpdate(r.store.doc, Y.encodeStateVector(peer)))
-      }
-    }
+    r.detach = this.net.capture(0, r.store)
+    if (reconnect) this.net.reconnect(0, true)
     if (waitLoaded) await this.release()
     if (waitLoaded) await r.store.loaded
     return r.store
@@ -473,13 +345,8 @@ class Cluster {
     const steps = this.rng.int(20, 60)
     for (let k = 0; k < steps; k++) await this.step()
 
-    this.trace.push('-- deliver everything')
-    await this.quiesce()
-    // Compare at one time for all; expiry sweeps at that time may produce a last round of updates.
-    this.common = true
-    await this.quiesce()
-    const stores = this.replicas.map((r) => r.store)
-    const names = this.replicas.map((r) => `replica ${r.id}`)
+    // Compare at one time for all.
+    const { stores, names } = await this.converge()
     this.expectSameReads('converged', stores, names)
     await this.quiesce() // `size` may have swept
 
@@ -488,7 +355,7 @@ class Cluster {
     for (let k = 1; k < stores.length; k++) {
       expect(vectors[k], this.message(`state vector of replica ${k}`)).toEqual(vectors[0])
     }
-    const fresh = await openStore(`${this.name}-fresh`, { persist: false, clock: this.clock(0), tabs: false })
+    const fresh = await openStore(`${this.name}-fresh`, { persist: false, clock: this.clocks.clock(0), tabs: false })
     Y.applyUpdate(fresh.doc, Y.encodeStateAsUpdate(stores[stores.length - 1]!.doc), NET)
     this.expectSameReads('fresh replica from the document', [stores[1]!, fresh], ['replica 1', 'fresh replica'])
 
@@ -500,7 +367,7 @@ class Cluster {
     this.expectSameReads('rebuilt after loaded', [stores[1]!, rebuilt], ['replica 1', 'rebuilt replica 0'])
 
     // Every TTL runs out the same way everywhere.
-    this.now += LATER
+    this.clocks.now += LATER
     const all = [...this.replicas.map((r) => r.store), fresh]
     this.expectSameReads(`${LATER} ms later`, all, [...names, 'fresh replica'])
     for (const s of all) for (const k of KEYS) expect(s.ttl(k), this.message(`ttl(${k}) ${LATER} ms later`)).toBeLessThan(0)
@@ -518,18 +385,7 @@ class Cluster {
 
 async function runSequence(seed: number, backend: Backend): Promise<void> {
   const cluster = new Cluster(seed, backend)
-  try {
-    await cluster.run()
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    // TIDEKV_TRACE=<n> prints the last n steps instead of 60.
-    const tail = cluster.trace.slice(-(Number(process.env.TIDEKV_TRACE) || 60)).join('\n  ')
-    throw new Error(`convergence sequence failed: seed=${seed} (replay: TIDEKV_SEED=${seed}), backend ${backend}\n${message}\ntrace:\n  ${tail}`, {
-      cause: error,
-    })
-  } finally {
-    await cluster.close()
-  }
+  await runTraced(cluster, () => `convergence sequence failed: seed=${seed} (replay: TIDEKV_SEED=${seed}), backend ${backend}`)
 }
 
 describe('replica convergence', () => {

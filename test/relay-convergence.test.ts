@@ -14,12 +14,12 @@
  * seed n, so the failing sequence comes first (the same operations; message
  * timing still varies).
  */
-import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
 import type { SetOptions, Store, TideKVError, Value } from '@tidekv/client'
 import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
-import { newClient, newRelay, statusIs } from './helpers/relay.js'
-import { show, turn, within } from './helpers/waiting.js'
+import { newRelay } from './helpers/relay.js'
+import { RelayDevices } from './helpers/relay-devices.js'
+import { show, turn } from './helpers/waiting.js'
 
 const ROOM = 'converge'
 /** Sequences, each with its own relay and clients (a fraction of a second each). */
@@ -33,16 +33,6 @@ const SKEWS = [0, 35, -120, 700] as const
 const TTLS = [20, 80, 250, 600_000] as const
 const DEADLINE_MS = 15_000
 const TRACE_LINES = 60
-
-interface Client {
-  readonly id: number
-  readonly idb: IDBFactory
-  readonly clock: () => number
-  store: Store
-  online: boolean
-  readonly errors: TideKVError[]
-}
-
 
 /** The keyspace as one line: `key=value` (`~` after a key with a TTL). */
 function keyspace(store: Store): string {
@@ -67,14 +57,6 @@ function genSetOptions(rng: Random): SetOptions | undefined {
   return rng.chance(0.25) ? { ttl: rng.pick(TTLS) } : undefined
 }
 
-async function openClient(url: string, c: Pick<Client, 'idb' | 'clock' | 'errors'>, online: boolean): Promise<Store> {
-  const store = await newClient(url, ROOM, { idb: c.idb, clock: c.clock })
-  // Before the sync link exists: the reopened client stays offline if it was.
-  if (!online) store.disconnect()
-  store.on('error', (e) => c.errors.push(e))
-  return store
-}
-
 const base = baseSeed()
 console.log(`relay-convergence: base seed ${base} (replay a failing sequence: TIDEKV_SEED=<its seed> npx vitest run test/relay-convergence.test.ts)`)
 
@@ -86,12 +68,8 @@ async function runSequence(seed: number): Promise<void> {
   try {
     // Rooms compact often and unload soon after their last client leaves, so both happen mid-run.
     const relay = await newRelay({ limits: { compactAfterUpdates: 25, idleRoomMs: 20 } })
-    const clients: Client[] = []
-    for (let id = 0; id < CLIENTS; id++) {
-      const skew = SKEWS[id % SKEWS.length]!
-      const c = { id, idb: new IDBFactory(), clock: () => Date.now() + skew, errors: [] as TideKVError[] }
-      clients.push({ ...c, store: await openClient(relay.ws, c, true), online: true })
-    }
+    const devices = await RelayDevices.open(relay.ws, ROOM, CLIENTS, SKEWS, DEADLINE_MS)
+    const clients = devices.all
 
     for (let i = 0; i < STEPS; i++) {
       const c = rng.pick(clients)
@@ -160,55 +138,15 @@ async function runSequence(seed: number): Promise<void> {
           log(`${i}: c${c.id} clear`)
           s.clear()
           break
-        case 'disconnect':
-          log(`${i}: c${c.id} disconnect`)
-          s.disconnect()
-          c.online = false
-          break
-        case 'connect':
-          log(`${i}: c${c.id} connect`)
-          s.connect()
-          c.online = true
-          break
-        case 'allOffline':
-          log(`${i}: everyone disconnects; the room unloads`)
-          for (const x of clients) {
-            x.store.disconnect()
-            x.online = false
-          }
-          await vi.waitFor(() => expect(relay.rooms.size).toBe(0), { timeout: DEADLINE_MS, interval: 5 })
-          break
-        case 'reopen':
-          log(`${i}: c${c.id} close and reopen (${c.online ? 'online' : 'offline'})`)
-          await within(s.close(), DEADLINE_MS, `close c${c.id}`)
-          c.store = await openClient(relay.ws, c, c.online)
-          break
-        case 'whenSynced':
-          if (!c.online) break
-          log(`${i}: c${c.id} whenSynced`)
-          await within(s.whenSynced(), DEADLINE_MS, `step ${i}: c${c.id} whenSynced`)
-          break
-        case 'pause':
-          log(`${i}: pause`)
-          await within(
-            Promise.all(clients.filter((x) => x.online).map((x) => statusIs(x.store, 'synced'))),
-            DEADLINE_MS,
-            `step ${i}: online clients synced`,
-          )
-          break
+        default:
+          await devices.step(kind, c, relay, `step ${i}`, (line) => log(`${i}: ${line}`))
       }
       // Most steps yield, so messages flow between writes; the others pile into one tick.
       if (rng.chance(0.8)) await turn()
     }
 
     log('end: everyone connects and waits for whenSynced')
-    for (const c of clients) {
-      c.store.connect()
-      c.online = true
-    }
-    await within(Promise.all(clients.map((c) => c.store.whenSynced())), DEADLINE_MS, 'final whenSynced')
-    const fresh = await newClient(relay.ws, ROOM)
-    await within(statusIs(fresh, 'synced'), DEADLINE_MS, 'fresh client synced')
+    const fresh = await devices.syncAll()
     // Short TTLs run out on each client by its own clock: wait until every one agrees.
     await vi.waitFor(
       () => {
@@ -218,7 +156,7 @@ async function runSequence(seed: number): Promise<void> {
       { timeout: DEADLINE_MS, interval: 20 },
     )
     log(`converged on: ${keyspace(fresh)}`)
-    expect(clients.flatMap((c) => c.errors.map((e) => `c${c.id}: ${e.code} ${e.message}`))).toEqual([])
+    expect(devices.errors()).toEqual([])
   } catch (e) {
     const error = e as Error
     error.message = `seed ${seed}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}`

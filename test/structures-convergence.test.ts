@@ -36,11 +36,14 @@ import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { indexedDBStorage, openStore, type Store, type StoreOptions, TransactionOrigin } from '@tidekv/client'
+import { indexedDBStorage, openStore, type Store, type StoreOptions } from '@tidekv/client'
 import { LoadGate } from './helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
+import { baseSeed, sequenceSeed } from './helpers/random.js'
+import { type ClusterReplica, ReplicaCluster } from './helpers/replica-cluster.js'
 import { dump, invariants } from './helpers/structure-dump.js'
 import { BULK, KEYS, randomWrite, type WriteOptions } from './helpers/structure-ops.js'
+import { runTraced } from './helpers/traced-run.js'
+import { NET } from './helpers/update-network.js'
 
 const MEMORY_SEQUENCES = 150
 const PERSISTED_SEQUENCES = 20
@@ -50,63 +53,31 @@ const LARGE_SEQUENCES = 6
 const LARGE_STEPS = 80
 /** Chance that a write of a large-structure sequence adds BULK members at once. */
 const LARGE_BULK_CHANCE = 0.04
-/** Origin of the transactions that deliver another replica's update. */
-const NET = 'net'
-const T0 = 1_700_000_000_000
 /** Far past every TTL this test sets, even on the most skewed replica. */
 const LATER = 1_000_000
 const TTLS = [1, 5, 20, 60, 200, 100_000] as const
-const SKEWS = [0, 0, 2, -3, 25, -40, 150, -300, 1000, 5000] as const
 
 type Backend = 'memory' | 'indexeddb'
 
-interface Replica {
-  readonly id: number
+interface Replica extends ClusterReplica {
   readonly idb: IDBFactory
-  store: Store
-  detach: () => void
   /** Holds back the document load of this incarnation (after a restart from a saved keyspace). */
   gate: LoadGate | null
   /** Whether updates were delivered to it while its load was held back (they may only show once it loads). */
   heard: boolean
 }
 
-class Cluster {
-  readonly rng: Random
-  readonly trace: string[] = []
-  readonly errors: string[] = []
-  readonly replicas: Replica[] = []
-  /** The one true time; replica i reads now + skews[i] until the clocks are made common. */
-  now = T0
-  common = false
-  readonly skews: number[]
-  /** Updates in flight per link from → to; `late` ones are delivered only at the end. */
-  readonly queues: Uint8Array[][][]
-  readonly late: Uint8Array[][][]
-  /** Partition side of each replica: updates flow only between replicas on the same side. */
-  side: number[]
-  readonly compactAfter: number
+class Cluster extends ReplicaCluster<Replica> {
   step = -1
   phase = 'start'
 
   constructor(
-    readonly seed: number,
+    seed: number,
     readonly backend: Backend,
     /** Large structures: some writes add BULK members at once. */
     readonly large: boolean,
   ) {
-    this.rng = new Random(seed)
-    const n = this.rng.int(3, 5)
-    this.skews = Array.from({ length: n }, () => this.rng.pick(SKEWS) + this.rng.int(0, 3))
-    this.queues = Array.from({ length: n }, () => Array.from({ length: n }, () => []))
-    this.late = Array.from({ length: n }, () => Array.from({ length: n }, () => []))
-    this.side = Array.from({ length: n }, () => 0)
-    // Small logs compact in the middle of a sequence, not only on close.
-    this.compactAfter = this.rng.pick([2, 5, 20, 500])
-  }
-
-  get size(): number {
-    return this.skews.length
+    super(seed, { holdBackBelow: 0.08, keepQueuedBelow: 0.18 })
   }
 
   get writeOptions(): WriteOptions {
@@ -118,10 +89,6 @@ class Cluster {
     return `seed=${this.seed} (replay: TIDEKV_SEED=${this.seed}), ${this.backend}${this.large ? ', large structures' : ''}, ${at}`
   }
 
-  clock(i: number): () => number {
-    return () => (this.common ? this.now : this.now + this.skews[i]!)
-  }
-
   name(i: number): string {
     return `structures-${this.backend}-${this.seed}-${i}`
   }
@@ -129,91 +96,27 @@ class Cluster {
   /** Opens replica i: in memory, or on its own fake-indexeddb (its load held back by `gate`). */
   async open(i: number, idb: IDBFactory, gate: LoadGate | null): Promise<Store> {
     // tabs: false — replicas are devices here: only the test's network carries their updates.
-    const options: StoreOptions = { clock: this.clock(i), compaction: { maxLogRows: this.compactAfter }, tabs: false }
+    const options: StoreOptions = { clock: this.clocks.clock(i), compaction: { maxLogRows: this.compactAfter }, tabs: false }
     if (this.backend === 'memory') options.persist = false
     else options.storage = gate === null ? indexedDBStorage(idb) : gate.wrap(indexedDBStorage(idb))
     const store = await openStore(this.name(i), options)
-    store.on('error', (e) => this.errors.push(`replica ${i}: ${e.code} ${e.message}`))
+    this.watchErrors(i, store)
     return store
-  }
-
-  /** Queues every update the replica makes itself (not those delivered to it or loaded from storage). */
-  attach(i: number, store: Store): () => void {
-    const onUpdate = (update: Uint8Array, origin: unknown): void => {
-      if (origin === NET || (origin instanceof TransactionOrigin && origin.kind === 'storage')) return
-      for (let j = 0; j < this.size; j++) if (j !== i) this.queues[i]![j]!.push(update)
-    }
-    store.doc.on('update', onUpdate)
-    return () => store.doc.off('update', onUpdate)
   }
 
   async start(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
       const idb = new IDBFactory()
       const store = await this.open(i, idb, null)
-      this.replicas.push({ id: i, idb, store, detach: this.attach(i, store), gate: null, heard: false })
+      this.replicas.push({ id: i, idb, store, detach: this.net.capture(i, store), gate: null, heard: false })
     }
-    this.trace.push(`${this.size} replicas, skews ${this.skews.join(', ')}, compaction after ${this.compactAfter} rows`)
+    this.trace.push(`${this.size} replicas, skews ${this.clocks.skews.join(', ')}, compaction after ${this.compactAfter} rows`)
   }
 
-  apply(to: number, update: Uint8Array): void {
+  override apply(to: number, update: Uint8Array): void {
     const r = this.replicas[to]!
     if (r.gate !== null) r.heard = true
-    Y.applyUpdate(r.store.doc, update, NET)
-  }
-
-  linked(from: number, to: number): boolean {
-    return this.side[from] === this.side[to]
-  }
-
-  /** Delivers one queued update on a random open link: sometimes twice, sometimes kept as a duplicate, sometimes held back. */
-  deliverOne(): void {
-    const links: [number, number][] = []
-    for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < this.size; j++) if (this.queues[i]![j]!.length > 0 && this.linked(i, j)) links.push([i, j])
-    }
-    if (links.length === 0) return
-    const [from, to] = this.rng.pick(links)
-    const queue = this.queues[from]![to]!
-    const at = this.rng.int(0, queue.length - 1)
-    const update = queue[at]!
-    const r = this.rng.float()
-    if (r < 0.08) {
-      queue.splice(at, 1)
-      this.late[from]![to]!.push(update)
-      this.trace.push(`hold back ${from}→${to} #${at} until the end`)
-    } else if (r < 0.18) {
-      this.apply(to, update)
-      this.trace.push(`deliver ${from}→${to} #${at}, keep a duplicate queued`)
-    } else {
-      queue.splice(at, 1)
-      this.apply(to, update)
-      const twice = this.rng.chance(0.05)
-      if (twice) this.apply(to, update)
-      this.trace.push(`deliver ${from}→${to} #${at}${twice ? ' twice' : ''}`)
-    }
-  }
-
-  pending(): boolean {
-    for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < this.size; j++) if (this.queues[i]![j]!.length > 0 || this.late[i]![j]!.length > 0) return true
-    }
-    return false
-  }
-
-  /** Delivers everything queued and held back, in random order, some of it twice. */
-  deliverAll(): void {
-    const all: [number, Uint8Array][] = []
-    for (let i = 0; i < this.size; i++) {
-      for (let j = 0; j < this.size; j++) {
-        for (const u of this.queues[i]![j]!.splice(0)) all.push([j, u])
-        for (const u of this.late[i]![j]!.splice(0)) all.push([j, u])
-      }
-    }
-    for (const [to, u] of this.rng.shuffle(all)) {
-      this.apply(to, u)
-      if (this.rng.chance(0.05)) this.apply(to, u)
-    }
+    super.apply(to, update)
   }
 
   /**
@@ -239,15 +142,10 @@ class Cluster {
   }
 
   /** Heals partitions and delivers until no replica has anything left to say (clean-up of losers makes new updates). */
-  async quiesce(): Promise<void> {
-    this.side = this.side.map(() => 0)
+  override async quiesce(): Promise<void> {
+    this.net.heal()
     await this.release()
-    for (let round = 0; round < 50; round++) {
-      for (const r of this.replicas) await r.store.flush()
-      if (!this.pending()) return
-      this.deliverAll()
-    }
-    throw new Error('replicas still exchanging updates after 50 rounds')
+    if (!(await this.drain())) throw new Error('replicas still exchanging updates after 50 rounds')
   }
 
   write(i: number): void {
@@ -284,54 +182,33 @@ class Cluster {
       case 'write':
         this.write(rng.int(0, this.size - 1))
         return
-      case 'deliver': {
-        const n = rng.int(1, 4)
-        for (let k = 0; k < n; k++) this.deliverOne()
+      case 'deliver':
+        this.net.deliverSome()
         return
-      }
-      case 'merged': {
-        const from = rng.int(0, this.size - 1)
-        const to = (from + rng.int(1, this.size - 1)) % this.size
-        const queue = this.queues[from]![to]!
-        if (queue.length === 0 || !this.linked(from, to)) return
-        this.apply(to, Y.mergeUpdates(queue.splice(0)))
-        this.trace.push(`deliver ${from}→${to} all queued, merged into one update`)
+      case 'merged':
+        this.net.deliverMerged()
         return
-      }
-      case 'syncPair': {
-        // A provider's sync step: what `to` lacks according to its state vector.
-        const from = rng.int(0, this.size - 1)
-        const to = (from + rng.int(1, this.size - 1)) % this.size
-        if (!this.linked(from, to)) return
-        const a = this.replicas[from]!.store.doc
-        const b = this.replicas[to]!.store.doc
-        this.apply(to, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)))
-        this.trace.push(`sync ${from}→${to} by state vector`)
+      case 'syncPair':
+        this.net.syncPair()
         return
-      }
       case 'advance': {
         // Expiry timers (faked) move with the clocks: sweeps run when due.
         const dt = rng.pick([0, 1, 2, 5, 10, 20, 40, 100])
-        this.now += dt
+        this.clocks.now += dt
         this.trace.push(`time += ${dt}`)
         vi.advanceTimersByTime(dt)
         return
       }
-      case 'jitter': {
-        // A wall clock stepping (also backwards), as NTP does.
-        const i = rng.int(0, this.size - 1)
-        const d = rng.int(-100, 100)
-        this.skews[i]! += d
-        this.trace.push(`r${i} clock steps ${d}`)
+      case 'jitter':
+        this.trace.push(this.clocks.jitter(rng))
         return
-      }
       case 'partition': {
-        this.side = this.side.map(() => (rng.chance(0.5) ? 1 : 0))
-        this.trace.push(`partition: ${this.side.map((s, i) => `r${i}:${s}`).join(' ')}`)
+        this.net.partition()
+        this.trace.push(`partition: ${this.net.side.map((s, i) => `r${i}:${s}`).join(' ')}`)
         return
       }
       case 'heal':
-        this.side = this.side.map(() => 0)
+        this.net.heal()
         this.trace.push('partition heals')
         return
       case 'flush': {
@@ -366,7 +243,7 @@ class Cluster {
         const n = rng.int(0, 3)
         for (let k = 0; k < n; k++) {
           if (rng.chance(0.5)) this.write(i)
-          else this.deliverOne()
+          else this.net.deliverOne()
         }
         return
       }
@@ -386,14 +263,10 @@ class Cluster {
     r.detach()
     r.gate = held ? new LoadGate() : null
     r.store = await this.open(i, r.idb, r.gate)
-    r.detach = this.attach(i, r.store)
+    r.detach = this.net.capture(i, r.store)
     // Not held back: loaded before anything else happens (else the load would race the next steps).
     if (!held) await r.store.loaded
-    for (let j = 0; j < this.size; j++) {
-      if (j === i) continue
-      const peer = this.replicas[j]!.store.doc
-      this.queues[j]![i]!.push(Y.encodeStateAsUpdate(peer, Y.encodeStateVector(r.store.doc)))
-    }
+    this.net.reconnect(i, false)
     return r.store
   }
 
@@ -416,20 +289,15 @@ class Cluster {
     }
 
     this.phase = 'after delivering everything'
-    this.trace.push('-- deliver everything')
-    await this.quiesce()
     // Compared at one time for all: reads then agree on what has expired.
-    this.common = true
-    await this.quiesce()
-    const stores = this.replicas.map((r) => r.store)
-    const names = this.replicas.map((r) => `replica ${r.id}`)
+    const { stores, names } = await this.converge()
     this.expectSameDumps(stores, names)
     this.trace.push(`converged on: ${dump(stores[0]!, { exactTtl: true }).join(' | ')}`)
     const vectors = stores.map((s) => Y.encodeStateVector(s.doc))
     for (let k = 1; k < stores.length; k++) expect(vectors[k], `state vector of replica ${k}`).toEqual(vectors[0])
 
     this.phase = 'a replica built from the document alone'
-    const fresh = await openStore(`${this.name(0)}-fresh`, { persist: false, clock: this.clock(0), tabs: false })
+    const fresh = await openStore(`${this.name(0)}-fresh`, { persist: false, clock: this.clocks.clock(0), tabs: false })
     fresh.on('error', (e) => this.errors.push(`fresh replica: ${e.code} ${e.message}`))
     Y.applyUpdate(fresh.doc, Y.encodeStateAsUpdate(stores[stores.length - 1]!.doc), NET)
     this.expectSameDumps([stores[0]!, fresh], ['replica 0', 'fresh replica'])
@@ -450,7 +318,7 @@ class Cluster {
     }
 
     this.phase = `${LATER} ms later, every TTL run out`
-    this.now += LATER
+    this.clocks.now += LATER
     const all = [...this.replicas.map((r) => r.store), fresh]
     this.expectSameDumps(all, [...names, 'fresh replica'])
     for (const s of all) for (const k of KEYS) expect(s.ttl(k), `ttl(${k})`).toBeLessThan(0)
@@ -474,15 +342,7 @@ class Cluster {
 
 async function runSequence(seed: number, backend: Backend, large = false): Promise<void> {
   const cluster = new Cluster(seed, backend, large)
-  try {
-    await cluster.run()
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    const tail = cluster.trace.slice(-(Number(process.env.TIDEKV_TRACE) || 60)).join('\n  ')
-    throw new Error(`structures convergence failed: ${cluster.where()}\n${message}\ntrace (last steps):\n  ${tail}`, { cause: error })
-  } finally {
-    await cluster.close()
-  }
+  await runTraced(cluster, () => `structures convergence failed: ${cluster.where()}`)
 }
 
 describe('data structure convergence', () => {

@@ -22,10 +22,11 @@
  */
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
-import { indexedDBStorage, openStore, type Store, type TideKVError } from '@tidekv/client'
+import { indexedDBStorage, openStore, type Store } from '@tidekv/client'
 import { LoadGate } from './helpers/load-gate.js'
 import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
 import { newClient, newRelay, onCleanup, statusIs, tempDir } from './helpers/relay.js'
+import { RelayDevices } from './helpers/relay-devices.js'
 import { dump, invariants } from './helpers/structure-dump.js'
 import { randomWrite } from './helpers/structure-ops.js'
 import { turn, within } from './helpers/waiting.js'
@@ -41,23 +42,6 @@ const TTLS = [40, 250, 600_000] as const
 const DEADLINE_MS = 15_000
 const TRACE_LINES = 60
 const wait = { timeout: DEADLINE_MS, interval: 20 }
-
-interface Client {
-  readonly id: number
-  readonly idb: IDBFactory
-  readonly clock: () => number
-  store: Store
-  online: boolean
-  readonly errors: TideKVError[]
-}
-
-async function openClient(url: string, c: Pick<Client, 'idb' | 'clock' | 'errors'>, online: boolean): Promise<Store> {
-  const store = await newClient(url, ROOM, { idb: c.idb, clock: c.clock })
-  // Before the sync link exists: the reopened client stays offline if it was.
-  if (!online) store.disconnect()
-  store.on('error', (e) => c.errors.push(e))
-  return store
-}
 
 /** Every store dumps the same (TTLs as present or not: clocks are real here). */
 function expectSame(stores: readonly Store[], what: string): void {
@@ -81,13 +65,8 @@ async function runSequence(seed: number): Promise<void> {
     const dataDir = tempDir()
     const limits = { compactAfterUpdates: 25, idleRoomMs: 20 }
     let relay = await newRelay({ dataDir, limits })
-    const url = relay.ws
-    const clients: Client[] = []
-    for (let id = 0; id < CLIENTS; id++) {
-      const skew = SKEWS[id % SKEWS.length]!
-      const c = { id, idb: new IDBFactory(), clock: () => Date.now() + skew, errors: [] as TideKVError[] }
-      clients.push({ ...c, store: await openClient(url, c, true), online: true })
-    }
+    const devices = await RelayDevices.open(relay.ws, ROOM, CLIENTS, SKEWS, DEADLINE_MS)
+    const clients = devices.all
 
     for (step = 0; step < STEPS; step++) {
       const c = rng.pick(clients)
@@ -103,29 +82,6 @@ async function runSequence(seed: number): Promise<void> {
           for (let k = 0; k < n; k++) log(`    ${randomWrite(rng, c.store, { ttls: TTLS })}`)
           break
         }
-        case 'disconnect':
-          log(`${step}: c${c.id} disconnect`)
-          c.store.disconnect()
-          c.online = false
-          break
-        case 'connect':
-          log(`${step}: c${c.id} connect`)
-          c.store.connect()
-          c.online = true
-          break
-        case 'reopen':
-          log(`${step}: c${c.id} close and reopen (${c.online ? 'online' : 'offline'})`)
-          await within(c.store.close(), DEADLINE_MS, `close c${c.id}`)
-          c.store = await openClient(url, c, c.online)
-          break
-        case 'allOffline':
-          log(`${step}: everyone disconnects; the room unloads`)
-          for (const x of clients) {
-            x.store.disconnect()
-            x.online = false
-          }
-          await vi.waitFor(() => expect(relay.rooms.size).toBe(0), { timeout: DEADLINE_MS, interval: 5 })
-          break
         case 'relayRestart': {
           // On the same port and data folder: clients reconnect by themselves.
           log(`${step}: the relay restarts`)
@@ -134,15 +90,8 @@ async function runSequence(seed: number): Promise<void> {
           relay = await newRelay({ dataDir, limits, port })
           break
         }
-        case 'whenSynced':
-          if (!c.online) break
-          log(`${step}: c${c.id} whenSynced`)
-          await within(c.store.whenSynced(), DEADLINE_MS, `c${c.id} whenSynced`)
-          break
-        case 'pause':
-          log(`${step}: pause until the online clients are synced`)
-          await within(Promise.all(clients.filter((x) => x.online).map((x) => statusIs(x.store, 'synced'))), DEADLINE_MS, 'online clients synced')
-          break
+        default:
+          await devices.step(kind, c, relay, `step ${step}`, (line) => log(`${step}: ${line}`))
       }
       // Most steps yield, so messages flow between writes; the others pile into one tick.
       if (rng.chance(0.75)) await turn()
@@ -150,17 +99,11 @@ async function runSequence(seed: number): Promise<void> {
     step = -1
 
     log('end: everyone connects and waits for whenSynced')
-    for (const c of clients) {
-      c.store.connect()
-      c.online = true
-    }
-    await within(Promise.all(clients.map((c) => c.store.whenSynced())), DEADLINE_MS, 'final whenSynced')
-    const fresh = await newClient(url, ROOM)
-    await within(statusIs(fresh, 'synced'), DEADLINE_MS, 'fresh client synced')
+    const fresh = await devices.syncAll()
     // Short TTLs run out on each client by its own clock: wait until every one agrees.
-    await vi.waitFor(() => expectSame([...clients.map((c) => c.store), fresh], 'every client and a new one dump the same keyspace'), wait)
+    await vi.waitFor(() => expectSame([...devices.stores(), fresh], 'every client and a new one dump the same keyspace'), wait)
     log(`converged on: ${dump(fresh).join(' | ')}`)
-    expect(clients.flatMap((c) => c.errors.map((e) => `c${c.id}: ${e.code} ${e.message}`))).toEqual([])
+    expect(devices.errors()).toEqual([])
   } catch (e) {
     const error = e as Error
     const at = step >= 0 ? `step ${step}` : 'the end'

@@ -15,12 +15,12 @@
  * operations for the write rows), a full GC and a SETTLE_MS pause before each.
  * Results: stdout and test/bench/results/bench-structures.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import * as Y from 'yjs'
 import { openStore, type Store } from '../../packages/client/src/index.js'
-import { formatNs, formatTable, fullGC, gcExposed, measure, median, now, nsPerOp, packageVersion, type Sample, shuffledIndices } from './measure.js'
+import { check, formatNs, formatTable, fullGC, gcExposed, measure, median, now, nsPerOp, type Sample, shuffledIndices } from './measure.js'
+import { machine, notesAndGoals, runMeta, saveResults } from './report.js'
 
 // ---- parameters -------------------------------------------------------------
 
@@ -62,10 +62,6 @@ let storeCount = 0
 /** A fresh persist:false store (a new name each time, so no two open stores share a BroadcastChannel). */
 const freshStore = (what: string): Promise<Store> => openStore(`bench-${what}-${storeCount++}`, { persist: false })
 
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new Error(`bench sanity check failed: ${message}`)
-}
-
 /** When the structure rows started (reset by runStructureBench: bench.ts imports this module long before). */
 let started = now()
 function log(message: string): void {
@@ -97,7 +93,34 @@ function push(row: Omit<Row, 'ratio' | 'met'>, minSpeedup?: number): void {
   rows.push(minSpeedup === undefined ? { ...row, ratio } : { ...row, ratio, met: ratio >= minSpeedup })
 }
 
+/** A timed row with no goal: "× naive" (TideKV time / naive time), or "× faster" when `speedup`. */
+function infoRow(id: string, label: string, tide: Sample, naive: Sample | undefined, notes: string[], speedup = false): void {
+  push(naive === undefined ? { id, label, unit: 'ns/op', tide, speedup, goal: '(info)', notes } : { id, label, unit: 'ns/op', tide, naive, speedup, goal: '(info)', notes })
+}
+
+/** A read row whose goal is TideKV at least `minSpeedup` × faster than the naive read. */
+function speedupRow(id: string, label: string, tide: Sample, naive: Sample, minSpeedup: number, notes: string[]): void {
+  push({ id, label, unit: 'ns/op', tide, naive, speedup: true, goal: `≥ ${minSpeedup}× faster`, notes }, minSpeedup)
+}
+
 const one = (value: number): Sample => ({ median: value, samples: [value] })
+
+const MEMORY_NOTE = `heapUsed + arrayBuffers after two full GCs, after minus before filling a new store / Y.Doc with ${N} members (plain loop, member strings made in the loop so their bytes count), divided by ${N}; one run.`
+
+/** A structure filled with N members on both sides, with the bytes per member each keeps. */
+interface Filled {
+  store: Store
+  doc: Y.Doc
+  /** Bytes per member, TideKV and naive. */
+  tide: Sample
+  naive: Sample
+}
+
+function memoryRow(id: string, structure: string, filled: Filled, note = MEMORY_NOTE): void {
+  push({ id, label: `memory per member: ${structure}`, unit: 'bytes', tide: filled.tide, naive: filled.naive, speedup: false, goal: '(info)', notes: [note] })
+}
+
+// ---- measuring ----------------------------------------------------------------
 
 /** Heap plus array buffers (entries are Uint8Arrays, whose bytes may live outside the heap). */
 function memoryNow(): number {
@@ -118,6 +141,28 @@ async function bytesPerMember(fill: () => Promise<unknown>): Promise<number> {
 }
 
 /**
+ * Fills a new store (`fillStore`, then a flush) and a new Y.Doc (`fillDoc`)
+ * with N members each, measuring the bytes per member each keeps; both stay
+ * filled for the read rows.
+ */
+async function fill(what: string, fillStore: (store: Store) => void, fillDoc: (doc: Y.Doc) => void): Promise<Filled> {
+  let store: Store | undefined
+  const tide = await bytesPerMember(async () => {
+    store = await freshStore(what)
+    fillStore(store)
+    await store.flush()
+    return store
+  })
+  let doc: Y.Doc | undefined
+  const naive = await bytesPerMember(async () => {
+    doc = new Y.Doc()
+    fillDoc(doc)
+    return doc
+  })
+  return { store: store!, doc: doc!, tide: one(tide), naive: one(naive) }
+}
+
+/**
  * Waits for V8 to finish the work a full GC leaves to background threads
  * (concurrent sweeping of a heap of a few hundred MB): timed right after the
  * GC, the first milliseconds of a run are 2-3× slower here, which skews the
@@ -133,6 +178,70 @@ async function quiesce(): Promise<void> {
 
 /** Operations in run `run` of a write row: fewer in the warm-up run (index < 0), which only warms the JIT, to keep the bench short. */
 const opsOf = (run: number): number => (run < 0 ? WARMUP_OPS : N)
+
+/**
+ * A write row's TideKV side: each run opens a fresh store and times `writes`
+ * (a plain loop of n operations on `handle(store)`) plus the flush that
+ * commits them, one Yjs transaction; `after` checks (untimed).
+ */
+function tideWrites<H>(what: string, handle: (s: Store) => H, writes: (h: H, n: number) => void, after: (h: H, n: number) => void): Promise<Sample> {
+  return measure(
+    async (run: number) => {
+      const n = opsOf(run)
+      const s = await freshStore(what)
+      const h = handle(s)
+      await quiesce()
+      const t0 = now()
+      writes(h, n)
+      await s.flush() // commits the tick's writes: one Yjs transaction
+      const ms = now() - t0
+      after(h, n)
+      await s.close()
+      return ms
+    },
+    { runs: RUNS, scale: nsPerOp(N) },
+  )
+}
+
+/** A write row's naive side: each run times `writes`, a plain loop of n operations (one transaction each) on a type of a fresh Y.Doc. */
+function yjsWrites<T>(type: (doc: Y.Doc) => T, writes: (t: T, n: number) => void, after: (t: T) => void): Promise<Sample> {
+  return measure(
+    async (run: number) => {
+      const n = opsOf(run)
+      const doc = new Y.Doc()
+      const t = type(doc)
+      await quiesce()
+      const t0 = now()
+      writes(t, n)
+      const ms = now() - t0
+      after(t)
+      doc.destroy()
+      return ms
+    },
+    { runs: RUNS, scale: nsPerOp(N) },
+  )
+}
+
+/**
+ * A row side on a filled structure: each run (after `settle`) times `part`,
+ * `ops` operations, which returns what it read for the sink (0 when it feeds
+ * the sink itself); `verify` checks that (untimed).
+ */
+function timeRuns(ops: number, part: (run: number) => number | Promise<number>, verify?: (read: number) => void): Promise<Sample> {
+  return measure(
+    async (run: number) => {
+      await settle()
+      const t0 = now()
+      const out = part(run)
+      const read = typeof out === 'number' ? out : await out
+      const ms = now() - t0
+      verify?.(read)
+      sink += read
+      return ms
+    },
+    { runs: RUNS, scale: nsPerOp(ops) },
+  )
+}
 
 /** Runs `run` once to warm up, then RUNS times; each run returns several phases' milliseconds. */
 async function measurePhases(phases: number, run: (index: number) => Promise<number[]>, scale: number): Promise<Sample[]> {
@@ -154,66 +263,39 @@ function sortedEntries(map: Y.Map<number>): [string, number][] {
 
 async function sortedSetRows(): Promise<void> {
   log('ZADD')
-  const addTide = await measure(
-    async (run: number) => {
-      const n = opsOf(run)
-      const s = await freshStore('zadd')
-      const z = s.sortedSet('board')
-      await quiesce()
-      const t0 = now()
+  const addTide = await tideWrites(
+    'zadd',
+    (s) => s.sortedSet('board'),
+    (z, n) => {
       for (let i = 0; i < n; i++) z.add(members[i]!, scores[i]!)
-      await s.flush() // commits the tick's writes: one Yjs transaction
-      const ms = now() - t0
-      sink += z.size
-      await s.close()
-      return ms
     },
-    { runs: RUNS, scale: nsPerOp(N) },
+    (z) => (sink += z.size),
   )
-  const addYjs = await measure(
-    async (run: number) => {
-      const n = opsOf(run)
-      const doc = new Y.Doc()
-      const map = doc.getMap<number>('board')
-      await quiesce()
-      const t0 = now()
+  const addYjs = await yjsWrites(
+    (doc) => doc.getMap<number>('board'),
+    (map, n) => {
       for (let i = 0; i < n; i++) map.set(members[i]!, scores[i]!) // one transaction each
-      const ms = now() - t0
-      sink += map.size
-      doc.destroy()
-      return ms
     },
-    { runs: RUNS, scale: nsPerOp(N) },
+    (map) => (sink += map.size),
   )
-  push({
-    id: 'zadd',
-    label: `ZADD ×100k: sortedSet.add`,
-    unit: 'ns/op',
-    tide: addTide,
-    naive: addYjs,
-    speedup: false,
-    goal: '(info)',
-    notes: ['TideKV: plain loop of sortedSet.add(member, score) + await store.flush(); Y.Map: ymap.set(member, score), one transaction each.'],
-  })
+  infoRow('zadd', `ZADD ×100k: sortedSet.add`, addTide, addYjs, [
+    'TideKV: plain loop of sortedSet.add(member, score) + await store.flush(); Y.Map: ymap.set(member, score), one transaction each.',
+  ])
 
   log('sorted set memory, and the filled sorted sets for ZRANGE and ZRANK')
-  let store: Store | undefined
-  const memTide = await bytesPerMember(async () => {
-    store = await freshStore('zset-read')
-    const z = store.sortedSet('board')
-    for (let i = 0; i < N; i++) z.add(`member:${i}`, score(i)) // fresh strings: their bytes count
-    await store.flush()
-    return store
-  })
-  let doc: Y.Doc | undefined
-  const memYjs = await bytesPerMember(async () => {
-    doc = new Y.Doc()
-    const map = doc.getMap<number>('board')
-    for (let i = 0; i < N; i++) map.set(`member:${i}`, score(i))
-    return doc
-  })
-  const z = store!.sortedSet('board')
-  const map = doc!.getMap<number>('board')
+  const filled = await fill(
+    'zset-read',
+    (store) => {
+      const z = store.sortedSet('board')
+      for (let i = 0; i < N; i++) z.add(`member:${i}`, score(i)) // fresh strings: their bytes count
+    },
+    (doc) => {
+      const map = doc.getMap<number>('board')
+      for (let i = 0; i < N; i++) map.set(`member:${i}`, score(i))
+    },
+  )
+  const z = filled.store.sortedSet('board')
+  const map = filled.doc.getMap<number>('board')
   const expected = sortedEntries(map)
   const window = expected.slice(RANGE_START, RANGE_START + RANGE_COUNT).map((e) => e[0])
   check(JSON.stringify(z.range(RANGE_START, RANGE_START + RANGE_COUNT - 1)) === JSON.stringify(window), 'ZRANGE: TideKV = sorted Y.Map entries')
@@ -223,102 +305,41 @@ async function sortedSetRows(): Promise<void> {
   }
 
   log('ZRANGE 100 at rank 50,000')
-  const rangeTide = await measure(
-    async () => {
-      let acc = 0
-      await settle()
-      const t0 = now()
-      for (let k = 0; k < FAST_OPS; k++) acc += z.range(RANGE_START, RANGE_START + RANGE_COUNT - 1).length
-      const ms = now() - t0
-      sink += acc
-      return ms
-    },
-    { runs: RUNS, scale: nsPerOp(FAST_OPS) },
-  )
-  const rangeYjs = await measure(
-    async () => {
-      let acc = 0
-      await settle()
-      const t0 = now()
-      for (let k = 0; k < NAIVE_OPS; k++) acc += sortedEntries(map).slice(RANGE_START, RANGE_START + RANGE_COUNT).length
-      const ms = now() - t0
-      sink += acc
-      return ms
-    },
-    { runs: RUNS, scale: nsPerOp(NAIVE_OPS) },
-  )
-  push(
-    {
-      id: 'zrange',
-      label: 'ZRANGE 100 at rank 50,000',
-      unit: 'ns/op',
-      tide: rangeTide,
-      naive: rangeYjs,
-      speedup: true,
-      goal: '≥ 100× faster',
-      notes: [
-        `TideKV: sortedSet.range(${RANGE_START}, ${RANGE_START + RANGE_COUNT - 1}), ${FAST_OPS} calls per run; Y.Map: [...entries()].sort by (score, member).slice(${RANGE_START}, ${RANGE_START + RANGE_COUNT}), sorting on every call, ${NAIVE_OPS} calls per run.`,
-      ],
-    },
-    100,
-  )
+  const rangeTide = await timeRuns(FAST_OPS, () => {
+    let acc = 0
+    for (let k = 0; k < FAST_OPS; k++) acc += z.range(RANGE_START, RANGE_START + RANGE_COUNT - 1).length
+    return acc
+  })
+  const rangeYjs = await timeRuns(NAIVE_OPS, () => {
+    let acc = 0
+    for (let k = 0; k < NAIVE_OPS; k++) acc += sortedEntries(map).slice(RANGE_START, RANGE_START + RANGE_COUNT).length
+    return acc
+  })
+  speedupRow('zrange', 'ZRANGE 100 at rank 50,000', rangeTide, rangeYjs, 100, [
+    `TideKV: sortedSet.range(${RANGE_START}, ${RANGE_START + RANGE_COUNT - 1}), ${FAST_OPS} calls per run; Y.Map: [...entries()].sort by (score, member).slice(${RANGE_START}, ${RANGE_START + RANGE_COUNT}), sorting on every call, ${NAIVE_OPS} calls per run.`,
+  ])
 
   log('ZRANK')
-  const rankTide = await measure(
-    async () => {
-      let acc = 0
-      await settle()
-      const t0 = now()
-      for (let k = 0; k < FAST_OPS; k++) acc += z.rank(members[order[k]!]!)!
-      const ms = now() - t0
-      sink += acc
-      return ms
-    },
-    { runs: RUNS, scale: nsPerOp(FAST_OPS) },
-  )
-  const rankYjs = await measure(
-    async (run: number) => {
-      let acc = 0
-      await settle()
-      const t0 = now()
-      for (let k = 0; k < NAIVE_OPS; k++) {
-        const m = members[order[(run + 1) * NAIVE_OPS + k]!]!
-        acc += sortedEntries(map).findIndex((e) => e[0] === m)
-      }
-      const ms = now() - t0
-      sink += acc
-      return ms
-    },
-    { runs: RUNS, scale: nsPerOp(NAIVE_OPS) },
-  )
-  push(
-    {
-      id: 'zrank',
-      label: 'ZRANK',
-      unit: 'ns/op',
-      tide: rankTide,
-      naive: rankYjs,
-      speedup: true,
-      goal: '≥ 100× faster',
-      notes: [`TideKV: sortedSet.rank(member), ${FAST_OPS} members per run in shuffled order; Y.Map: sort as for ZRANGE, then findIndex(member), ${NAIVE_OPS} calls per run.`],
-    },
-    100,
-  )
-  push({
-    id: 'zset-memory',
-    label: 'memory per member: sorted set',
-    unit: 'bytes',
-    tide: one(memTide),
-    naive: one(memYjs),
-    speedup: false,
-    goal: '(info)',
-    notes: [MEMORY_NOTE],
+  const rankTide = await timeRuns(FAST_OPS, () => {
+    let acc = 0
+    for (let k = 0; k < FAST_OPS; k++) acc += z.rank(members[order[k]!]!)!
+    return acc
   })
-  await store!.close()
-  doc!.destroy()
+  const rankYjs = await timeRuns(NAIVE_OPS, (run) => {
+    let acc = 0
+    for (let k = 0; k < NAIVE_OPS; k++) {
+      const m = members[order[(run + 1) * NAIVE_OPS + k]!]!
+      acc += sortedEntries(map).findIndex((e) => e[0] === m)
+    }
+    return acc
+  })
+  speedupRow('zrank', 'ZRANK', rankTide, rankYjs, 100, [
+    `TideKV: sortedSet.rank(member), ${FAST_OPS} members per run in shuffled order; Y.Map: sort as for ZRANGE, then findIndex(member), ${NAIVE_OPS} calls per run.`,
+  ])
+  memoryRow('zset-memory', 'sorted set', filled)
+  await filled.store.close()
+  filled.doc.destroy()
 }
-
-const MEMORY_NOTE = `heapUsed + arrayBuffers after two full GCs, after minus before filling a new store / Y.Doc with ${N} members (plain loop, member strings made in the loop so their bytes count), divided by ${N}; one run.`
 
 // ---- list: LPUSH then RPOP --------------------------------------------------------
 
@@ -379,143 +400,89 @@ async function listRows(): Promise<void> {
     nsPerOp(N),
   )
   const phases = 'In phases, on one list per run: N pushes, then N pops that drain it (FIFO).'
-  push({
-    id: 'lpush',
-    label: 'LPUSH ×100k: list.pushLeft',
-    unit: 'ns/op',
-    tide: pushTide!,
-    naive: pushYjs!,
-    speedup: false,
-    goal: '(info)',
-    notes: [`${phases} TideKV: plain loop of list.pushLeft(value) + await store.flush(); Y.Array: yarray.insert(0, [value]), one transaction each. Values 'job:<i>'.`],
-  })
-  push({
-    id: 'rpop',
-    label: 'RPOP ×100k: list.popRight',
-    unit: 'ns/op',
-    tide: popTide!,
-    naive: popYjs!,
-    speedup: false,
-    goal: '(info)',
-    notes: ['TideKV: plain loop of list.popRight() + await store.flush(); Y.Array: get(length - 1) then delete(length - 1, 1), one transaction each.'],
-  })
+  infoRow('lpush', 'LPUSH ×100k: list.pushLeft', pushTide!, pushYjs!, [
+    `${phases} TideKV: plain loop of list.pushLeft(value) + await store.flush(); Y.Array: yarray.insert(0, [value]), one transaction each. Values 'job:<i>'.`,
+  ])
+  infoRow('rpop', 'RPOP ×100k: list.popRight', popTide!, popYjs!, [
+    'TideKV: plain loop of list.popRight() + await store.flush(); Y.Array: get(length - 1) then delete(length - 1, 1), one transaction each.',
+  ])
   log('list memory')
-  let store: Store | undefined
-  const memTide = await bytesPerMember(async () => {
-    store = await freshStore('list-memory')
-    const list = store.list('jobs')
-    for (let i = 0; i < N; i++) list.pushLeft(`job:${i}`)
-    await store.flush()
-    return store
-  })
-  const memYjs = await bytesPerMember(async () => {
-    const doc = new Y.Doc()
-    const arr = doc.getArray<string>('jobs')
-    for (let i = 0; i < N; i++) arr.insert(0, [`job:${i}`])
-    return doc
-  })
-  push({ id: 'list-memory', label: 'memory per member: list', unit: 'bytes', tide: one(memTide), naive: one(memYjs), speedup: false, goal: '(info)', notes: [MEMORY_NOTE] })
-  await store!.close()
+  const filled = await fill(
+    'list-memory',
+    (store) => {
+      const list = store.list('jobs')
+      for (let i = 0; i < N; i++) list.pushLeft(`job:${i}`)
+    },
+    (doc) => {
+      const arr = doc.getArray<string>('jobs')
+      for (let i = 0; i < N; i++) arr.insert(0, [`job:${i}`])
+    },
+  )
+  memoryRow('list-memory', 'list', filled)
+  await filled.store.close()
+  filled.doc.destroy()
 }
 
 // ---- set: SADD, SISMEMBER -----------------------------------------------------------
 
 async function setRows(): Promise<void> {
   log('SADD')
-  const addTide = await measure(
-    async (run: number) => {
-      const n = opsOf(run)
-      const s = await freshStore('sadd')
-      const set = s.collection('online')
-      await quiesce()
-      const t0 = now()
+  const addTide = await tideWrites(
+    'sadd',
+    (s) => s.collection('online'),
+    (set, n) => {
       for (let i = 0; i < n; i++) set.add(members[i]!)
-      await s.flush()
-      const ms = now() - t0
-      sink += set.size
-      await s.close()
-      return ms
     },
-    { runs: RUNS, scale: nsPerOp(N) },
+    (set) => (sink += set.size),
   )
-  const addYjs = await measure(
-    async (run: number) => {
-      const n = opsOf(run)
-      const doc = new Y.Doc()
-      const map = doc.getMap<boolean>('online')
-      await quiesce()
-      const t0 = now()
+  const addYjs = await yjsWrites(
+    (doc) => doc.getMap<boolean>('online'),
+    (map, n) => {
       for (let i = 0; i < n; i++) map.set(members[i]!, true)
-      const ms = now() - t0
-      sink += map.size
-      doc.destroy()
-      return ms
     },
-    { runs: RUNS, scale: nsPerOp(N) },
+    (map) => (sink += map.size),
   )
-  push({
-    id: 'sadd',
-    label: 'SADD ×100k: collection.add',
-    unit: 'ns/op',
-    tide: addTide,
-    naive: addYjs,
-    speedup: false,
-    goal: '(info)',
-    notes: ['TideKV: plain loop of collection.add(member) + await store.flush(); Y.Map: ymap.set(member, true), one transaction each.'],
-  })
+  infoRow('sadd', 'SADD ×100k: collection.add', addTide, addYjs, [
+    'TideKV: plain loop of collection.add(member) + await store.flush(); Y.Map: ymap.set(member, true), one transaction each.',
+  ])
 
   log('set memory, and the filled sets for SISMEMBER')
-  let store: Store | undefined
-  const memTide = await bytesPerMember(async () => {
-    store = await freshStore('set-read')
-    const set = store.collection('online')
-    for (let i = 0; i < N; i++) set.add(`member:${i}`)
-    await store.flush()
-    return store
-  })
-  let doc: Y.Doc | undefined
-  const memYjs = await bytesPerMember(async () => {
-    doc = new Y.Doc()
-    const map = doc.getMap<boolean>('online')
-    for (let i = 0; i < N; i++) map.set(`member:${i}`, true)
-    return doc
-  })
-  const set = store!.collection('online')
-  const map = doc!.getMap<boolean>('online')
+  const filled = await fill(
+    'set-read',
+    (store) => {
+      const set = store.collection('online')
+      for (let i = 0; i < N; i++) set.add(`member:${i}`)
+    },
+    (doc) => {
+      const map = doc.getMap<boolean>('online')
+      for (let i = 0; i < N; i++) map.set(`member:${i}`, true)
+    },
+  )
+  const set = filled.store.collection('online')
+  const map = filled.doc.getMap<boolean>('online')
   check(set.has('member:77') && map.has('member:77') && !set.has('nobody') && !map.has('nobody'), 'SISMEMBER')
 
   log('SISMEMBER')
-  const hasRun = (has: (m: string) => boolean) => async (): Promise<number> => {
+  const hasAll = (has: (m: string) => boolean) => (): number => {
     let acc = 0
-    await settle()
-    const t0 = now()
     for (let j = 0; j < N; j++) if (has(members[order[j]!]!)) acc++
-    const ms = now() - t0
-    check(acc === N, 'SISMEMBER finds every member')
-    sink += acc
-    return ms
+    return acc
   }
-  const hasTide = await measure(
-    hasRun((m) => set.has(m)),
-    { runs: RUNS, scale: nsPerOp(N) },
+  const findsEvery = (found: number): void => check(found === N, 'SISMEMBER finds every member')
+  const hasTide = await timeRuns(
+    N,
+    hasAll((m) => set.has(m)),
+    findsEvery,
   )
-  const hasYjs = await measure(
-    hasRun((m) => map.has(m)),
-    { runs: RUNS, scale: nsPerOp(N) },
+  const hasYjs = await timeRuns(
+    N,
+    hasAll((m) => map.has(m)),
+    findsEvery,
   )
-  push({
-    id: 'sismember',
-    label: 'SISMEMBER: collection.has',
-    unit: 'ns/op',
-    tide: hasTide,
-    naive: hasYjs,
-    speedup: false,
-    goal: '(info)',
-    notes: [`TideKV collection.has vs Y.Map has, each of the ${N} members once per run, shuffled order.`],
-  })
-  push({ id: 'set-memory', label: 'memory per member: set', unit: 'bytes', tide: one(memTide), naive: one(memYjs), speedup: false, goal: '(info)', notes: [MEMORY_NOTE] })
-  await store!.close()
-  doc!.destroy()
+  infoRow('sismember', 'SISMEMBER: collection.has', hasTide, hasYjs, [`TideKV collection.has vs Y.Map has, each of the ${N} members once per run, shuffled order.`])
+  memoryRow('set-memory', 'set', filled)
+  await filled.store.close()
+  filled.doc.destroy()
 }
 
 // ---- stream: XADD, XRANGE -----------------------------------------------------------
@@ -551,33 +518,17 @@ function naiveRange(arr: Y.Array<NaiveEntry>, start: string, end: string): Naive
 
 async function streamRows(): Promise<void> {
   log('XADD ×100k (TideKV only)')
-  const fillTide = await measure(
-    async (run: number) => {
-      const n = opsOf(run)
-      const s = await freshStore('xadd')
-      const stream = s.stream('activity')
-      await quiesce()
-      const t0 = now()
+  const fillTide = await tideWrites(
+    'xadd',
+    (s) => s.stream('activity'),
+    (stream, n) => {
       for (let i = 0; i < n; i++) sink += stream.add(streamFields[i]!).length
-      await s.flush()
-      const ms = now() - t0
-      check(stream.length === n, 'TideKV stream length')
-      await s.close()
-      return ms
     },
-    { runs: RUNS, scale: nsPerOp(N) },
+    (stream, n) => check(stream.length === n, 'TideKV stream length'),
   )
-  push({
-    id: 'xadd-fill',
-    label: 'XADD ×100k: stream.add',
-    unit: 'ns/op',
-    tide: fillTide,
-    speedup: false,
-    goal: '(info)',
-    notes: [
-      'TideKV: plain loop of stream.add({user, action, points}) + await store.flush(). The naive fill is not timed: pushing one entry per transaction onto a Y.Array is quadratic in Yjs (each push is merged into the previous ContentAny item with Array#concat, copying every entry so far), so 100k single pushes take minutes; the next row times the last 1,000 of them.',
-    ],
-  })
+  infoRow('xadd-fill', 'XADD ×100k: stream.add', fillTide, undefined, [
+    'TideKV: plain loop of stream.add({user, action, points}) + await store.flush(). The naive fill is not timed: pushing one entry per transaction onto a Y.Array is quadratic in Yjs (each push is merged into the previous ContentAny item with Array#concat, copying every entry so far), so 100k single pushes take minutes; the next row times the last 1,000 of them.',
+  ])
 
   log(`XADD at ~${N} entries (${TAIL} appends per run)`)
   // One stream per side, filled once to PREFILL entries; each run (warm-up included) appends TAIL more,
@@ -592,66 +543,43 @@ async function streamRows(): Promise<void> {
   const nextTailId = naiveIds()
   // The state PREFILL single pushes would leave (their items merged into one), without their quadratic cost.
   tailArr.push(Array.from({ length: PREFILL }, (_, i) => ({ id: nextTailId(), fields: fieldsOf(i) })))
-  const tailTide = await measure(
-    async () => {
-      await settle()
-      const t0 = now()
-      for (let i = 0; i < TAIL; i++) sink += tailStream.add(streamFields[i]!).length
-      await tailStore.flush()
-      return now() - t0
-    },
-    { runs: RUNS, scale: nsPerOp(TAIL) },
-  )
-  const tailYjs = await measure(
-    async () => {
-      await settle()
-      const t0 = now()
-      for (let i = 0; i < TAIL; i++) tailArr.push([{ id: nextTailId(), fields: streamFields[i]! }])
-      return now() - t0
-    },
-    { runs: RUNS, scale: nsPerOp(TAIL) },
-  )
+  const tailTide = await timeRuns(TAIL, async () => {
+    for (let i = 0; i < TAIL; i++) sink += tailStream.add(streamFields[i]!).length
+    await tailStore.flush()
+    return 0
+  })
+  const tailYjs = await timeRuns(TAIL, () => {
+    for (let i = 0; i < TAIL; i++) tailArr.push([{ id: nextTailId(), fields: streamFields[i]! }])
+    return 0
+  })
   check(tailStream.length === PREFILL + (RUNS + 1) * TAIL && tailArr.length === tailStream.length, 'XADD at ~N: lengths')
   await tailStore.close()
   tailDoc.destroy()
-  push({
-    id: 'xadd-tail',
-    label: `XADD at ~100k entries`,
-    unit: 'ns/op',
-    tide: tailTide,
-    naive: tailYjs,
-    speedup: false,
-    goal: '(info)',
-    notes: [
-      `One stream per side holding ${PREFILL} entries (set up untimed: TideKV a plain loop + flush; Y.Array one push of ${PREFILL} entries, which leaves the same single merged item as ${PREFILL} separate pushes); each run appends ${TAIL} more (timed: entries ${PREFILL + TAIL + 1}–${PREFILL + (RUNS + 1) * TAIL}).`,
-      'TideKV: plain loop of stream.add + await store.flush(); Y.Array: yarray.push([{ id, fields }]) with a `<Date.now()>-<seq>` id, one transaction each.',
-    ],
-  })
+  infoRow('xadd-tail', `XADD at ~100k entries`, tailTide, tailYjs, [
+    `One stream per side holding ${PREFILL} entries (set up untimed: TideKV a plain loop + flush; Y.Array one push of ${PREFILL} entries, which leaves the same single merged item as ${PREFILL} separate pushes); each run appends ${TAIL} more (timed: entries ${PREFILL + TAIL + 1}–${PREFILL + (RUNS + 1) * TAIL}).`,
+    'TideKV: plain loop of stream.add + await store.flush(); Y.Array: yarray.push([{ id, fields }]) with a `<Date.now()>-<seq>` id, one transaction each.',
+  ])
 
   log('stream memory, and the filled streams for XRANGE')
-  let store: Store | undefined
   const tideIds: string[] = []
-  const memTide = await bytesPerMember(async () => {
-    store = await freshStore('stream-read')
-    const stream = store.stream('activity')
-    for (let i = 0; i < N; i++) {
-      const id = stream.add(fieldsOf(i))
-      if (i >= RANGE_START && i < RANGE_START + RANGE_COUNT) tideIds.push(id)
-    }
-    await store.flush()
-    return store
-  })
-  let doc: Y.Doc | undefined
-  const memYjs = await bytesPerMember(async () => {
-    doc = new Y.Doc()
-    const arr = doc.getArray<NaiveEntry>('activity')
-    const nextId = naiveIds()
-    // One push of N entries: the same single merged item as N separate pushes, without their quadratic cost (see XADD).
-    arr.push(Array.from({ length: N }, (_, i) => ({ id: nextId(), fields: fieldsOf(i) })))
-    return doc
-  })
-  const stream = store!.stream('activity')
-  const arr = doc!.getArray<NaiveEntry>('activity')
+  const filled = await fill(
+    'stream-read',
+    (store) => {
+      const stream = store.stream('activity')
+      for (let i = 0; i < N; i++) {
+        const id = stream.add(fieldsOf(i))
+        if (i >= RANGE_START && i < RANGE_START + RANGE_COUNT) tideIds.push(id)
+      }
+    },
+    (doc) => {
+      const arr = doc.getArray<NaiveEntry>('activity')
+      const nextId = naiveIds()
+      // One push of N entries: the same single merged item as N separate pushes, without their quadratic cost (see XADD).
+      arr.push(Array.from({ length: N }, (_, i) => ({ id: nextId(), fields: fieldsOf(i) })))
+    },
+  )
+  const stream = filled.store.stream('activity')
+  const arr = filled.doc.getArray<NaiveEntry>('activity')
   const [tStart, tEnd] = [tideIds[0]!, tideIds[RANGE_COUNT - 1]!]
   const yStart = arr.get(RANGE_START).id
   const yEnd = arr.get(RANGE_START + RANGE_COUNT - 1).id
@@ -661,54 +589,29 @@ async function streamRows(): Promise<void> {
   check(JSON.stringify(got.map((e) => e.fields)) === JSON.stringify(want.map((e) => e.fields)), 'XRANGE: same fields on both sides')
 
   log('XRANGE 100 from the middle')
-  const rangeTide = await measure(
-    async () => {
-      let acc = 0
-      await settle()
-      const t0 = now()
-      for (let k = 0; k < FAST_OPS; k++) acc += stream.range(tStart, tEnd).length
-      const ms = now() - t0
-      sink += acc
-      return ms
-    },
-    { runs: RUNS, scale: nsPerOp(FAST_OPS) },
-  )
-  const rangeYjs = await measure(
-    async () => {
-      let acc = 0
-      await settle()
-      const t0 = now()
-      for (let k = 0; k < SCAN_OPS; k++) acc += naiveRange(arr, yStart, yEnd).length
-      const ms = now() - t0
-      sink += acc
-      return ms
-    },
-    { runs: RUNS, scale: nsPerOp(SCAN_OPS) },
-  )
-  push({
-    id: 'xrange',
-    label: 'XRANGE 100 from the middle',
-    unit: 'ns/op',
-    tide: rangeTide,
-    naive: rangeYjs,
-    speedup: true,
-    goal: '(info)',
-    notes: [
+  const rangeTide = await timeRuns(FAST_OPS, () => {
+    let acc = 0
+    for (let k = 0; k < FAST_OPS; k++) acc += stream.range(tStart, tEnd).length
+    return acc
+  })
+  const rangeYjs = await timeRuns(SCAN_OPS, () => {
+    let acc = 0
+    for (let k = 0; k < SCAN_OPS; k++) acc += naiveRange(arr, yStart, yEnd).length
+    return acc
+  })
+  infoRow(
+    'xrange',
+    'XRANGE 100 from the middle',
+    rangeTide,
+    rangeYjs,
+    [
       `Entries ${RANGE_START}..${RANGE_START + RANGE_COUNT - 1} by id. TideKV: stream.range(firstId, lastId), ${FAST_OPS} calls per run (builds each entry's fields object); Y.Array: toArray().filter(start ≤ id ≤ end) comparing parsed ids (a full scan: entries pushed by several replicas are not in id order), ${SCAN_OPS} calls per run; the Y.Array was filled by one push of N entries (see XADD).`,
     ],
-  })
-  push({
-    id: 'stream-memory',
-    label: 'memory per member: stream',
-    unit: 'bytes',
-    tide: one(memTide),
-    naive: one(memYjs),
-    speedup: false,
-    goal: '(info)',
-    notes: [`${MEMORY_NOTE} Y.Array: one push of ${N} entries, the state ${N} single pushes leave (see XADD).`],
-  })
-  await store!.close()
-  doc!.destroy()
+    true,
+  )
+  memoryRow('stream-memory', 'stream', filled, `${MEMORY_NOTE} Y.Array: one push of ${N} entries, the state ${N} single pushes leave (see XADD).`)
+  await filled.store.close()
+  filled.doc.destroy()
 }
 
 // ---- main ---------------------------------------------------------------------------
@@ -741,7 +644,7 @@ export async function runStructureBench(): Promise<string> {
   const totalMs = now() - started
   const lines = [
     '',
-    `TideKV data structures vs the same operations on a raw Yjs type — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, N = ${N}, median of ${RUNS} runs after 1 warm-up${gcExposed ? `, full GC + ${SETTLE_MS} ms pause before each run` : ''}`,
+    `TideKV data structures vs the same operations on a raw Yjs type — ${machine()}, N = ${N}, median of ${RUNS} runs after 1 warm-up${gcExposed ? `, full GC + ${SETTLE_MS} ms pause before each run` : ''}`,
     '',
     table,
     '',
@@ -749,39 +652,18 @@ export async function runStructureBench(): Promise<string> {
     `the naive Yjs side makes each call outside doc.transact (one transaction per operation). Write rows warm up with ${WARMUP_OPS} operations, then time ${N} per run.`,
     '"× naive" = TideKV time / naive time (lower is better); "× faster" = naive / TideKV (higher is better).',
     '',
-    'Notes:',
-    ...rows.flatMap((row) => row.notes.map((n) => `  [${row.label}] ${n}`)),
-    '',
-    'Goals:',
-    ...rows.filter((r) => r.met !== undefined).map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${formatRatio(r)} (goal ${r.goal})`),
+    ...notesAndGoals(rows, formatRatio),
     '',
     `sink ${sink} · structures ${(totalMs / 1000).toFixed(1)} s · results in ${RESULTS.pathname}`,
   ]
   console.log(lines.join('\n'))
 
-  mkdirSync(new URL('./', RESULTS), { recursive: true })
-  const json = {
-    meta: {
-      date: new Date().toISOString(),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      loadavg: os.loadavg(),
-      n: N,
-      runs: RUNS,
-      warmup: 1,
-      gcBetweenRuns: gcExposed,
-      versions: Object.fromEntries(['yjs', 'lib0'].map((p) => [p, packageVersion(p)])),
-      durationMs: Math.round(totalMs),
-      units: { 'ns/op': 'nanoseconds per operation', bytes: 'bytes per member' },
-      ratio: 'speedup rows: naive / TideKV; other rows: TideKV / naive',
-    },
-    rows,
-    table,
-    sink,
+  const meta = {
+    ...runMeta({ n: N, runs: RUNS, packages: ['yjs', 'lib0'], durationMs: totalMs, units: { 'ns/op': 'nanoseconds per operation', bytes: 'bytes per member' } }),
+    loadavg: os.loadavg(),
+    ratio: 'speedup rows: naive / TideKV; other rows: TideKV / naive',
   }
-  writeFileSync(RESULTS, `${JSON.stringify(json, null, 2)}\n`)
+  saveResults(RESULTS, { meta, rows, table, sink })
   return table
 }
 

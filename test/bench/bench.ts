@@ -10,13 +10,12 @@
  * Not part of `npm test`.
  */
 import 'fake-indexeddb/auto'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import * as idbKeyval from 'idb-keyval'
 import { createMergeableStore } from 'tinybase'
 import * as Y from 'yjs'
 import { databaseName, openStore } from '../../packages/client/src/index.js'
 import {
+  check,
   formatBytes,
   formatNs,
   formatTable,
@@ -26,10 +25,10 @@ import {
   median,
   now,
   nsPerOp,
-  packageVersion,
   type Sample,
   shuffledIndices,
 } from './measure.js'
+import { machine, notesAndGoals, runMeta, saveResults } from './report.js'
 
 // ---- parameters -------------------------------------------------------------
 
@@ -121,10 +120,6 @@ function formatValue(unit: Unit, value: number): string {
 
 function log(message: string): void {
   process.stderr.write(`[bench ${((now() - started) / 1000).toFixed(1)}s] ${message}\n`)
-}
-
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new Error(`bench sanity check failed: ${message}`)
 }
 
 const started = now()
@@ -827,43 +822,26 @@ async function main(): Promise<void> {
   const totalMs = now() - started
   const lines = [
     '',
-    `TideKV benchmark — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, N = ${N}, median of ${RUNS} runs after 1 warm-up${gcExposed ? ', full GC between runs' : ''}`,
+    `TideKV benchmark — ${machine()}, N = ${N}, median of ${RUNS} runs after 1 warm-up${gcExposed ? ', full GC between runs' : ''}`,
     '',
     table,
     '',
     '* fewer operations per run than the row states (see notes); still reported per operation.',
     '',
-    'Notes:',
-    ...rows.flatMap((row) => row.notes.map((n) => `  [${row.label}] ${n}`)),
-    '',
-    'Goals:',
-    ...rows.filter((r) => r.met !== undefined).map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${r.ratioText} (goal ${r.goal})`),
+    ...notesAndGoals(rows, (r) => r.ratioText),
     '',
     `sink ${sink} · total ${(totalMs / 1000).toFixed(1)} s · results in ${RESULTS.pathname}`,
   ]
   console.log(lines.join('\n'))
 
-  mkdirSync(new URL('./', RESULTS), { recursive: true })
-  const json = {
-    meta: {
-      date: new Date().toISOString(),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      n: N,
-      runs: RUNS,
-      warmup: 1,
-      gcBetweenRuns: gcExposed,
-      versions: Object.fromEntries(['yjs', 'tinybase', 'idb-keyval', 'fake-indexeddb', 'lib0'].map((p) => [p, packageVersion(p)])),
-      durationMs: Math.round(totalMs),
-      units: { 'ns/op': 'nanoseconds per operation', ms: 'milliseconds per run', bytes: 'bytes' },
-    },
-    rows,
-    table,
-    sink,
-  }
-  writeFileSync(RESULTS, `${JSON.stringify(json, null, 2)}\n`)
+  const meta = runMeta({
+    n: N,
+    runs: RUNS,
+    packages: ['yjs', 'tinybase', 'idb-keyval', 'fake-indexeddb', 'lib0'],
+    durationMs: totalMs,
+    units: { 'ns/op': 'nanoseconds per operation', ms: 'milliseconds per run', bytes: 'bytes' },
+  })
+  saveResults(RESULTS, { meta, rows, table, sink })
 
   log('data structures (bench-structures.ts)')
   // Imported only now: its 100k-member inputs stay out of the heap while the rows above are timed.

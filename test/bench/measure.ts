@@ -3,6 +3,7 @@
  * runs with a full GC before each (when Node runs with --expose-gc), and the
  * median. Each run function times only what it measures and returns that
  * time in milliseconds (set-up and tear-down stay outside the timed part).
+ * `check` stops a bench whose code did not do what its row says.
  */
 import { readFileSync } from 'node:fs'
 
@@ -47,6 +48,11 @@ export async function measure(run: (index: number) => number | Promise<number>, 
     samples.push((await run(r)) * scale)
   }
   return { median: median(samples), samples }
+}
+
+/** Throws when a bench's sanity check fails: a row must time code that did what the row says. */
+export function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`bench sanity check failed: ${message}`)
 }
 
 /** ns/op scale for a run that performed `ops` operations and returned milliseconds. */

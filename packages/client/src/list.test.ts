@@ -1,29 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
-import { openStore, type Store, TideKVError, type Value } from './index.js'
+import type { Store, Value } from './index.js'
+import { codeOf, memoryStores, replicaOf } from './test-support.js'
 
-async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('list', { persist: false, tabs: false, ...options })
-}
-
-/** The code of the TideKVError `fn` throws, or undefined when it returns. */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
-}
-
-/** A second store holding everything `store` committed: what another replica (or a reload) reads. */
-async function replicaOf(store: Store): Promise<Store> {
-  await store.flush()
-  const replica = await memoryStore()
-  Y.applyUpdate(replica.doc, Y.encodeStateAsUpdate(store.doc))
-  return replica
-}
+const memoryStore = memoryStores('list')
 
 /** A store with the list 'l' = [a, b, c, d, e]. */
 async function abcde(): Promise<Store> {

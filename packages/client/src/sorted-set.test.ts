@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { openStore, type Store, TideKVError } from './index.js'
+import type { Store } from './index.js'
+import { codeOf, memoryStores } from './test-support.js'
 
-async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('sorted-set', { persist: false, tabs: false, ...options })
-}
-
-/** The code of the TideKVError `fn` throws, or undefined when it returns. */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
-}
+const memoryStore = memoryStores('sorted-set')
 
 /** A store with the sorted set 'z': a 1, b 2, c 2, d 3, e 5 (b and c tie: member order decides). */
 async function board(): Promise<Store> {

@@ -1,26 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { openStore, type Store, TideKVError, type Value } from './index.js'
+import { openStore, type Store, type Value } from './index.js'
+import { codeOf, manualClock, memoryStores } from './test-support.js'
 
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  const clock = { now: start, fn: () => clock.now }
-  return clock
-}
-
-async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('test', { persist: false, tabs: false, ...options })
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
-}
+const memoryStore = memoryStores('test')
 
 describe('get, set, has, delete', () => {
   it('reads a write back at once, before any commit', async () => {

@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { openStore, type Store, TideKVError, type Value } from './index.js'
+import type { Store, Value } from './index.js'
+import { codeOf, manualClock, memoryStores } from './test-support.js'
 
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  const clock = { now: start, fn: () => clock.now }
-  return clock
-}
-
-async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('stream', { persist: false, tabs: false, ...options })
-}
-
-/** The code of the TideKVError `fn` throws, or undefined when it returns. */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
-}
+const memoryStore = memoryStores('stream')
 
 /** An id as [ms, seq], to compare numerically as Redis does. */
 function parseId(id: string): [bigint, bigint] {

@@ -6,52 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { type KeyType, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store, TideKVError, type Value } from './index.js'
+import { memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store, type Value } from './index.js'
+import { codeOf, contentsOf, HELD_TYPES, manualClock, memoryStores } from './test-support.js'
 
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  const clock = { now: start, fn: () => clock.now }
-  return clock
-}
-
-async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('structures-reload', { persist: false, tabs: false, ...options })
-}
-
-/** The code of the TideKVError `fn` throws, or undefined when it returns. */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
-}
-
-const TYPES: Exclude<KeyType, 'none'>[] = ['string', 'counter', 'hash', 'list', 'set', 'zset', 'stream']
-
-/** What `key` holds, read through the call that reads its type. */
-function contentsOf(store: Store, key: string): unknown {
-  const type = store.type(key)
-  switch (type) {
-    case 'string':
-    case 'counter':
-      return { type, value: store.get(key) }
-    case 'hash':
-      return { type, fields: store.hash(key).getAll() }
-    case 'list':
-      return { type, values: store.list(key).range(0, -1) }
-    case 'set':
-      return { type, members: store.collection(key).members() }
-    case 'zset':
-      return { type, members: store.sortedSet(key).range(0, -1, { withScores: true }) }
-    case 'stream':
-      return { type, entries: store.stream(key).range() }
-    case 'none':
-      return { type }
-  }
-}
+const memoryStore = memoryStores('structures-reload')
 
 /**
  * Storage whose `loadUpdates` waits for `release()` after a fast open (one
@@ -108,7 +66,7 @@ function fillEveryType(store: Store): void {
   s.trim({ maxLen: 2 })
 }
 
-const dump = (store: Store) => Object.fromEntries(TYPES.map((t) => [t, contentsOf(store, t)]))
+const dump = (store: Store) => Object.fromEntries(HELD_TYPES.map((t) => [t, contentsOf(store, t)]))
 
 describe('reloading structures', () => {
   it('every type survives a clean close, read from the saved keyspace before the document loads, then after', async () => {
@@ -124,9 +82,9 @@ describe('reloading structures', () => {
     void store.loaded.then(() => (loaded = true))
     expect(state.fastOpen).toBe(true)
     expect(dump(store)).toEqual(expected)
-    expect(store.keys()).toEqual([...TYPES].sort())
-    expect(store.size).toBe(TYPES.length)
-    expect(store.getMany(TYPES)).toEqual([{ a: [1, 'x'] }, 42, undefined, undefined, undefined, undefined, undefined])
+    expect(store.keys()).toEqual([...HELD_TYPES].sort())
+    expect(store.size).toBe(HELD_TYPES.length)
+    expect(store.getMany(HELD_TYPES)).toEqual([{ a: [1, 'x'] }, 42, undefined, undefined, undefined, undefined, undefined])
     expect(codeOf(() => store.get('hash'))).toBe('WRONG_TYPE')
     expect(codeOf(() => store.list('hash').length)).toBe('WRONG_TYPE')
     expect(store.sortedSet('zset').rank('ada')).toBe(1)
@@ -195,7 +153,7 @@ describe('reloading structures', () => {
     const disk = memoryStorage()
     const first = await openStore('expiring', { storage: disk, tabs: false, clock: clock.fn })
     fillEveryType(first)
-    for (const type of TYPES) first.expire(type, type === 'hash' || type === 'counter' ? 1000 : 5000)
+    for (const type of HELD_TYPES) first.expire(type, type === 'hash' || type === 'counter' ? 1000 : 5000)
     first.persist('stream')
     await first.close()
 

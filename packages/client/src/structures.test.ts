@@ -9,41 +9,21 @@ import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { Collection } from './collection.js'
 import { Hash } from './hash.js'
-import { type Change, type KeyType, memoryStorage, openStore, type Store, TideKVError } from './index.js'
+import { type Change, memoryStorage, openStore, type Store } from './index.js'
 import { List } from './list.js'
 import { SortedSet } from './sorted-set.js'
 import { Stream } from './stream.js'
+import { codeOf, contentsOf, HELD_TYPES, type HeldType, manualClock, memoryStores } from './test-support.js'
 
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  const clock = { now: start, fn: () => clock.now }
-  return clock
-}
+const memoryStore = memoryStores('structures')
 
-async function memoryStore(options: Parameters<typeof openStore>[1] = {}): Promise<Store> {
-  return openStore('structures', { persist: false, tabs: false, ...options })
-}
-
-/** The code of the TideKVError `fn` throws, or undefined when it returns. */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
-}
-
-type Held = Exclude<KeyType, 'none'>
 type StructureType = 'hash' | 'list' | 'set' | 'zset' | 'stream'
 type Call = (store: Store, key: string) => unknown
 
-const TYPES: Held[] = ['string', 'counter', 'hash', 'list', 'set', 'zset', 'stream']
 const STRUCTURES: StructureType[] = ['hash', 'list', 'set', 'zset', 'stream']
 
 /** Makes `key` hold a small value of each type. */
-const FILL: Record<Held, Call> = {
+const FILL: Record<HeldType, Call> = {
   string: (s, k) => s.set(k, 'text'),
   counter: (s, k) => s.incr(k, 5),
   hash: (s, k) => s.hash(k).setMany({ f: 'one', n: 2 }),
@@ -51,28 +31,6 @@ const FILL: Record<Held, Call> = {
   set: (s, k) => s.collection(k).add('m1', 'm2'),
   zset: (s, k) => (s.sortedSet(k).add('m1', 1.5), s.sortedSet(k).incr('m2', -3)),
   stream: (s, k) => (s.stream(k).add({ f: 1 }), s.stream(k).add({ g: [2] })),
-}
-
-/** What `key` holds, read through the call that reads its type. */
-function contentsOf(store: Store, key: string): unknown {
-  const type = store.type(key)
-  switch (type) {
-    case 'string':
-    case 'counter':
-      return { type, value: store.get(key) }
-    case 'hash':
-      return { type, fields: store.hash(key).getAll() }
-    case 'list':
-      return { type, values: store.list(key).range(0, -1) }
-    case 'set':
-      return { type, members: store.collection(key).members() }
-    case 'zset':
-      return { type, members: store.sortedSet(key).range(0, -1, { withScores: true }) }
-    case 'stream':
-      return { type, entries: store.stream(key).range() }
-    case 'none':
-      return { type }
-  }
 }
 
 /** Every write method of every handle, with valid arguments. */
@@ -173,9 +131,9 @@ describe('the tables of handle methods', () => {
 describe('store.type', () => {
   it('names what each key holds: string, counter, hash, list, set, zset, stream, or none', async () => {
     const store = await memoryStore()
-    for (const type of TYPES) FILL[type](store, type)
+    for (const type of HELD_TYPES) FILL[type](store, type)
     store.set('null', null)
-    expect(TYPES.map((t) => store.type(t))).toEqual(TYPES)
+    expect(HELD_TYPES.map((t) => store.type(t))).toEqual(HELD_TYPES)
     expect(store.type('null')).toBe('string')
     expect(store.type('missing')).toBe('none')
     expect(codeOf(() => store.type(''))).toBe('INVALID_KEY')
@@ -184,7 +142,7 @@ describe('store.type', () => {
 
 describe('WRONG_TYPE', () => {
   describe.each(STRUCTURES)('every %s method', (handle) => {
-    it.each(TYPES.filter((t) => t !== handle))('throws WRONG_TYPE on a key holding a %s, and changes nothing', async (held) => {
+    it.each(HELD_TYPES.filter((t) => t !== handle))('throws WRONG_TYPE on a key holding a %s, and changes nothing', async (held) => {
       const store = await memoryStore()
       FILL[held](store, 'k')
       const before = await snapshot(store, 'k')
@@ -219,17 +177,17 @@ describe('WRONG_TYPE', () => {
 describe('the store API on structure keys', () => {
   it('getMany reads undefined for structure keys, as Redis MGET does', async () => {
     const store = await memoryStore()
-    for (const type of TYPES) FILL[type](store, type)
-    expect(store.getMany(TYPES)).toEqual(['text', 5, undefined, undefined, undefined, undefined, undefined])
+    for (const type of HELD_TYPES) FILL[type](store, type)
+    expect(store.getMany(HELD_TYPES)).toEqual(['text', 5, undefined, undefined, undefined, undefined, undefined])
   })
 
   it('keys, has and size count every type; entries lists only values', async () => {
     const store = await memoryStore()
-    for (const type of TYPES) FILL[type](store, type)
-    expect(store.keys()).toEqual([...TYPES].sort())
+    for (const type of HELD_TYPES) FILL[type](store, type)
+    expect(store.keys()).toEqual([...HELD_TYPES].sort())
     expect(store.keys({ prefix: 's' })).toEqual(['set', 'stream', 'string'])
     expect(store.keys({ after: 'list', limit: 2 })).toEqual(['set', 'stream'])
-    expect(TYPES.map((t) => store.has(t))).toEqual(TYPES.map(() => true))
+    expect(HELD_TYPES.map((t) => store.has(t))).toEqual(HELD_TYPES.map(() => true))
     expect(store.size).toBe(7)
     expect(store.entries()).toEqual([
       ['counter', 5],
@@ -252,7 +210,7 @@ describe('the store API on structure keys', () => {
     expect(contentsOf(replica, 'k')).toEqual(contentsOf(store, 'k'))
   })
 
-  it.each(TYPES)('delete removes a whole %s: true once, then false; nothing left in the document', async (type) => {
+  it.each(HELD_TYPES)('delete removes a whole %s: true once, then false; nothing left in the document', async (type) => {
     const store = await memoryStore()
     FILL[type](store, 'k')
     FILL[type](store, 'other')
@@ -268,7 +226,7 @@ describe('the store API on structure keys', () => {
 
   it('deleteMany and clear remove structures like values', async () => {
     const store = await memoryStore()
-    for (const type of TYPES) FILL[type](store, type)
+    for (const type of HELD_TYPES) FILL[type](store, type)
     expect(store.deleteMany(['hash', 'list', 'missing'])).toBe(2)
     expect(store.keys()).toEqual(['counter', 'set', 'stream', 'string', 'zset'])
     store.clear()
@@ -319,7 +277,7 @@ describe('the store API on structure keys', () => {
 })
 
 describe('TTL on structures', () => {
-  it.each(TYPES)('expire, ttl and persist work on a %s, and it expires whole', async (type) => {
+  it.each(HELD_TYPES)('expire, ttl and persist work on a %s, and it expires whole', async (type) => {
     const clock = manualClock()
     const store = await memoryStore({ clock: clock.fn })
     FILL[type](store, 'k')
