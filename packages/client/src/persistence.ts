@@ -31,6 +31,7 @@ export class Persistence {
   private queue: Uint8Array[] = []
   /** Updates enqueued so far, and how many of them are stored, and stored durably. */
   private enqueued = 0
+  private stopped = false
   private stored = 0
   private synced = 0
   private waiters: Waiter[] = []
@@ -68,9 +69,16 @@ export class Persistence {
   }
 
   enqueue(update: Uint8Array): void {
+    if (this.stopped) return
     this.queue.push(update)
     this.enqueued++
     if (!this.failed) this.kick()
+  }
+
+  /** The store is closing its storage: nothing more is written (what is left came from other replicas, which keep it). */
+  stop(): void {
+    this.stopped = true
+    this.queue = []
   }
 
   /**
@@ -92,7 +100,7 @@ export class Persistence {
   }
 
   private kick(): void {
-    if (this.running) return
+    if (this.running || this.stopped) return
     this.running = true
     // Starting a microtask later lets every update of this tick join one storage transaction.
     void this.run().finally(() => {
@@ -104,6 +112,7 @@ export class Persistence {
   private async run(): Promise<void> {
     await Promise.resolve()
     for (;;) {
+      if (this.stopped) return
       try {
         if (this.queue.length > 0) await this.appendQueued()
         else if (this.waiters.length > 0 && this.synced < this.stored) await this.sync()

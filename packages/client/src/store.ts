@@ -579,6 +579,10 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Stop what brings updates in first: one arriving from the relay or a tab while the last writes
+    // are stored would otherwise be written after the database closed (STORAGE_FAILED).
+    this.link?.destroy()
+    this.tabs?.close()
     try {
       if (this.persistence !== null) {
         await this.flushInternal()
@@ -587,9 +591,8 @@ export class Store {
         await this.storage!.releaseClientId(this.replica.clientId)
       }
     } finally {
-      this.link?.destroy()
-      this.tabs?.close()
       this.doc.off('update', this.onUpdate)
+      this.persistence?.stop()
       this.storage?.close()
       this.replica.stop()
     }
