@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { type Change, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store } from '@tidekv/client'
+import { type Change, memoryStorage, openStore, type Store } from '@tidekv/client'
+import { LoadGate } from './helpers/load-gate.js'
 
 const T0 = 1_700_000_000_000
 
@@ -113,28 +114,6 @@ describe('sorted set order', () => {
   })
 })
 
-function holdLoad(inner: StorageFactory) {
-  let release!: () => void
-  const held = new Promise<void>((resolve) => (release = resolve))
-  const state = { fastOpen: false, release: () => release() }
-  const factory: StorageFactory = async (name) => {
-    const s = await inner(name)
-    return Object.assign(Object.create(s) as StorageAdapter, {
-      loadKeyspace: async () => {
-        const saved = await s.loadKeyspace()
-        state.fastOpen = saved !== undefined
-        if (!state.fastOpen) release()
-        return saved
-      },
-      loadUpdates: async () => {
-        await held
-        return s.loadUpdates()
-      },
-    })
-  }
-  return { factory, state }
-}
-
 async function docView(store: Store, clock: () => number): Promise<Store> {
   await store.flush()
   const fresh = await mem(clock)
@@ -142,7 +121,6 @@ async function docView(store: Store, clock: () => number): Promise<Store> {
   return fresh
 }
 
-  
 describe('writes before the document loads (fast open)', () => {
   it('writing to a structure that expired while closed, before the document loads: the old members leave the document', async () => {
     const clock = clockOf()
@@ -154,12 +132,12 @@ describe('writes before the document loads (fast open)', () => {
     first.expire('l', 1000)
     await first.close()
     clock.now += 2000
-    const { factory, state } = holdLoad(disk)
-    const store = await openStore('p1', { storage: factory, tabs: false, clock: clock.fn })
-    expect(state.fastOpen).toBe(true)
+    const gate = new LoadGate()
+    const store = await openStore('p1', { storage: gate.wrap(disk), tabs: false, clock: clock.fn })
+    expect(gate.held).toBe(true) // opened from the saved keyspace; the document waits
     store.hash('h').set('c', 3)
     store.list('l').pushLeft('z')
-    state.release()
+    gate.release()
     await store.loaded
     const fresh = await docView(store, clock.fn)
     expect(fresh.hash('h').getAll()).toEqual({ c: 3 })
@@ -176,13 +154,13 @@ describe('writes before the document loads (fast open)', () => {
     first.sortedSet('z').incr('m', 1.5)
     first.expire('z', 60_000)
     await first.close()
-    const { factory, state } = holdLoad(disk)
-    const store = await openStore('p2', { storage: factory, tabs: false, clock: clock.fn })
-    expect(state.fastOpen).toBe(true)
+    const gate = new LoadGate()
+    const store = await openStore('p2', { storage: gate.wrap(disk), tabs: false, clock: clock.fn })
+    expect(gate.held).toBe(true) // opened from the saved keyspace; the document waits
     expect(store.hash('h').incr('n', 1)).toBe(6)
     expect(store.sortedSet('z').incr('m', 1)).toBe(2.5)
     store.persist('z')
-    state.release()
+    gate.release()
     await store.loaded
     const fresh = await docView(store, clock.fn)
     expect(fresh.hash('h').get('n')).toBe(6)
