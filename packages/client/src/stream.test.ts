@@ -167,6 +167,9 @@ describe('stream range', () => {
     expect(store.stream('s').range('0-18446744073709551615')).toHaveLength(5)
     expect(store.stream('s').range('-', '0-18446744073709551615')).toEqual([])
     expect(store.stream('s').range(String(Number.MAX_SAFE_INTEGER))).toEqual([])
+    // Redis's last millisecond, past JavaScript's exact integers, is still a bound: after every id.
+    expect(store.stream('s').range('18446744073709551615')).toEqual([])
+    expect(store.stream('s').range('-', '18446744073709551615-5')).toHaveLength(5)
   })
 })
 

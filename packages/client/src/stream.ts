@@ -129,7 +129,9 @@ function bound(text: string, upper: boolean): { at: number[]; exclusive: boolean
   const exclusive = text.startsWith('(')
   const body = exclusive ? text.slice(1) : text
   const m = /^(\d{1,20})(?:-(\d{1,20}))?$/.exec(body)
-  const at = m === null ? undefined : m[2] !== undefined ? idTuple(m[1]!, m[2]) : idTuple(m[1]!, '0')
+  let at = m === null ? undefined : m[2] !== undefined ? idTuple(m[1]!, m[2]) : idTuple(m[1]!, '0')
+  // A valid Redis id whose milliseconds are past what JavaScript counts exactly: after every id TideKV makes.
+  if (at === undefined && m !== null && BigInt(m[1]!) < 1n << 64n && (m[2] === undefined || BigInt(m[2]) < 1n << 64n)) at = [Infinity]
   if (at === undefined) throw new TideKVError('INVALID_VALUE', `"${text}" is not a stream id (use -, +, <ms> or <ms>-<seq>, optionally after "(")`)
   // `<ms>` alone as an upper bound means every seq of that millisecond.
   if (m![2] === undefined && upper) return { at: [at[0]!, MAX_SEQ, MAX_SEQ], exclusive }
