@@ -17,9 +17,6 @@ import type { SavedKeyspace } from './saved-keyspace.js'
 import { cloneValue, type Value } from './value.js'
 import { type ChangeOrigin, type KeyType, Watchers } from './watchers.js'
 
-/** What watchers note as the "value" of a data structure: any change to it is reported. */
-const STRUCTURE = Object.freeze({ structure: true }) as unknown as Value
-
 /** Expired keys removed from the document per commit or timer tick: bounded work. */
 const SWEEP_BATCH = 1000
 const MAX_TIMER_DELAY = 2 ** 31 - 1
@@ -332,7 +329,7 @@ export class Replica {
       if (slot === undefined || slot.expiresAt === 0 || slot.expiresAt > now) continue
       // Watchers learn the value that expired, not the undefined a read gives now.
       if (this.watchers.active && !this.localChanges.has(key) && this.watchers.wants(key)) {
-        this.localChanges.set(key, slot.winner !== null ? STRUCTURE : this.output(slot))
+        this.localChanges.set(key, this.watchValue(slot, -Infinity)) // read as before it expired
       }
       this.retireAll(slot)
       this.keyspace.remove(slot)
@@ -436,7 +433,7 @@ export class Replica {
       const value = slot === undefined ? undefined : this.watchValue(slot, now)
       if (value === prev) continue
       const type = slot === undefined ? 'none' : this.typeOf(slot, now)
-      const structure = (v: Value | undefined): boolean => v === STRUCTURE || (v !== undefined && v instanceof StructureVersion)
+      const structure = (v: Value | undefined): boolean => v instanceof StructureVersion
       const change = { key, type, value: structure(value) ? undefined : value, previous: structure(prev) ? undefined : prev, origin }
       this.watchers.emit(change, (cause) =>
         this.onError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })),
