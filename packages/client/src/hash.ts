@@ -7,6 +7,7 @@
 import { StructType } from './entry.js'
 import { TideKVError } from './errors.js'
 import { type StoreAccess, StructureHandle, toRecord } from './structure-handle.js'
+import type { Structure } from './structure.js'
 import type { Value } from './value.js'
 
 export class Hash extends StructureHandle {
@@ -54,7 +55,7 @@ export class Hash extends StructureHandle {
   getAll<T extends Value = Value>(): Record<string, T> {
     const struct = this.read()
     if (struct === undefined) return {}
-    const names = this.sortedNames()
+    const names = sortedNames(struct)
     return toRecord(
       names,
       names.map((name) => this.valueOf(struct.members.get(name)!) as T),
@@ -86,22 +87,23 @@ export class Hash extends StructureHandle {
 
   /** Field names in code-unit order (HKEYS). */
   keys(): string[] {
-    return this.read() === undefined ? [] : this.sortedNames()
+    const struct = this.read()
+    return struct === undefined ? [] : sortedNames(struct)
   }
 
   /** Values in the order of `keys()` (HVALS). */
   values<T extends Value = Value>(): T[] {
     const struct = this.read()
     if (struct === undefined) return []
-    return this.sortedNames().map((name) => this.valueOf(struct.members.get(name)!) as T)
+    return sortedNames(struct).map((name) => this.valueOf(struct.members.get(name)!) as T)
   }
 
   /** How many fields (HLEN). */
   get size(): number {
     return this.read()?.members.size ?? 0
   }
+}
 
-  private sortedNames(): string[] {
-    return [...this.read()!.members.keys()].sort()
-  }
+function sortedNames(struct: Structure): string[] {
+  return [...struct.members.keys()].sort()
 }
