@@ -1,13 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig } from 'vitest/config'
+import { sourceAliases } from './packages/source-aliases.js'
 
 // Tests import the packages by name and run their TypeScript sources directly,
 // so `npm test` needs no build step.
-const alias = {
-  '@tidekv/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)),
-  '@tidekv/protocol': fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url)),
-  '@tidekv/relay': fileURLToPath(new URL('./packages/relay/src/index.ts', import.meta.url)),
-}
+const alias = sourceAliases(fileURLToPath(new URL('.', import.meta.url)))
 
 export default defineConfig({
   resolve: { alias },

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
+import { sourceAliases } from '../packages/source-aliases.js'
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
 
@@ -23,10 +24,7 @@ export default defineConfig({
   // Relative URLs: the built app works wherever it is served from (the relay serves it at /).
   base: './',
   resolve: {
-    alias: {
-      '@tidekv/client': here('../packages/client/src/index.ts'),
-      '@tidekv/protocol': here('../packages/protocol/src/index.ts'),
-    },
+    alias: sourceAliases(here('..')),
   },
   build: {
     outDir: 'dist',

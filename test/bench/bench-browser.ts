@@ -41,7 +41,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { sourcePaths } from '../../packages/source-aliases.js'
+import { build, type Plugin } from 'esbuild'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { databaseName } from '../../packages/client/src/index.js'
 import type { BenchPage, ColdOpen, DatabaseBytes } from './browser/api.js'
@@ -76,9 +77,13 @@ const CHROMIUM_ARGS = [
 
 const RESULTS = new URL('./results/bench-browser.json', import.meta.url)
 const PAGE_ENTRY = fileURLToPath(new URL('./browser/page.ts', import.meta.url))
-const alias = {
-  '@tidekv/client': fileURLToPath(new URL('../../packages/client/src/index.ts', import.meta.url)),
-  '@tidekv/protocol': fileURLToPath(new URL('../../packages/protocol/src/index.ts', import.meta.url)),
+const sources = sourcePaths(fileURLToPath(new URL('../../', import.meta.url)))
+/** esbuild resolves the packages to their sources (exact names: `@tidekv/core` must not swallow `@tidekv/core/internal`). */
+const sourcesPlugin: Plugin = {
+  name: 'tidekv-sources',
+  setup(b) {
+    b.onResolve({ filter: /^@tidekv\// }, (args) => (sources[args.path] === undefined ? undefined : { path: sources[args.path] }))
+  },
 }
 
 const started = now()
@@ -413,7 +418,7 @@ async function bundlePage(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    alias,
+    plugins: [sourcesPlugin],
     write: false,
     logLevel: 'warning',
   })

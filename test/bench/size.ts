@@ -22,15 +22,20 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import { build, type Metafile } from 'esbuild'
+import { sourceAliases, sourcePaths } from '../../packages/source-aliases.js'
+import { build, type Metafile, type Plugin } from 'esbuild'
 import { rolldownVersion, type Rolldown, build as viteBuild, version as viteVersion } from 'vite'
 import { formatTable, packageVersion } from './measure.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const RESULTS = new URL('./results/size.json', import.meta.url)
-const alias = {
-  '@tidekv/client': fileURLToPath(new URL('../../packages/client/src/index.ts', import.meta.url)),
-  '@tidekv/protocol': fileURLToPath(new URL('../../packages/protocol/src/index.ts', import.meta.url)),
+const sources = sourcePaths(fileURLToPath(new URL('../../', import.meta.url)))
+/** esbuild resolves the packages to their sources (exact names: `@tidekv/core` must not swallow `@tidekv/core/internal`). */
+const sourcesPlugin: Plugin = {
+  name: 'tidekv-sources',
+  setup(b) {
+    b.onResolve({ filter: /^@tidekv\// }, (args) => (sources[args.path] === undefined ? undefined : { path: sources[args.path] }))
+  },
 }
 
 interface App {
@@ -103,7 +108,7 @@ async function measureApp(app: App): Promise<Result> {
     platform: 'browser',
     target: 'es2022',
     legalComments: 'none',
-    alias,
+    plugins: [sourcesPlugin],
     external: app.external ?? [],
     outdir,
     absWorkingDir: ROOT,
@@ -150,7 +155,7 @@ async function measureWithVite(app: App): Promise<{ initial: Sizes; lazy: Sizes;
     configFile: false,
     root: ROOT,
     logLevel: 'silent',
-    resolve: { alias },
+    resolve: { alias: sourceAliases(ROOT) },
     build: {
       write: false,
       minify: true,
@@ -181,7 +186,7 @@ function owner(input: string): string {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
   if (m !== null) return m[1]!
   if (input.includes('packages/client/src/')) return '@tidekv/client'
-  if (input.includes('packages/protocol/src/')) return '@tidekv/protocol'
+  if (input.includes('packages/core/src/')) return '@tidekv/core'
   return 'the app'
 }
 

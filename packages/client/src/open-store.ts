@@ -1,6 +1,6 @@
-import { TideKVError } from './errors.js'
-import { indexedDBStorage } from './indexeddb-storage.js'
-import type { StorageAdapter, StorageFactory } from './storage.js'
+import { asTideKVError, TideKVError } from '@tidekv/core'
+import { indexedDBStorage } from './storage/indexeddb-storage.js'
+import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { Store, type StoreOptions } from './store.js'
 
 /**
@@ -23,17 +23,22 @@ export async function openStore(name: string, options: StoreOptions = {}): Promi
     try {
       storage = await factory(name)
     } catch (cause) {
-      if (cause instanceof TideKVError) throw cause
-      throw new TideKVError('STORAGE_FAILED', `Opening storage for "${name}" failed: ${(cause as Error)?.message ?? cause}`, { cause })
+      throw asTideKVError('STORAGE_FAILED', `Opening storage for "${name}" failed`, cause)
     }
   }
-  const store = new Store(name, options, storage)
+  let store: Store
+  try {
+    store = new Store(name, options, storage)
+  } catch (cause) {
+    storage?.close() // reason: a bad option must not leave the database open
+    throw cause
+  }
   try {
     await store.open()
     await store.startSync(options)
   } catch (cause) {
-    storage?.close()
-    throw cause instanceof TideKVError ? cause : new TideKVError('STORAGE_FAILED', `Opening "${name}" failed`, { cause })
+    store.abandon()
+    throw asTideKVError('STORAGE_FAILED', `Opening "${name}" failed`, cause)
   }
   return store
 }

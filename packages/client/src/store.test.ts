@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { openStore, type Store, type Value } from './index.js'
-import { codeOf, manualClock, memoryStores } from './test-support.js'
+import { codeOf, manualClock, memoryStores } from './testing/test-support.js'
 
 const memoryStore = memoryStores('test')
 

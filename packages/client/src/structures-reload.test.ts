@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store, type Value } from './index.js'
-import { codeOf, contentsOf, HELD_TYPES, manualClock, memoryStores } from './test-support.js'
+import { codeOf, contentsOf, HELD_TYPES, manualClock, memoryStores } from './testing/test-support.js'
 
 const memoryStore = memoryStores('structures-reload')
 

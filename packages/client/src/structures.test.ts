@@ -7,13 +7,13 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { Collection } from './collection.js'
-import { Hash } from './hash.js'
+import { Collection } from '../../core/src/structures/collection.js'
+import { Hash } from '../../core/src/structures/hash.js'
 import { type Change, memoryStorage, openStore, type Store } from './index.js'
-import { List } from './list.js'
-import { SortedSet } from './sorted-set.js'
-import { Stream } from './stream.js'
-import { codeOf, contentsOf, HELD_TYPES, type HeldType, manualClock, memoryStores } from './test-support.js'
+import { List } from '../../core/src/structures/list.js'
+import { SortedSet } from '../../core/src/structures/sorted-set.js'
+import { Stream } from '../../core/src/structures/stream.js'
+import { codeOf, contentsOf, HELD_TYPES, type HeldType, manualClock, memoryStores } from './testing/test-support.js'
 
 const memoryStore = memoryStores('structures')
 

@@ -3,7 +3,7 @@
  * (message rate, slow reading, dead peers, expired tokens) and the queue that
  * holds its messages until its room has loaded.
  */
-import { CloseCode } from '@tidekv/protocol'
+import { CloseCode } from '@tidekv/core'
 import type { WebSocket } from 'ws'
 import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { CloseCode, QueryParam } from '@tidekv/protocol'
+import { CloseCode, QueryParam } from '@tidekv/core'
 import { WebSocketServer } from 'ws'
 import { type AccessMode, checkToken, type TokenRefusal } from './auth.js'
 import { Connection } from './connection.js'

@@ -10,7 +10,7 @@
  * A peer is acknowledged only for what storage holds, so an acknowledged
  * write survives a crash of the relay.
  */
-import { MessageType } from '@tidekv/protocol'
+import { MessageType } from '@tidekv/core'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as authProtocol from 'y-protocols/auth'

@@ -1,0 +1,202 @@
+/**
+ * Network sync: y-websocket's `WebsocketProvider` on the store's document
+ * (reconnect with backoff, y-protocols sync and awareness), wrapped so the
+ * app sees one status and can wait for the relay's durable acknowledgement.
+ *
+ * Loaded with a dynamic `import()` only when a store is opened with `sync`,
+ * so an app that never syncs does not ship this code or y-websocket.
+ *
+ * Acknowledgements: the client connects with `acks=1` and asks with a
+ * PERSISTED message carrying a request id; the relay answers, once every
+ * update received before the question is stored, with the state vector of
+ * what it has stored and the id. `whenSynced` resolves when the answer to a
+ * question asked after its writes covers this replica's clock: the id is what
+ * makes a delete count (a delete adds no item, so the clock alone would not
+ * tell it was stored). Stock y-websocket servers never answer.
+ */
+import { MessageType, QueryParam, TideKVError } from '@tidekv/core'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { ObservableV2 } from 'lib0/observable'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+
+/** The connection as the app sees it. 'local': no sync configured. */
+export type SyncStatus = 'local' | 'offline' | 'connecting' | 'syncing' | 'synced'
+
+export interface SyncOptions {
+  /** The relay, e.g. 'wss://relay.example.com'. */
+  url: string
+  /** The room; default: the store's name. */
+  room?: string
+  /** A token, or a function asked for a fresh one before each (re)connection. */
+  token?: string | (() => string | Promise<string>)
+  /** The WebSocket class: required in Node (pass `ws`'s), default the browser's. */
+  WebSocket?: unknown
+  /** Longest wait between reconnection attempts, ms. Default 2,500. */
+  maxBackoffMs?: number
+}
+
+/** What a `SyncLink` is made of. */
+export interface SyncLinkOptions {
+  /** The store's document. */
+  doc: Y.Doc
+  /** The relay room. */
+  room: string
+  options: SyncOptions
+  /** The client id the store writes with (it may change once the stored document has loaded). */
+  clientId: () => number
+  onError: (error: TideKVError) => void
+}
+
+interface Waiter {
+  clock: number
+  id: number
+  resolve: () => void
+}
+
+export class SyncLink {
+  readonly provider: WebsocketProvider
+  private readonly events = new ObservableV2<{ status: (status: SyncStatus) => void }>()
+  private current: SyncStatus = 'offline'
+  /** This replica's clock as far as the relay has stored it. */
+  private acked = 0
+  private waiters: Waiter[] = []
+  private lastId = 0
+  private answered = 0
+  private wanted = false
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  private destroyed = false
+
+  private readonly doc: Y.Doc
+  private readonly options: SyncOptions
+  private readonly clientId: () => number
+  private readonly onError: (error: TideKVError) => void
+
+  constructor({ doc, room, options, clientId, onError }: SyncLinkOptions) {
+    this.doc = doc
+    this.options = options
+    this.clientId = clientId
+    this.onError = onError
+    if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
+      throw new TideKVError('INVALID_VALUE', `sync.url must be a ws:// or wss:// URL, got ${String(options.url)}`)
+    }
+    const params: Record<string, string> = { [QueryParam.ACKS]: '1' }
+    if (typeof options.token === 'string') params[QueryParam.TOKEN] = options.token
+    this.provider = new WebsocketProvider(options.url.replace(/^http/, 'ws'), room, doc, {
+      connect: false,
+      params,
+      // Tabs converge through the store's own channel, which keeps read-only tabs silent.
+      disableBc: true,
+      maxBackoffTime: options.maxBackoffMs ?? 2500,
+      ...(options.WebSocket === undefined ? {} : { WebSocketPolyfill: options.WebSocket as typeof WebSocket }),
+    })
+    this.provider.messageHandlers[MessageType.PERSISTED] = (_encoder, decoder) => this.onPersisted(decoder)
+    this.provider.on('status', ({ status }) => {
+      this.setStatus(status === 'connected' ? (this.provider.synced ? 'synced' : 'syncing') : status === 'connecting' ? 'connecting' : 'offline')
+    })
+    this.provider.on('sync', (synced: boolean) => {
+      if (!synced || !this.provider.wsconnected) return
+      this.setStatus('synced')
+      if (this.waiters.length > 0) this.askPersisted()
+    })
+    this.provider.on('connection-close', () => {
+      // A token function is asked again before every attempt: take the reconnect over from the provider.
+      if (typeof this.options.token === 'function' && this.wanted) {
+        this.provider.shouldConnect = false
+        this.scheduleReconnect()
+      }
+    })
+  }
+
+  get status(): SyncStatus {
+    return this.current
+  }
+
+  onStatus(cb: (status: SyncStatus) => void): () => void {
+    this.events.on('status', cb)
+    return () => this.events.off('status', cb)
+  }
+
+  /** Connects (again after `disconnect`): the app's "work online". */
+  connect(): void {
+    this.wanted = true
+    void this.open()
+  }
+
+  /** Drops the connection and stays offline: the app's "work offline". Writes keep going to storage. */
+  disconnect(): void {
+    this.wanted = false
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = null
+    this.provider.disconnect()
+    this.setStatus('offline')
+  }
+
+  /** Resolves once the relay has stored every update this replica made so far. */
+  whenStored(): Promise<void> {
+    const clock = Y.getState(this.doc.store, this.clientId())
+    const id = ++this.lastId
+    const done = new Promise<void>((resolve) => this.waiters.push({ clock, id, resolve }))
+    if (this.provider.wsconnected) this.askPersisted()
+    return done
+  }
+
+  destroy(): void {
+    this.destroyed = true
+    this.wanted = false
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    this.provider.destroy()
+  }
+
+  private async open(): Promise<void> {
+    if (this.destroyed || !this.wanted || this.provider.wsconnected || this.provider.wsconnecting) return
+    const token = this.options.token
+    if (typeof token === 'function') {
+      try {
+        this.provider.params[QueryParam.TOKEN] = await token()
+      } catch (cause) {
+        this.onError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
+        this.scheduleReconnect()
+        return
+      }
+      if (this.destroyed || !this.wanted) return
+    }
+    this.provider.connect()
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer !== null || this.destroyed) return
+    const attempts = this.provider.wsUnsuccessfulReconnects
+    const delay = Math.min(2 ** attempts * 100, this.options.maxBackoffMs ?? 2500)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      void this.open()
+    }, delay)
+  }
+
+  private askPersisted(): void {
+    const enc = encoding.createEncoder()
+    encoding.writeVarUint(enc, MessageType.PERSISTED)
+    encoding.writeVarUint(enc, this.lastId)
+    this.provider.ws?.send(encoding.toUint8Array(enc))
+  }
+
+  private onPersisted(decoder: decoding.Decoder): void {
+    const stored = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
+    this.acked = Math.max(this.acked, stored.get(this.clientId()) ?? 0)
+    if (decoding.hasContent(decoder)) this.answered = Math.max(this.answered, decoding.readVarUint(decoder))
+    const waiting = this.waiters
+    this.waiters = []
+    for (const w of waiting) {
+      if (w.clock <= this.acked && w.id <= this.answered) w.resolve()
+      else this.waiters.push(w)
+    }
+  }
+
+  private setStatus(status: SyncStatus): void {
+    if (status === this.current) return
+    this.current = status
+    this.events.emit('status', [status])
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The contract every StorageAdapter keeps, as one suite that each adapter
+ * (and its in-memory twin) runs. `backend()` returns a fresh factory pair
+ * sharing one backing store, like two tabs on one IndexedDB.
+ */
+import { describe, expect, it } from 'vitest'
+import type { StorageFactory } from '../storage/storage.js'
+
+const bytes = (...n: number[]) => new Uint8Array(n)
+
+export function describeStorageConformance(name: string, backend: () => StorageFactory): void {
+  describe(`${name} storage adapter`, () => {
+    it('starts empty', async () => {
+      const s = await backend()('empty')
+      expect(await s.loadKeyspace()).toBeUndefined()
+      expect(await s.loadUpdates()).toEqual([])
+    })
+
+    it('returns appended updates in order, to a later reader too', async () => {
+      const factory = backend()
+      const writer = await factory('db')
+      await writer.append([bytes(1), bytes(2)], false)
+      await writer.append([bytes(3)], true)
+      await writer.append([], true)
+      writer.close()
+      const reader = await factory('db')
+      expect(await reader.loadUpdates()).toEqual([bytes(1), bytes(2), bytes(3)])
+    })
+
+    it('copies bytes: changing a buffer after append changes nothing stored', async () => {
+      const s = await backend()('db')
+      const u = bytes(1, 2)
+      await s.append([u], false)
+      u[0] = 9
+      const [loaded] = await s.loadUpdates()
+      expect(loaded).toEqual(bytes(1, 2))
+    })
+
+    it('compaction replaces every update with the snapshot and saves the keyspace', async () => {
+      const factory = backend()
+      const s = await factory('db')
+      await s.append([bytes(1), bytes(2)], false)
+      await s.compact((unseen) => {
+        expect(unseen).toEqual([])
+        return { snapshot: bytes(7), keyspace: bytes(8) }
+      })
+      const reader = await factory('db')
+      expect(await reader.loadKeyspace()).toEqual(bytes(8))
+      expect(await reader.loadUpdates()).toEqual([bytes(7)])
+    })
+
+    it('the saved keyspace is not offered once an update was appended after it', async () => {
+      const s = await backend()('db')
+      await s.compact(() => ({ snapshot: bytes(7), keyspace: bytes(8) }))
+      await s.append([bytes(9)], false)
+      expect(await s.loadKeyspace()).toBeUndefined()
+    })
+
+    it('compaction hands over updates that another writer stored, so they are merged and not lost', async () => {
+      const factory = backend()
+      const a = await factory('db')
+      const b = await factory('db')
+      await a.append([bytes(1)], false)
+      await b.append([bytes(2)], false)
+      let seen: Uint8Array[] = []
+      await a.compact((unseen) => {
+        seen = unseen
+        return { snapshot: bytes(1, 2), keyspace: bytes(0) }
+      })
+      expect(seen).toEqual([bytes(2)])
+      // b now sees a's snapshot as someone else's row.
+      await b.compact((unseen) => {
+        seen = unseen
+        return { snapshot: bytes(1, 2, 3), keyspace: bytes(0) }
+      })
+      expect(seen).toEqual([bytes(1, 2)])
+    })
+
+    it('an update appended while a compaction runs survives it', async () => {
+      const factory = backend()
+      const a = await factory('db')
+      const b = await factory('db')
+      await a.append([bytes(1)], false)
+      const compaction = a.compact(() => ({ snapshot: bytes(1), keyspace: bytes(0) }))
+      const append = b.append([bytes(2)], true)
+      await Promise.all([compaction, append])
+      const all = await (await factory('db')).loadUpdates()
+      expect(all).toContainEqual(bytes(2))
+      expect(all).toContainEqual(bytes(1))
+    })
+
+    it('a failing build aborts the compaction and keeps every update', async () => {
+      const factory = backend()
+      const s = await factory('db')
+      await s.append([bytes(1), bytes(2)], false)
+      await expect(
+        s.compact(() => {
+          throw new Error('build failed')
+        }),
+      ).rejects.toThrow('build failed')
+      expect(await (await factory('db')).loadUpdates()).toEqual([bytes(1), bytes(2)])
+    })
+
+    it('hands a released client id to exactly one later claimant', async () => {
+      const factory = backend()
+      const a = await factory('db')
+      const b = await factory('db')
+      expect(await a.claimClientId()).toBeUndefined()
+      await a.releaseClientId(1234)
+      const claims = await Promise.all([a.claimClientId(), b.claimClientId()])
+      expect(claims.sort()).toEqual([1234, undefined])
+      await b.releaseClientId(1234)
+      await b.releaseClientId(1234)
+      expect(await (await factory('db')).claimClientId()).toBe(1234)
+      expect(await a.claimClientId()).toBeUndefined()
+    })
+
+    it('fails with STORAGE_FAILED after close', async () => {
+      const s = await backend()('db')
+      s.close()
+      await expect(s.append([bytes(1)], false)).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+      await expect(s.loadUpdates()).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+    })
+  })
+}

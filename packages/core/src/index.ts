@@ -1,0 +1,15 @@
+// @tidekv/core: the engine shared by the client and the relay — the store API
+// over a Yjs document, the document layout and the relay protocol constants.
+// No browser APIs, no storage, no transport.
+export { DocStore, createDocStore, type DocStoreOptions, type DocStoreEvents, type SetOptions, type ScanOptions } from './doc-store.js'
+export type { Value } from './layout/value.js'
+export type { Change, ChangeOrigin, KeyType, WatchTarget } from './watchers.js'
+export type { Hash } from './structures/hash.js'
+export type { List } from './structures/list.js'
+export type { Collection } from './structures/collection.js'
+export type { SortedSet, RangeOptions, ScoreRangeOptions } from './structures/sorted-set.js'
+export type { Stream, StreamEntry, StreamRangeOptions } from './structures/stream.js'
+export { TideKVError, ErrorCode, asTideKVError } from './errors.js'
+export { TransactionOrigin, type OriginKind } from './origins.js'
+export { LOG_NAME, FORMAT_VERSION, STRUCTURE_VERSION } from './layout/entry.js'
+export { MessageType, CloseCode, QueryParam } from './layout/protocol.js'

@@ -1,0 +1,5 @@
+// @tidekv/core/internal: the engine parts that the client's storage and sync
+// build on. Not for apps: it may change in any release.
+export * from './index.js'
+export { Replica } from './replica.js'
+export { holdsState, inTransaction } from './layout/doc-log.js'

@@ -1,0 +1,132 @@
+/**
+ * One key's (or one member's) live entries and what they resolve to. A key
+ * slot may also hold data structures (structure.ts); a member slot belongs to
+ * one. Resolution of a slot's entries, identical on every replica:
+ * - the base is the value entry with the greatest stamp (last writer wins);
+ * - counter contributions count when built on that base or a later one
+ *   (epoch ≥ base stamp); older ones were reset by a later `set`;
+ * - value = base value + counted sums (from 0 when there is no base, or when
+ *   the base is not an integer: increments built on a newer base win over it);
+ * - expiry = that of the newest entry among the base and the counted ones.
+ * Entries that neither win nor count are losers, removed from the document
+ * by the next commit of any replica that sees them.
+ */
+import { decodeEntryValue, type Entry, EntryKind, StructType } from '../layout/entry.js'
+import { compareStamps, ZERO_STAMP } from '../layout/hlc.js'
+import type { Value } from '../layout/value.js'
+import type { Structure } from './structure.js'
+
+export class Slot {
+  /**
+   * A slot loaded from a saved keyspace keeps its entries encoded until first
+   * used: `raw` is the saved bytes, `rawOffset`/`rawCount` where its entries
+   * are. Only `expiresAt` is known before (it is saved beside the key).
+   */
+  raw: Uint8Array | null = null
+  rawOffset = 0
+  rawCount = 0
+  /** The winning value entry, or null when the key is a counter with no base. */
+  base: Entry | null = null
+  /** True when counter contributions count towards the value. */
+  counter = false
+  /** The resolved value; undefined while the base's value is not decoded yet. */
+  value: Value | undefined = undefined
+  /** Epoch milliseconds, or 0 for no expiry. */
+  expiresAt = 0
+  hasLosers = false
+  /** Key slots: the data structures with entries under this key (null: none; two or more only after concurrent writes of different types). */
+  structs: Structure[] | null = null
+  /** Key slots: the structure the key resolves to, or null for a plain value (or nothing). */
+  winner: Structure | null = null
+  /** Member slots: the structure they belong to. */
+  owner: Structure | null = null
+  /** Member slots of ordered structures: the tuple they are ordered by (score; list position; stream id). */
+  ord: number[] | null = null
+  /** Member slots: whether the member is in its structure's index. */
+  indexed = false
+
+  constructor(
+    readonly key: string,
+    /** Every live (or pending) entry of the key. */
+    public entries: Entry[] = [],
+  ) {}
+}
+
+/** The entries of a slot still encoded: never pushed to (materialize replaces it). */
+export const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[]
+
+/** Orders two entries of a key; ties (only from a misbehaving peer) fall to the item id. */
+export function compareEntries(a: Entry, b: Entry): number {
+  return compareStamps(a.stamp, b.stamp) || a.client - b.client || a.clock - b.clock
+}
+
+/**
+ * Recomputes what a slot's entries resolve to (see the file header). Plain
+ * keys and hash fields count in safe integers, summed exactly (with BigInt
+ * once a partial sum leaves the safe range, where float addition would round
+ * differently in different orders); sorted set scores are floats, summed in
+ * stamp order so that every replica rounds the same way.
+ */
+export function resolveSlot(slot: Slot): void {
+  const entries = slot.entries
+  let base: Entry | null = null
+  for (const e of entries) if (e.kind === EntryKind.VALUE && (base === null || compareEntries(e, base) > 0)) base = e
+  const baseStamp = base?.stamp ?? ZERO_STAMP
+  const float = entries.length > 0 && entries[0]!.type === StructType.ZSET
+  let sum = 0
+  let counted = false
+  let newest = base
+  let losers = false
+  let contributions: Entry[] | null = null
+  for (const e of entries) {
+    if (e.kind === EntryKind.COUNTER && compareStamps(e.epoch!, baseStamp) >= 0) {
+      ;(contributions ??= []).push(e)
+      counted = true
+      if (newest === null || compareEntries(e, newest) > 0) newest = e
+    } else if (e !== base) {
+      losers = true
+    }
+  }
+  if (contributions !== null) {
+    // Entries are in delivery order, which differs between replicas: sum in stamp order.
+    if (contributions.length > 1) contributions.sort(compareEntries)
+    let exact = true
+    for (const e of contributions) {
+      sum += e.sum
+      if (!Number.isSafeInteger(sum)) exact = false
+    }
+    if (!exact && !float) sum = Number(contributions.reduce((total, e) => total + BigInt(e.sum), 0n))
+  }
+  slot.base = base
+  slot.hasLosers = losers
+  slot.counter = counted
+  slot.expiresAt = newest?.expiresAt ?? 0
+  if (!counted) {
+    slot.value = base?.value
+    return
+  }
+  const baseValue = base === null ? 0 : safeDecode(base)
+  const numeric = typeof baseValue === 'number' && (float ? Number.isFinite(baseValue) : Number.isSafeInteger(baseValue))
+  slot.value = (numeric ? (baseValue as number) : 0) + sum
+}
+
+/** Whether an entry of a plain key or member neither wins nor counts (valid right after `resolveSlot`). */
+export function isLoser(slot: Slot, e: Entry): boolean {
+  if (e.kind === EntryKind.VALUE) return e !== slot.base
+  return compareStamps(e.epoch!, slot.base?.stamp ?? ZERO_STAMP) < 0
+}
+
+export function safeDecode(entry: Entry): Value | undefined {
+  try {
+    return decodeEntryValue(entry)
+  } catch {
+    return undefined // reason: an undecodable base reads as absent, the same on every replica
+  }
+}
+
+
+/** The resolved value of a slot whose entries are decoded (member slots always are), decoding the base on first use. */
+export function resolvedValue(slot: Slot): Value | undefined {
+  if (slot.value === undefined && slot.base !== null && !slot.counter) slot.value = safeDecode(slot.base)
+  return slot.value
+}

@@ -1,0 +1,110 @@
+/**
+ * The document side of the keyspace: the root `Y.Array` of entries.
+ *
+ * Writes use Yjs's exported `Item` API directly instead of `Y.Array.push`
+ * and index deletes, which walk the list (O(n) per write). A new entry is
+ * integrated right after the last entry this replica wrote (so a replica's
+ * entries form one run whose deleted parts Yjs merges into a single struct:
+ * history stays near the live size), and an overwritten entry is deleted
+ * by its item. Position in the array means nothing to TideKV; only the
+ * set of live entries does.
+ *
+ * Every use of Yjs's private API (underscored fields, the struct store)
+ * lives in this file, so a Yjs upgrade touches one place.
+ */
+import * as Y from 'yjs'
+import { ContentBinary, createID, getItemCleanEnd, getState, Item, iterateDeletedStructs, type Transaction } from 'yjs'
+import { type Entry, LOG_NAME } from './entry.js'
+
+export class DocLog {
+  readonly array: Y.Array<Uint8Array>
+  /** The last item this replica integrated: the next one goes right after it. */
+  private tail: Item | null = null
+
+  constructor(readonly doc: Y.Doc) {
+    this.array = doc.getArray<Uint8Array>(LOG_NAME)
+  }
+
+  /** Deletes the items of `deletes` and appends `inserts`, inside transaction `tr`. */
+  write(tr: Transaction, deletes: readonly Entry[], inserts: Iterable<Entry>): void {
+    for (const e of deletes) {
+      const item = e.item
+      if (item !== null && !item.deleted) item.delete(tr)
+    }
+    const client = this.doc.clientID
+    let clock = getState(this.doc.store, client)
+    let left = this.resolveTail(tr)
+    const right = left === null ? this.array._start : left.right
+    for (const e of inserts) {
+      const item = new Item(
+        createID(client, clock),
+        left,
+        left === null ? null : left.lastId,
+        right,
+        right === null ? null : right.id,
+        this.array,
+        null,
+        new ContentBinary(e.bytes),
+      )
+      item.integrate(tr, 0)
+      e.item = item
+      e.client = client
+      e.clock = clock
+      if (e.stamp.replica !== client) e.stamp = { ...e.stamp, replica: client }
+      clock++
+      left = item
+    }
+    this.tail = left
+    // Search markers speed up index access by other code on this array; we moved
+    // items without updating them, so drop them (they are rebuilt on demand).
+    const markers = this.array._searchMarker
+    if (markers !== null) markers.length = 0
+  }
+
+  /** Calls `fn` for every live entry item that transaction `tr` added. */
+  forEachAdded(tr: Transaction, fn: (item: Item) => void): void {
+    const clients = this.doc.store.clients
+    tr.afterState.forEach((after, client) => {
+      const before = tr.beforeState.get(client) ?? 0
+      if (after <= before) return
+      const structs = clients.get(client)
+      if (structs === undefined) return
+      for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+        const s = structs[i]
+        if (s instanceof Item && !s.deleted && s.parent === this.array && s.content instanceof ContentBinary) fn(s)
+      }
+    })
+  }
+
+  /** Calls `fn` for every entry item that transaction `tr` deleted (its content is still readable). */
+  forEachDeleted(tr: Transaction, fn: (item: Item) => void): void {
+    iterateDeletedStructs(tr, tr.deleteSet, (s) => {
+      if (s instanceof Item && s.parent === this.array && s.content instanceof ContentBinary) fn(s)
+    })
+  }
+
+  private resolveTail(tr: Transaction): Item | null {
+    const tail = this.tail
+    if (tail === null || !tail.deleted) return tail
+    // A deleted tail may have been merged into its left neighbour by Yjs's
+    // clean-up, leaving this object detached; look up what holds its id now.
+    const found = getItemCleanEnd(tr, this.doc.store, tail.lastId)
+    return found instanceof Item && found.parent === this.array ? found : null
+  }
+}
+
+/** Whether a transaction on `doc` is running (an app's, say, on `store.doc`). */
+export function inTransaction(doc: Y.Doc): boolean {
+  return doc._transaction !== null
+}
+
+/** Calls `fn` as soon as the running transactions on `doc` have ended (at once when none runs). */
+export function afterTransactions(doc: Y.Doc, fn: () => void): void {
+  if (doc._transaction === null) fn()
+  else doc.once('afterAllTransactions', fn)
+}
+
+/** Whether `doc` holds any state: integrated structs, or structs pending on missing ones. */
+export function holdsState(doc: Y.Doc): boolean {
+  return Y.decodeStateVector(Y.encodeStateVector(doc)).size > 0 || doc.store.pendingStructs !== null
+}

@@ -1,0 +1,306 @@
+/**
+ * The wire format of one key-value entry (see PROTOCOL.md). Each entry is the
+ * binary content (`ContentBinary`) of one item in the root `Y.Array` named
+ * `LOG_NAME`. Binary content, unlike JSON content, is never merged with its
+ * neighbours while alive, so every entry stays its own item and can be
+ * deleted by reference in O(1).
+ *
+ *   u8        header: version << 4 | hasExpiry << 1 | kind
+ *   varString key
+ *   u8        structure (version 2 only): type | isMeta << 7
+ *   varString member (version 2, not meta): hash field, set/zset member, list position, stream id
+ *   varUint   stamp.wall, varUint stamp.counter   (stamp.replica = the item's client id)
+ *   varUint   expiresAt                           (only when hasExpiry)
+ *   kind VALUE:   any        lib0 `writeAny` encoding of the value
+ *   kind COUNTER: varUint epoch.wall, varUint epoch.counter, varUint epoch.replica,
+ *                 varInt sum (version 1) | float64 sum (version 2)
+ *
+ * Version 1 entries are plain keys; version 2 entries belong to a data
+ * structure (a member, or a meta entry holding the structure's expiry). A
+ * reader that knows only version 1 ignores version 2 entries as invalid
+ * rather than misreading them.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import type { Item } from 'yjs'
+import { TideKVError } from '../errors.js'
+import type { Stamp } from './hlc.js'
+import { parseListPosition, parseStreamId } from './member-order.js'
+import { freezeDecoded, isValue, type Value, writeString, writeValue } from './value.js'
+
+/** Name of the root `Y.Array` holding the entries. */
+export const LOG_NAME = 'tidekv'
+/** Version of the entry encoding of plain keys, in the high nibble of the header byte. */
+export const FORMAT_VERSION = 1
+/** Version of the entries of data structures (see the file header). */
+export const STRUCTURE_VERSION = 2
+
+/** The data structures, as encoded in the structure byte. 0 is a plain key. */
+export const StructType = { PLAIN: 0, HASH: 1, SET: 2, ZSET: 3, LIST: 4, STREAM: 5 } as const
+export type StructType = (typeof StructType)[keyof typeof StructType]
+const META_BIT = 0x80
+
+export const EntryKind = { VALUE: 0, COUNTER: 1 } as const
+export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind]
+
+const KIND_BIT = 1
+const EXPIRY_BIT = 2
+
+/**
+ * One live entry of a key, in memory. A key usually has one; it has more
+ * while concurrent writes await clean-up, and one per replica for counters.
+ */
+export class Entry {
+  /** The document item, once inserted (or found, after a fast open). */
+  item: Item | null = null
+  /** The decoded value (value entries), or undefined until first read. */
+  value: Value | undefined = undefined
+  binary = false
+
+  constructor(
+    readonly key: string,
+    readonly kind: EntryKind,
+    public stamp: Stamp,
+    readonly expiresAt: number,
+    readonly bytes: Uint8Array,
+    /** Where the encoded value starts in `bytes` (value entries). */
+    readonly valueStart: number,
+    /** The base this counter contribution builds on (counter entries). */
+    readonly epoch: Stamp | null,
+    /** This replica's summed increments (counter entries). */
+    readonly sum: number,
+    /** The id of the item holding the entry, when known: -1 while not yet inserted. */
+    public client: number,
+    public clock: number,
+    /** The data structure the entry belongs to (PLAIN for a plain key). */
+    readonly type: StructType = StructType.PLAIN,
+    /** The member within the structure; null for plain keys and for meta entries. */
+    readonly member: string | null = null,
+  ) {}
+}
+
+// One encoder for every entry: entries are encoded synchronously, one at a
+// time, and reusing it spares an allocation per write (writes are hot).
+const shared = encoding.createEncoder()
+
+function begin(): encoding.Encoder {
+  shared.cpos = 0
+  shared.bufs.length = 0
+  return shared
+}
+
+function finish(enc: encoding.Encoder): Uint8Array {
+  return enc.bufs.length === 0 ? enc.cbuf.slice(0, enc.cpos) : encoding.toUint8Array(enc)
+}
+
+function writeHead(
+  enc: encoding.Encoder,
+  kind: EntryKind,
+  key: string,
+  stamp: Stamp,
+  expiresAt: number,
+  type: StructType = StructType.PLAIN,
+  member: string | null = null,
+): void {
+  const version = type === StructType.PLAIN ? FORMAT_VERSION : STRUCTURE_VERSION
+  encoding.writeUint8(enc, (version << 4) | (expiresAt > 0 ? EXPIRY_BIT : 0) | kind)
+  writeString(enc, key)
+  if (type !== StructType.PLAIN) {
+    encoding.writeUint8(enc, member === null ? type | META_BIT : type)
+    if (member !== null) writeString(enc, member)
+  }
+  encoding.writeVarUint(enc, stamp.wall)
+  encoding.writeVarUint(enc, stamp.counter)
+  if (expiresAt > 0) encoding.writeVarUint(enc, expiresAt)
+}
+
+/**
+ * Checks and encodes a value entry. The value is decoded again on first read:
+ * the store keeps bytes, never the caller's object.
+ * @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE` (stops encoding once past `maxValueBytes`)
+ */
+export function createValueEntry(key: string, stamp: Stamp, expiresAt: number, value: unknown, maxValueBytes = Infinity): Entry {
+  const enc = begin()
+  writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt)
+  const valueStart = encoding.length(enc)
+  const binary = writeValue(enc, value, maxValueBytes)
+  const bytes = finish(enc)
+  const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1)
+  entry.binary = binary
+  return entry
+}
+
+/** Encodes a counter contribution. */
+export function createCounterEntry(key: string, stamp: Stamp, expiresAt: number, epoch: Stamp, sum: number): Entry {
+  const enc = begin()
+  writeHead(enc, EntryKind.COUNTER, key, stamp, expiresAt)
+  writeEpoch(enc, epoch)
+  encoding.writeVarInt(enc, sum)
+  const bytes = finish(enc)
+  return new Entry(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1)
+}
+
+/**
+ * Checks and encodes the value of one member of a data structure (a hash
+ * field's value, a set member's presence, a sorted set member's score, a
+ * list element, a stream entry's fields).
+ * @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE`
+ */
+export function createMemberEntry(
+  key: string,
+  type: StructType,
+  member: string,
+  stamp: Stamp,
+  expiresAt: number,
+  value: unknown,
+  maxValueBytes = Infinity,
+): Entry {
+  const enc = begin()
+  writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt, type, member)
+  const valueStart = encoding.length(enc)
+  const binary = writeValue(enc, value, maxValueBytes)
+  const bytes = finish(enc)
+  const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1, type, member)
+  entry.binary = binary
+  return entry
+}
+
+/** Encodes a member's counter contribution (hash `incr`, sorted set `incr`): the sum is a float64. */
+export function createMemberCounterEntry(
+  key: string,
+  type: StructType,
+  member: string,
+  stamp: Stamp,
+  expiresAt: number,
+  epoch: Stamp,
+  sum: number,
+): Entry {
+  const enc = begin()
+  writeHead(enc, EntryKind.COUNTER, key, stamp, expiresAt, type, member)
+  writeEpoch(enc, epoch)
+  encoding.writeFloat64(enc, sum)
+  const bytes = finish(enc)
+  return new Entry(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1, type, member)
+}
+
+/** Encodes a structure's meta entry: it carries the structure's expiry (`expire`/`persist` on a structure key). */
+export function createMetaEntry(key: string, type: StructType, stamp: Stamp, expiresAt: number): Entry {
+  const enc = begin()
+  writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt, type, null)
+  const bytes = finish(enc)
+  return new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, bytes.length, null, 0, -1, -1, type, null)
+}
+
+function writeEpoch(enc: encoding.Encoder, epoch: Stamp): void {
+  encoding.writeVarUint(enc, epoch.wall)
+  encoding.writeVarUint(enc, epoch.counter)
+  encoding.writeVarUint(enc, epoch.replica)
+}
+
+/** Size in bytes of an entry's encoded value: what `maxValueBytes` limits. */
+export function valueByteLength(entry: Entry): number {
+  return entry.bytes.length - entry.valueStart
+}
+
+/**
+ * Decodes an entry stored in item `client:clock`. The value is decoded later,
+ * on first read, unless `eager`: entries from other replicas are decoded and
+ * checked at once, so every replica ignores the same invalid ones.
+ * @throws TideKVError `INVALID_ENTRY` when the bytes are not a valid entry.
+ */
+export function decodeEntry(bytes: Uint8Array, client: number, clock: number, eager: boolean): Entry {
+  try {
+    const dec = decoding.createDecoder(bytes)
+    const head = decoding.readUint8(dec)
+    const version = head >> 4
+    if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) throw new Error(`unknown entry format ${version}`)
+    const kind = (head & KIND_BIT) as EntryKind
+    const key = decoding.readVarString(dec)
+    if (key.length === 0) throw new Error('empty key')
+    let type: StructType = StructType.PLAIN
+    let member: string | null = null
+    if (version === STRUCTURE_VERSION) {
+      const tag = decoding.readUint8(dec)
+      type = (tag & ~META_BIT) as StructType
+      if (type < StructType.HASH || type > StructType.STREAM) throw new Error(`unknown structure ${type}`)
+      if ((tag & META_BIT) === 0) member = decoding.readVarString(dec)
+      else if (kind !== EntryKind.VALUE) throw new Error('a meta entry cannot be a counter')
+      if (member !== null && type === StructType.LIST && parseListPosition(member) === undefined) throw new Error('bad list position')
+      if (member !== null && type === StructType.STREAM && parseStreamId(member) === undefined) throw new Error('bad stream id')
+    }
+    const stamp: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: client }
+    const expiresAt = head & EXPIRY_BIT ? decoding.readVarUint(dec) : 0
+    if (kind === EntryKind.COUNTER) {
+      const epoch: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: decoding.readVarUint(dec) }
+      const sum = type === StructType.PLAIN ? decoding.readVarInt(dec) : decoding.readFloat64(dec)
+      if (type === StructType.PLAIN || type === StructType.HASH ? !Number.isSafeInteger(sum) : !Number.isFinite(sum)) {
+        throw new Error('counter sum out of range')
+      }
+      if (type !== StructType.PLAIN && type !== StructType.HASH && type !== StructType.ZSET) throw new Error('only hashes and sorted sets count')
+      return new Entry(key, kind, stamp, expiresAt, bytes, 0, epoch, sum, client, clock, type, member)
+    }
+    const entry = new Entry(key, kind, stamp, expiresAt, bytes, dec.pos, null, 0, client, clock, type, member)
+    if (type !== StructType.PLAIN && member === null) {
+      if (dec.pos !== bytes.length) throw new Error('a meta entry holds no value')
+      return entry
+    }
+    if (eager) decodeEntryValue(entry, true)
+    return entry
+  } catch (cause) {
+    if (cause instanceof TideKVError) throw cause
+    throw new TideKVError('INVALID_ENTRY', `Ignored an invalid entry in item ${client}:${clock}: ${(cause as Error).message}`, { cause })
+  }
+}
+
+/**
+ * Decodes (once) and returns a value entry's value. `validate` checks it is a
+ * TideKV value: needed for entries from other replicas, not for our own.
+ */
+export function decodeEntryValue(entry: Entry, validate = false): Value {
+  if (entry.value !== undefined) return entry.value
+  const dec = decoding.createDecoder(entry.bytes)
+  dec.pos = entry.valueStart
+  let value: unknown
+  try {
+    value = decoding.readAny(dec)
+  } catch (cause) {
+    throw new TideKVError('INVALID_ENTRY', `Entry for "${entry.key}" holds an undecodable value`, { cause })
+  }
+  if ((validate && !(isValue(value) && fitsStructure(entry.type, value))) || dec.pos !== entry.bytes.length) {
+    throw new TideKVError('INVALID_ENTRY', `Entry for "${entry.key}" holds an invalid value`)
+  }
+  entry.binary = freezeDecoded(value as Value)
+  entry.value = value as Value
+  return value as Value
+}
+
+/** Whether a member's value has the shape its structure needs: a finite score; a stream entry's [field, value, ...] list. */
+function fitsStructure(type: StructType, value: unknown): boolean {
+  if (type === StructType.ZSET) return typeof value === 'number' && Number.isFinite(value)
+  if (type !== StructType.STREAM) return true
+  if (!Array.isArray(value) || value.length === 0 || value.length % 2 !== 0) return false
+  for (let i = 0; i < value.length; i += 2) if (typeof value[i] !== 'string') return false
+  return true
+}
+
+/** Where an encoded entry belongs: its key, structure and member (to find the entry of a deleted item). */
+export interface EntryAddress {
+  key: string
+  type: StructType
+  member: string | null
+}
+
+/** Reads only the address of an encoded entry, or undefined when it is malformed. */
+export function decodeEntryAddress(bytes: Uint8Array): EntryAddress | undefined {
+  try {
+    const dec = decoding.createDecoder(bytes)
+    const version = decoding.readUint8(dec) >> 4
+    if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) return undefined
+    const key = decoding.readVarString(dec)
+    if (version === FORMAT_VERSION) return { key, type: StructType.PLAIN, member: null }
+    const tag = decoding.readUint8(dec)
+    return { key, type: (tag & ~META_BIT) as StructType, member: (tag & META_BIT) === 0 ? decoding.readVarString(dec) : null }
+  } catch {
+    return undefined // reason: a malformed entry was never indexed, so there is nothing to remove
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * What a TideKV value may be; the one pass that checks a value while encoding
+ * it (the store keeps the bytes, so it never aliases the caller's objects);
+ * and the freezing of decoded values (so a value handed out by `get` cannot
+ * change the store either).
+ */
+import * as encoding from 'lib0/encoding'
+import { TideKVError } from '../errors.js'
+import { isWellFormed } from './key.js'
+
+/** A value TideKV can store: JSON-compatible data, or bytes, nested freely. */
+export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value }
+
+const MAX_DEPTH = 256
+/** Objects on the path from the root to the value being written: cycle detection without allocating. */
+const ancestors: object[] = []
+
+/**
+ * Checks `input` and writes it with lib0's `writeAny` encoding (the same
+ * bytes `writeAny` would produce, so any lib0 `readAny` reads it), in one
+ * pass. Returns whether the value holds a Uint8Array.
+ * @throws TideKVError `INVALID_VALUE` for undefined, NaN, ±Infinity, functions,
+ * symbols, bigints, Dates, Maps, class instances, cycles, lone surrogates,
+ * a "__proto__" key, or nesting deeper than 256. The encoder is then unusable
+ * for this value; the caller discards what was written.
+ */
+export function writeValue(enc: encoding.Encoder, input: unknown, maxBytes = Infinity): boolean {
+  ancestors.length = 0
+  limit = encoding.length(enc) + maxBytes
+  return write(enc, input)
+}
+
+/** Where the encoding must stop: a value built from shared sub-objects can be exponentially larger than its object graph. */
+let limit = Infinity
+
+function write(enc: encoding.Encoder, input: unknown): boolean {
+  switch (typeof input) {
+    case 'string':
+      // A lone surrogate has no UTF-8 form: other replicas would read another string.
+      if (!isWellFormed(input)) throw invalid('strings must be well-formed UTF-16 (no lone surrogates)')
+      encoding.writeUint8(enc, 119)
+      writeString(enc, input)
+      return false
+    case 'boolean':
+      encoding.writeUint8(enc, input ? 120 : 121)
+      return false
+    case 'number':
+      if (!Number.isFinite(input)) throw invalid(`${input} is not a finite number`)
+      if (Number.isInteger(input) && Math.abs(input) <= 0x7fffffff) {
+        encoding.writeUint8(enc, 125)
+        // `+ 0` turns -0 into 0 (lib0 would keep the sign), as JSON does.
+        encoding.writeVarInt(enc, input + 0)
+      } else if (Math.fround(input) === input) {
+        encoding.writeUint8(enc, 124)
+        encoding.writeFloat32(enc, input)
+      } else {
+        encoding.writeUint8(enc, 123)
+        encoding.writeFloat64(enc, input)
+      }
+      return false
+    case 'object':
+      break
+    default:
+      throw invalid(`a ${typeof input} cannot be stored`)
+  }
+  if (input === null) {
+    encoding.writeUint8(enc, 126)
+    return false
+  }
+  // Bytes count as a level too: readers refuse anything at depth 256.
+  if (ancestors.length >= MAX_DEPTH) throw invalid(`values nest at most ${MAX_DEPTH} levels deep`)
+  if (encoding.length(enc) > limit) throw new TideKVError('VALUE_TOO_LARGE', 'The value is larger than maxValueBytes once encoded')
+  if (input instanceof Uint8Array) {
+    encoding.writeUint8(enc, 116)
+    encoding.writeVarUint8Array(enc, input)
+    return true
+  }
+  if (ancestors.includes(input)) throw invalid('the value contains a cycle')
+  ancestors.push(input)
+  let binary = false
+  if (Array.isArray(input)) {
+    encoding.writeUint8(enc, 117)
+    encoding.writeVarUint(enc, input.length)
+    // Holes in sparse arrays read as undefined, which is refused like any undefined.
+    for (let i = 0; i < input.length; i++) binary = write(enc, input[i]) || binary
+  } else {
+    const proto = Object.getPrototypeOf(input)
+    if (proto !== Object.prototype && proto !== null) {
+      throw invalid(`a ${proto?.constructor?.name ?? 'class'} instance cannot be stored; use a plain object`)
+    }
+    const keys = Object.keys(input)
+    encoding.writeUint8(enc, 118)
+    encoding.writeVarUint(enc, keys.length)
+    for (const key of keys) {
+      // Decoders (lib0's readAny, JSON tools) would turn this key into a prototype,
+      // so other replicas could not read the value back as it was written.
+      if (key === '__proto__') throw invalid('"__proto__" cannot be an object key')
+      if (!isWellFormed(key)) throw invalid('object keys must be well-formed UTF-16')
+      writeString(enc, key)
+      binary = write(enc, (input as Record<string, unknown>)[key]) || binary
+    }
+  }
+  ancestors.pop()
+  return binary
+}
+
+/**
+ * lib0's `writeVarString`, with a fast path for short ASCII strings (most keys
+ * and small values): calling TextEncoder for a dozen bytes costs more than
+ * copying them. Same bytes either way.
+ */
+export function writeString(enc: encoding.Encoder, s: string): void {
+  const n = s.length
+  if (n < 128 && enc.cbuf.length - enc.cpos > n + 1) {
+    const buf = enc.cbuf
+    let pos = enc.cpos + 1
+    let i = 0
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) break
+      buf[pos++] = c
+    }
+    if (i === n) {
+      buf[enc.cpos] = n // a varUint below 128 is one byte
+      enc.cpos = pos
+      return
+    }
+  }
+  encoding.writeVarString(enc, s)
+}
+
+/**
+ * Freezes a value decoded from the document (already a fresh copy).
+ * Returns whether it holds bytes, in which case it is left unfrozen and copied on reads.
+ */
+export function freezeDecoded(value: Value): boolean {
+  if (value === null || typeof value !== 'object') return false
+  if (value instanceof Uint8Array) return true
+  let binary = false
+  if (Array.isArray(value)) {
+    for (const v of value) binary = freezeDecoded(v) || binary
+  } else {
+    for (const key in value) binary = freezeDecoded(value[key] as Value) || binary
+  }
+  if (!binary) Object.freeze(value)
+  return binary
+}
+
+/** A deep copy of a value holding bytes, so the caller can never reach the store's copy. */
+export function cloneValue(value: Value): Value {
+  if (value === null || typeof value !== 'object') return value
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  if (Array.isArray(value)) return value.map(cloneValue)
+  const out: { [key: string]: Value } = {}
+  for (const key of Object.keys(value)) out[key] = cloneValue(value[key] as Value)
+  return out
+}
+
+/** Whether a decoded value (from another replica) is a valid TideKV value. */
+export function isValue(input: unknown, depth = 0): input is Value {
+  if (input === null || typeof input === 'boolean') return true
+  if (typeof input === 'string') return isWellFormed(input)
+  if (typeof input === 'number') return Number.isFinite(input)
+  if (typeof input !== 'object' || depth >= MAX_DEPTH) return false
+  if (input instanceof Uint8Array) return true
+  if (Array.isArray(input)) return input.every((v) => isValue(v, depth + 1))
+  const proto = Object.getPrototypeOf(input)
+  if (proto !== Object.prototype && proto !== null) return false
+  for (const key of Object.keys(input)) if (!isValue((input as Record<string, unknown>)[key], depth + 1)) return false
+  return true
+}
+
+function invalid(reason: string): TideKVError {
+  return new TideKVError('INVALID_VALUE', `Invalid value: ${reason}`)
+}
