@@ -14,7 +14,7 @@
  * makes a delete count (a delete adds no item, so the clock alone would not
  * tell it was stored). Stock y-websocket servers never answer.
  */
-import { MessageType, QueryParam, TideKVError } from '@tidekv/core'
+import { MessageType, QueryParam, TideKVError } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { ObservableV2 } from 'lib0/observable'
