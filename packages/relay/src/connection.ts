@@ -10,7 +10,30 @@ import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
 import { type Peer, ProtocolError, type Room } from './room.js'
 
+export interface ConnectionOptions {
+  readonly ws: WebSocket
+  /** The room it joins once the room has loaded. */
+  readonly room: Room
+  /** What its token (or anonymous access) allows. */
+  readonly mode: AccessMode
+  /** Wants PERSISTED acknowledgements (a TideKV client). */
+  readonly acks: boolean
+  readonly limits: RelayLimits
+  readonly metrics: Metrics
+  /** When its token expires (epoch ms): the connection is closed with 4401 then. */
+  readonly expiresAt?: number
+  /** Called once, when the connection has closed. */
+  readonly onClose: (connection: Connection) => void
+}
+
 export class Connection implements Peer {
+  readonly room: Room
+  readonly mode: AccessMode
+  readonly acks: boolean
+  private readonly ws: WebSocket
+  private readonly limits: RelayLimits
+  private readonly metrics: Metrics
+  private readonly onClose: (connection: Connection) => void
   private tokens: number
   private lastRefill = performance.now()
   private alive = true
@@ -19,16 +42,14 @@ export class Connection implements Peer {
   private heartbeat: ReturnType<typeof setInterval>
   private expiry: ReturnType<typeof setTimeout> | null = null
 
-  constructor(
-    private readonly ws: WebSocket,
-    readonly room: Room,
-    readonly mode: AccessMode,
-    readonly acks: boolean,
-    private readonly limits: RelayLimits,
-    private readonly metrics: Metrics,
-    expiresAt: number | undefined,
-    private readonly onClose: (connection: Connection) => void,
-  ) {
+  constructor({ ws, room, mode, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
+    this.ws = ws
+    this.room = room
+    this.mode = mode
+    this.acks = acks
+    this.limits = limits
+    this.metrics = metrics
+    this.onClose = onClose
     this.tokens = limits.messageBurst
     ws.binaryType = 'nodebuffer'
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))

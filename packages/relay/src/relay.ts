@@ -167,7 +167,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         return
       }
       const acks = url.searchParams.get(QueryParam.ACKS) === '1'
-      const connection = new Connection(ws, room, mode, acks, limits, metrics, expiresAt, onConnectionClosed)
+      const connection = new Connection({ ws, room, mode, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
       connections.add(connection)
       metrics.connections = connections.size
     })
