@@ -1,5 +1,5 @@
 /**
- * The random commands of the differential test (test/redis-differential.test.ts,
+ * The random commands of the differential test (test/redis/differential.test.ts,
  * whose header has the table of what maps to what): each is one Redis command
  * line and the TideKV call that must answer the same, with how each side's
  * reply is put into one shape to compare (the shapes: redis-replies.ts).

@@ -1,5 +1,5 @@
 /**
- * What the differential test's random commands draw from (test/redis-differential.test.ts;
+ * What the differential test's random commands draw from (test/redis/differential.test.ts;
  * the commands: redis-commands.ts): the keys and which command family works
  * on which, the fields, members, values and scores, and how big things get.
  *

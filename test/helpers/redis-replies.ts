@@ -1,5 +1,5 @@
 /**
- * How the differential test (test/redis-differential.test.ts) compares a
+ * How the differential test (test/redis/differential.test.ts) compares a
  * TideKV result with a Redis reply: both are put into one shape, the one
  * Redis replies in over RESP2 where that is unambiguous (strings, integers,
  * nil as null, flat arrays), and a sorted or parsed one where Redis's is not

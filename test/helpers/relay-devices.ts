@@ -1,6 +1,6 @@
 /**
  * The clients of the seeded convergence runs through the real relay
- * (relay-convergence.test.ts, structures-relay.test.ts): devices in one room,
+ * (relay/convergence.test.ts, relay/structures.test.ts): devices in one room,
  * each with its own fake IndexedDB and skewed clock, that go offline, come
  * back, are closed and reopened on their IndexedDB, and at the end all sync
  * and meet a brand-new client. Every error event they report is kept. The

@@ -1,6 +1,6 @@
 /**
- * What the in-process convergence tests (convergence.test.ts,
- * structures-convergence.test.ts) build every seeded sequence on: 3–5
+ * What the in-process convergence tests (replicas/convergence.test.ts,
+ * replicas/structures-convergence.test.ts) build every seeded sequence on: 3–5
  * replicas with skewed clocks (skewed-clocks.ts) joined by a network of
  * per-link update queues (update-network.ts), a compaction threshold, a trace
  * of every step and the error events the replicas report. The first draws of

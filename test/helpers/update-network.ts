@@ -1,8 +1,8 @@
 /**
- * The in-process network of the convergence tests (convergence.test.ts,
- * structures-convergence.test.ts): every update a replica makes itself is
- * queued on each link from it to another replica, and travels only when the
- * test says — one at a time on a random link, sometimes twice, sometimes kept
+ * The in-process network of the convergence tests
+ * (replicas/convergence.test.ts, replicas/structures-convergence.test.ts):
+ * every update a replica makes itself is queued on each link from it to
+ * another replica, and travels only when the test says — one at a time on a random link, sometimes twice, sometimes kept
  * queued to arrive again, sometimes held back until the end, merged with the
  * rest of its queue, as a state-vector diff, or not at all across a
  * partition. Every choice is drawn from the test's seeded `Random`, in the

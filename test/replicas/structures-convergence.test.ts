@@ -37,13 +37,13 @@ import { IDBFactory } from 'fake-indexeddb'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { indexedDBStorage, openStore, type Store, type StoreOptions } from '@tidekv/client'
-import { LoadGate } from './helpers/load-gate.js'
-import { baseSeed, sequenceSeed } from './helpers/random.js'
-import { type ClusterReplica, ReplicaCluster } from './helpers/replica-cluster.js'
-import { dump, invariants } from './helpers/structure-dump.js'
-import { BULK, KEYS, randomWrite, type WriteOptions } from './helpers/structure-ops.js'
-import { runTraced } from './helpers/traced-run.js'
-import { NET } from './helpers/update-network.js'
+import { LoadGate } from '../helpers/load-gate.js'
+import { baseSeed, sequenceSeed } from '../helpers/random.js'
+import { type ClusterReplica, ReplicaCluster } from '../helpers/replica-cluster.js'
+import { dump, invariants } from '../helpers/structure-dump.js'
+import { BULK, KEYS, randomWrite, type WriteOptions } from '../helpers/structure-ops.js'
+import { runTraced } from '../helpers/traced-run.js'
+import { NET } from '../helpers/update-network.js'
 
 const MEMORY_SEQUENCES = 150
 const PERSISTED_SEQUENCES = 20
@@ -351,7 +351,7 @@ describe('data structure convergence', () => {
   beforeAll(() => {
     // Expiry sweeps run when the test moves the clocks, so a seed replays exactly.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    console.log(`structures-convergence.test.ts: first seed ${base} (replay with TIDEKV_SEED=${base})`)
+    console.log(`replicas/structures-convergence.test.ts: first seed ${base} (replay with TIDEKV_SEED=${base})`)
   })
   afterAll(() => {
     vi.useRealTimers()

@@ -22,10 +22,10 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { Store, Value } from '@tidekv/client'
-import { baseSeed, Random } from './helpers/random.js'
-import { newClient, statusIs, tempDir } from './helpers/relay.js'
-import { type RelayProcess, startRelayProcess } from './helpers/relay-process.js'
-import { show, turn, within } from './helpers/waiting.js'
+import { baseSeed, Random } from '../helpers/random.js'
+import { newClient, statusIs, tempDir } from '../helpers/relay.js'
+import { type RelayProcess, startRelayProcess } from '../helpers/relay-process.js'
+import { show, turn, within } from '../helpers/waiting.js'
 
 const ROOMS = ['notes', 'team/a', 'ü'] as const
 const WRITERS_PER_ROOM = 2
@@ -177,7 +177,7 @@ async function checkAndTakeOver(relay: RelayProcess, previous: Writer[], context
 describe('relay crash', () => {
   it('nothing acknowledged is lost when the relay is killed', async () => {
     const seed = baseSeed()
-    console.log(`relay-crash: seed ${seed} (replay: TIDEKV_SEED=${seed} npx vitest run test/relay-crash.test.ts)`)
+    console.log(`relay/crash.test.ts: seed ${seed} (replay: TIDEKV_SEED=${seed} npx vitest run test/relay/crash.test.ts)`)
     const rng = new Random(seed)
     const dataDir = tempDir()
     let relay = await startRelayProcess(dataDir)

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { LOG_NAME, openStore, type Store } from '@tidekv/client'
-import { dump } from './helpers/structure-dump.js'
+import { dump } from '../helpers/structure-dump.js'
 
 const NET = 'net'
 const T0 = 1_700_000_000_000

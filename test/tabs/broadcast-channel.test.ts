@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
 import { openStore, type Store } from '@tidekv/client'
-import { newClient, newRelay, onCleanup } from './helpers/relay.js'
+import { newClient, newRelay, onCleanup } from '../helpers/relay.js'
 
 const wait = { timeout: 10_000, interval: 5 }
 

@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
 import { createToken, memoryRelayStorage, type RelayStorage } from '@tidekv/relay'
-import { newClient, newRelay, rawSocket, statusIs, tempDir, upgradeStatus } from './helpers/relay.js'
+import { newClient, newRelay, rawSocket, statusIs, tempDir, upgradeStatus } from '../helpers/relay.js'
 
 const wait = { timeout: 10_000, interval: 5 }
 

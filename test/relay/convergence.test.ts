@@ -16,10 +16,10 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { SetOptions, Store, TideKVError, Value } from '@tidekv/client'
-import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
-import { newRelay } from './helpers/relay.js'
-import { RelayDevices } from './helpers/relay-devices.js'
-import { show, turn } from './helpers/waiting.js'
+import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { newRelay } from '../helpers/relay.js'
+import { RelayDevices } from '../helpers/relay-devices.js'
+import { show, turn } from '../helpers/waiting.js'
 
 const ROOM = 'converge'
 /** Sequences, each with its own relay and clients (a fraction of a second each). */
@@ -58,7 +58,7 @@ function genSetOptions(rng: Random): SetOptions | undefined {
 }
 
 const base = baseSeed()
-console.log(`relay-convergence: base seed ${base} (replay a failing sequence: TIDEKV_SEED=<its seed> npx vitest run test/relay-convergence.test.ts)`)
+console.log(`relay/convergence.test.ts: base seed ${base} (replay a failing sequence: TIDEKV_SEED=<its seed> npx vitest run test/relay/convergence.test.ts)`)
 
 /** One random sequence on a relay and clients of its own. */
 async function runSequence(seed: number): Promise<void> {

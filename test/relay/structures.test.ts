@@ -23,13 +23,13 @@
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
 import { indexedDBStorage, openStore, type Store } from '@tidekv/client'
-import { LoadGate } from './helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
-import { newClient, newRelay, onCleanup, statusIs, tempDir } from './helpers/relay.js'
-import { RelayDevices } from './helpers/relay-devices.js'
-import { dump, invariants } from './helpers/structure-dump.js'
-import { randomWrite } from './helpers/structure-ops.js'
-import { turn, within } from './helpers/waiting.js'
+import { LoadGate } from '../helpers/load-gate.js'
+import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { newClient, newRelay, onCleanup, statusIs, tempDir } from '../helpers/relay.js'
+import { RelayDevices } from '../helpers/relay-devices.js'
+import { dump, invariants } from '../helpers/structure-dump.js'
+import { randomWrite } from '../helpers/structure-ops.js'
+import { turn, within } from '../helpers/waiting.js'
 
 const ROOM = 'structures'
 const SEQUENCES = 5
@@ -51,7 +51,7 @@ function expectSame(stores: readonly Store[], what: string): void {
 }
 
 const base = baseSeed()
-console.log(`structures-relay: base seed ${base} (replay a failing sequence: TIDEKV_SEED=<its seed> npx vitest run test/structures-relay.test.ts)`)
+console.log(`relay/structures.test.ts: base seed ${base} (replay a failing sequence: TIDEKV_SEED=<its seed> npx vitest run test/relay/structures.test.ts)`)
 
 async function runSequence(seed: number): Promise<void> {
   const rng = new Random(seed)

@@ -31,8 +31,8 @@ import {
   TideKVError,
   type Value,
 } from '@tidekv/client'
-import { LoadGate } from './helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
+import { LoadGate } from '../helpers/load-gate.js'
+import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
 
 const SEQUENCES = 300
 /** More sequences on a persisted store that restarts, reopening from its saved keyspace. */
@@ -682,7 +682,7 @@ describe('store against a Map model', () => {
 
   beforeAll(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    console.log(`model.test.ts: first seed ${base} (replay with TIDEKV_SEED=${base})`)
+    console.log(`replicas/model.test.ts: first seed ${base} (replay with TIDEKV_SEED=${base})`)
   })
   afterAll(() => {
     vi.useRealTimers()

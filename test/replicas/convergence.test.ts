@@ -39,12 +39,12 @@ import {
   TideKVError,
   type Value,
 } from '@tidekv/client'
-import { LoadGate } from './helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
-import { type ClusterReplica, ReplicaCluster } from './helpers/replica-cluster.js'
-import { T0 } from './helpers/skewed-clocks.js'
-import { runTraced } from './helpers/traced-run.js'
-import { NET } from './helpers/update-network.js'
+import { LoadGate } from '../helpers/load-gate.js'
+import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { type ClusterReplica, ReplicaCluster } from '../helpers/replica-cluster.js'
+import { T0 } from '../helpers/skewed-clocks.js'
+import { runTraced } from '../helpers/traced-run.js'
+import { NET } from '../helpers/update-network.js'
 
 const MEMORY_SEQUENCES = 1000
 const INDEXEDDB_SEQUENCES = 50
@@ -394,7 +394,7 @@ describe('replica convergence', () => {
   beforeAll(() => {
     // Expiry sweeps run when the test says (`timers` steps), so a seed replays exactly.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    console.log(`convergence.test.ts: first seed ${base} (replay with TIDEKV_SEED=${base})`)
+    console.log(`replicas/convergence.test.ts: first seed ${base} (replay with TIDEKV_SEED=${base})`)
   })
   afterAll(() => {
     vi.useRealTimers()

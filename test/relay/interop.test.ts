@@ -13,7 +13,7 @@ import { docs, setupWSConnection } from '@y/websocket-server/utils'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { FORMAT_VERSION, LOG_NAME, openStore, type Store, type TideKVError } from '@tidekv/client'
-import { newClient, newRelay, onCleanup, statusIs } from './helpers/relay.js'
+import { newClient, newRelay, onCleanup, statusIs } from '../helpers/relay.js'
 
 const wait = { timeout: 10_000, interval: 5 }
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { type Change, memoryStorage, openStore, type Store } from '@tidekv/client'
-import { LoadGate } from './helpers/load-gate.js'
+import { LoadGate } from '../helpers/load-gate.js'
 
 const T0 = 1_700_000_000_000
 

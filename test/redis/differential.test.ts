@@ -1,6 +1,6 @@
 /**
  * Differential test: TideKV's Redis-style data structures against a real
- * `redis-server` (started by the test on a free port, see helpers/redis.ts;
+ * `redis-server` (started by the test on a free port, see test/helpers/redis.ts;
  * `npm test` installs Debian's, 7.0; ZRANGE ... REV and '(' stream bounds
  * need 6.2 or later). Seeded random sequences of the commands below run on
  * one TideKV store (in memory, no tabs) and on Redis; every reply must match,
@@ -13,7 +13,7 @@
  * each: collisions, WRONGTYPE, emptied keys) and large ones (lists, sorted
  * sets and streams grown to thousands of items, past the chunk size of their
  * ordered index, then cut down at random). Commands, their domains and the
- * reply shapes: helpers/redis-commands.ts, redis-domains.ts, redis-replies.ts.
+ * reply shapes: test/helpers/redis-commands.ts, redis-domains.ts, redis-replies.ts.
  *
  * | Redis                                   | TideKV                                          | replies compared as |
  * |-----------------------------------------|-------------------------------------------------|---------------------|
@@ -61,18 +61,18 @@
  *
  * Seeds: a failure names its plan and sequence seed, with the command that
  * replays it first (`TIDEKV_SEED=<seed> npx vitest run
- * test/redis-differential.test.ts -t "<plan>"`), the step, both commands and
+ * test/redis/differential.test.ts -t "<plan>"`), the step, both commands and
  * replies, and the earlier steps on the same keys.
  */
 import { isDeepStrictEqual } from 'node:util'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '@tidekv/client'
-import { baseSeed, Random, sequenceSeed } from './helpers/random.js'
-import { startRedis, type RedisServer } from './helpers/redis.js'
-import { COMMANDS, type CommandName, stateStep, type Step, typeStep } from './helpers/redis-commands.js'
-import { type Context, type Domain, KEYS, LARGE, SMALL } from './helpers/redis-domains.js'
-import { fmt, type Outcome, redisOutcome } from './helpers/redis-replies.js'
+import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { startRedis, type RedisServer } from '../helpers/redis.js'
+import { COMMANDS, type CommandName, stateStep, type Step, typeStep } from '../helpers/redis-commands.js'
+import { type Context, type Domain, KEYS, LARGE, SMALL } from '../helpers/redis-domains.js'
+import { fmt, type Outcome, redisOutcome } from '../helpers/redis-replies.js'
 
 type Weights = Partial<Record<CommandName, number>>
 
@@ -159,7 +159,7 @@ async function runSequence(plan: Plan, seed: number, client: Redis): Promise<voi
     const before = history.filter((h) => h.index < index && h.keys.some((k) => keys.has(k)))
     const shown = before.slice(-HISTORY_SHOWN)
     const message = [
-      `${plan.name}, seed ${seed} (replay: TIDEKV_SEED=${seed} npx vitest run test/redis-differential.test.ts -t "${plan.name}"), step ${index}, ${what}`,
+      `${plan.name}, seed ${seed} (replay: TIDEKV_SEED=${seed} npx vitest run test/redis/differential.test.ts -t "${plan.name}"), step ${index}, ${what}`,
       `  Redis:  ${clip(redisArgs.join(' '), 2000)}  →  ${showOutcome(redis)}`,
       `  TideKV: ${clip(step.call, 2000)}  →  ${showOutcome(tide)}`,
       `  earlier steps on ${[...keys].join(', ')}${shown.length < before.length ? ` (the last ${shown.length} of ${before.length})` : ''}:`,
