@@ -414,7 +414,7 @@ export class DocStore {
    * `prefix`) changed, whether by this store, another tab or another device.
    * Returns the function that stops watching.
    * @example
-   * const stop = store.watch({ prefix: 'user:1:' }, ({ key, value, origin }) => render(key, value))
+   * const stop = store.watch({ prefix: 'user:1:' }, ({ key, value, origin }) => console.log(origin, key, value))
    */
   watch(target: WatchTarget, cb: (change: Change) => void): () => void {
     this.assertOpen()

@@ -33,8 +33,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
  * underlying error (an IndexedDB `DOMException`, say) where there is one.
  *
  * @example
+ * import { TideKVError } from '@tidekv/client'
+ * store.set('name', 'Ada')
  * try { store.incr('name') } catch (e) {
- *   if (e instanceof TideKVError && e.code === 'NOT_AN_INTEGER') { ... }
+ *   if (e instanceof TideKVError && e.code === 'NOT_AN_INTEGER') console.log('not a counter')
+ *   else throw e
  * }
  */
 export class TideKVError extends Error {

@@ -23,7 +23,8 @@ const keyOf = (secret: string | Uint8Array): Uint8Array => (typeof secret === 's
 /**
  * Signs a token for one room.
  * @example
- * const token = await createToken({ secret: process.env.TIDEKV_SECRET!, room: 'user:42', mode: 'write', expiresIn: '1h' })
+ * import { createToken } from '@tidekv/relay'
+ * const token = await createToken({ secret, room: 'user:42', mode: 'write', expiresIn: '1h' }) // secret: the relay's
  */
 export async function createToken(options: TokenOptions): Promise<string> {
   if (options.mode !== 'read' && options.mode !== 'write') throw new TypeError(`mode must be 'read' or 'write', got ${String(options.mode)}`)

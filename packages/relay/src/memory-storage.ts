@@ -19,8 +19,10 @@ interface Row {
  * @throws (as rejections) Error after `close()`, for a room name with a lone
  * surrogate, and for a compaction past the room's last seq.
  * @example
+ * import { memoryRelayStorage } from '@tidekv/relay'
  * const storage = memoryRelayStorage()
- * const seq = await storage.append('notes', update)
+ * const update = new Uint8Array([0, 0]) // a Yjs update (an empty one)
+ * const seq = await storage.append('notes', update) // 1
  */
 export function memoryRelayStorage(): RelayStorage {
   return new MemoryRelayStorage()

@@ -44,7 +44,8 @@ export interface SqliteRelayStorageOptions {
  * fails; Error after `close()`, for a room name with a lone surrogate, and for
  * a compaction past the room's last seq.
  * @example
- * const storage = sqliteRelayStorage({ path: '/var/lib/tidekv/relay.db' })
+ * import { sqliteRelayStorage } from '@tidekv/relay'
+ * const storage = sqliteRelayStorage({ path: ':memory:' }) // or a file, e.g. '/var/lib/tidekv/relay.db'
  * const { updates, lastSeq } = await storage.load('notes')
  */
 export function sqliteRelayStorage(options: SqliteRelayStorageOptions): RelayStorage {

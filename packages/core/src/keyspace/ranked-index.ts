@@ -131,8 +131,12 @@ export class RankedIndex<T> {
    * of the order and false after it (it is binary searched, not tried on all).
    *
    * @example
-   * index.count((i) => compare(i, x) < 0)  // lower bound of x: items < x
-   * index.count((i) => compare(i, x) <= 0) // upper bound of x: items ≤ x
+   * import { RankedIndex } from './ranked-index.js'
+   * const compare = (a: number, b: number) => a - b
+   * const index = RankedIndex.fromSorted(compare, [1, 3, 5, 7])
+   * const x = 3
+   * index.count((i) => compare(i, x) < 0)  // 1, the lower bound of x: items < x
+   * index.count((i) => compare(i, x) <= 0) // 2, the upper bound of x: items ≤ x
    */
   count(before: (item: T) => boolean): number {
     const chunks = this.chunks
