@@ -63,7 +63,8 @@ const MAX_ROOM_BYTES = 512
 /**
  * Starts a relay.
  * @example
- * const relay = await createRelay({ port: 0, auth: { secret: process.env.TIDEKV_SECRET } })
+ * import { createRelay } from '@tidekv/relay'
+ * const relay = await createRelay({ port: 0, auth: { secret } }) // port 0: a free one; rooms in ./.tidekv-data
  * console.log(`listening on ${relay.url}`)
  */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
