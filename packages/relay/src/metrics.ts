@@ -1,56 +1,131 @@
 /**
- * The relay's counters, exposed at `GET /metrics` in Prometheus text format
- * (https://prometheus.io/docs/instrumenting/exposition_formats/).
+ * The relay's metrics, served at `GET /metrics` by prom-client in Prometheus
+ * text format (https://prometheus.io/docs/instrumenting/exposition_formats/):
+ * its own (connections, rooms, messages, bytes, rejections, storage write
+ * latency) and prom-client's process metrics (see process-metrics.ts).
+ *
+ * One registry per relay, never prom-client's global one: a process may run
+ * several relays (the tests do), and each must report only its own counts.
  */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectProcessMetrics } from './process-metrics.js'
 
 /** Upper bounds (seconds) of the storage write latency histogram. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
+/** The relay's counts at one moment (`relay.metrics`); latency and process metrics are at `GET /metrics`. */
+export interface RelayMetrics {
+  /** Open WebSocket connections. */
+  readonly connections: number
+  /** Rooms loaded in memory. */
+  readonly roomsLoaded: number
+  readonly messagesReceived: number
+  readonly messagesSent: number
+  readonly bytesReceived: number
+  readonly bytesSent: number
+  /** Connections refused or closed by the relay, by reason ('rate-limit', 'token-expired', ...). */
+  readonly rejected: Readonly<Record<string, number>>
+}
+
+/** What the gauges read when scraped. */
+export interface MetricsSources {
+  connections(): number
+  roomsLoaded(): number
+}
+
 export class Metrics {
-  connections = 0
-  roomsLoaded = 0
+  // Plain fields, read by prom-client only when scraped: they change on every message.
   messagesIn = 0
   messagesOut = 0
   bytesIn = 0
   bytesOut = 0
-  readonly rejected = new Map<string, number>()
-  private readonly buckets = new Array<number>(LATENCY_BUCKETS.length).fill(0)
-  private writeCount = 0
-  private writeSum = 0
+  private readonly rejected = new Map<string, number>()
+  private readonly registry = new Registry()
+  private readonly writeLatency: Histogram
+  private readonly stopProcessMetrics: () => void
+
+  constructor(private readonly sources: MetricsSources) {
+    const registers = [this.registry]
+    new Gauge({ name: 'tidekv_connections', help: 'Open WebSocket connections.', registers, collect: gauge(sources.connections) })
+    new Gauge({ name: 'tidekv_rooms_loaded', help: 'Rooms loaded in memory.', registers, collect: gauge(sources.roomsLoaded) })
+    countsOf(this.registry, 'tidekv_messages_received_total', 'WebSocket messages received.', () => this.messagesIn)
+    countsOf(this.registry, 'tidekv_messages_sent_total', 'WebSocket messages sent.', () => this.messagesOut)
+    countsOf(this.registry, 'tidekv_bytes_received_total', 'Bytes received in WebSocket messages.', () => this.bytesIn)
+    countsOf(this.registry, 'tidekv_bytes_sent_total', 'Bytes sent in WebSocket messages.', () => this.bytesOut)
+    countsOf(this.registry, 'tidekv_rejected_connections_total', 'Connections refused or closed by the relay, by reason.', () => this.rejected, 'reason')
+    this.writeLatency = new Histogram({
+      name: 'tidekv_storage_write_seconds',
+      help: 'Latency of durable storage writes.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    })
+    this.stopProcessMetrics = collectProcessMetrics(this.registry)
+  }
 
   reject(reason: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1)
   }
 
   storageWrite(seconds: number): void {
-    this.writeCount++
-    this.writeSum += seconds
-    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]!) this.buckets[i]!++
+    this.writeLatency.observe(seconds)
   }
 
   /** Prometheus text exposition. */
-  render(): string {
-    const lines: string[] = []
-    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`)
-    }
-    metric('tidekv_connections', 'gauge', 'Open WebSocket connections.', [['', this.connections]])
-    metric('tidekv_rooms_loaded', 'gauge', 'Rooms loaded in memory.', [['', this.roomsLoaded]])
-    metric('tidekv_messages_received_total', 'counter', 'WebSocket messages received.', [['', this.messagesIn]])
-    metric('tidekv_messages_sent_total', 'counter', 'WebSocket messages sent.', [['', this.messagesOut]])
-    metric('tidekv_bytes_received_total', 'counter', 'Bytes received in WebSocket messages.', [['', this.bytesIn]])
-    metric('tidekv_bytes_sent_total', 'counter', 'Bytes sent in WebSocket messages.', [['', this.bytesOut]])
-    metric(
-      'tidekv_rejected_connections_total',
-      'counter',
-      'Connections refused or closed by the relay, by reason.',
-      [...this.rejected].map(([reason, n]) => [`{reason="${reason}"}`, n]),
-    )
-    lines.push('# HELP tidekv_storage_write_seconds Latency of durable storage writes.', '# TYPE tidekv_storage_write_seconds histogram')
-    LATENCY_BUCKETS.forEach((le, i) => lines.push(`tidekv_storage_write_seconds_bucket{le="${le}"} ${this.buckets[i]}`))
-    lines.push(`tidekv_storage_write_seconds_bucket{le="+Inf"} ${this.writeCount}`)
-    lines.push(`tidekv_storage_write_seconds_sum ${this.writeSum}`, `tidekv_storage_write_seconds_count ${this.writeCount}`)
-    return lines.join('\n') + '\n'
+  render(): Promise<string> {
+    return this.registry.metrics()
   }
+
+  /** The `Content-Type` of `render()`'s text. */
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  snapshot(): RelayMetrics {
+    return Object.freeze({
+      connections: this.sources.connections(),
+      roomsLoaded: this.sources.roomsLoaded(),
+      messagesReceived: this.messagesIn,
+      messagesSent: this.messagesOut,
+      bytesReceived: this.bytesIn,
+      bytesSent: this.bytesOut,
+      rejected: Object.freeze(Object.fromEntries(this.rejected)),
+    })
+  }
+
+  /** Stops the process metrics' monitors (an event-loop timer, a GC observer). */
+  close(): void {
+    this.stopProcessMetrics()
+  }
+}
+
+function gauge(read: () => number): (this: Gauge) => void {
+  return function () {
+    this.set(read())
+  }
+}
+
+/**
+ * A counter that reads its count from `read` when scraped, adding what was
+ * counted since the scrape before (as prom-client's own CPU counters do).
+ * With `label`, `read` gives a count per label value.
+ */
+function countsOf(registry: Registry, name: string, help: string, read: () => number): void
+function countsOf(registry: Registry, name: string, help: string, read: () => ReadonlyMap<string, number>, label: string): void
+function countsOf(registry: Registry, name: string, help: string, read: () => number | ReadonlyMap<string, number>, label?: string): void {
+  const reported = new Map<string, number>()
+  new Counter({
+    name,
+    help,
+    labelNames: label === undefined ? [] : [label],
+    registers: [registry],
+    collect() {
+      const counts = read()
+      for (const [value, count] of typeof counts === 'number' ? [['', counts] as const] : counts) {
+        const added = count - (reported.get(value) ?? 0)
+        reported.set(value, count)
+        if (label === undefined) this.inc(added)
+        else this.inc({ [label]: value }, added)
+      }
+    },
+  })
 }

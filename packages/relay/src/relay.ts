@@ -76,12 +76,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits }
   const budget: UpdateBudget = { ...DEFAULT_UPDATE_BUDGET, ...options.updateBudget }
   const storage = options.storage ?? sqliteRelayStorage({ path: `${options.dataDir ?? '.tidekv-data'}/relay.sqlite3` })
-  const metrics = new Metrics()
   const onError = options.onError ?? (() => undefined)
   const rooms = new Map<string, Room>()
   const unloading = new Map<string, Promise<void>>()
   const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
   const connections = new Set<Connection>()
+  const metrics = new Metrics({ connections: () => connections.size, roomsLoaded: () => rooms.size })
   let closing = false
 
   const ctx = { storage, metrics, limits, budget, onError: (e: unknown, room: string) => onError(e, room) }
@@ -98,7 +98,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     if (room === undefined) {
       room = new Room(name, ctx)
       rooms.set(name, room)
-      metrics.roomsLoaded = rooms.size
       room.ready.catch((e) => {
         onError(e, name)
         if (rooms.get(name) === room) rooms.delete(name)
@@ -109,7 +108,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
   function onConnectionClosed(connection: Connection): void {
     connections.delete(connection)
-    metrics.connections = connections.size
     const room = connection.room
     if (room.peers.size > 0 || closing) return
     idleTimers.set(
@@ -118,7 +116,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         idleTimers.delete(room.name)
         if (room.peers.size > 0 || rooms.get(room.name) !== room) return
         rooms.delete(room.name)
-        metrics.roomsLoaded = rooms.size
         const done = room.unload().finally(() => unloading.delete(room.name))
         unloading.set(room.name, done)
       }, limits.idleRoomMs).unref(),
@@ -170,7 +167,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       const acks = url.searchParams.get(QueryParam.ACKS) === '1'
       const connection = new Connection({ ws, room, mode, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
       connections.add(connection)
-      metrics.connections = connections.size
     })
   }
 
@@ -182,7 +178,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       return
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.render())
+      const text = await metrics.render()
+      res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text)
       return
     }
     if (options.static !== undefined && (await serveStatic(options.static, req, res))) return
@@ -201,13 +198,20 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       socket.destroy()
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (error) {
+    // Not listening (the port is taken, say): nothing will call close(), so release here.
+    metrics.close()
+    await storage.close().catch(() => undefined)
+    throw error
+  }
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
   const host = options.host ?? '127.0.0.1'
@@ -220,6 +224,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     async close() {
       if (closing) return
       closing = true
+      metrics.close()
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const c of [...connections]) c.close(CloseCode.GOING_AWAY, 'relay shutting down')
       for (const timer of idleTimers.values()) clearTimeout(timer)
