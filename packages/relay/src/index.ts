@@ -1,6 +1,8 @@
 export { createRelay, type Relay, type RelayOptions, type RelayAuth } from './relay.js'
 export { createToken, type TokenOptions, type AccessMode } from './auth.js'
 export { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
+export type { RelayMetrics } from './metrics.js'
+export type { RoomInfo } from './room.js'
 export type { RelayStorage, StoredRoom } from './storage.js'
 export { sqliteRelayStorage } from './sqlite-storage.js'
 export { memoryRelayStorage } from './memory-storage.js'

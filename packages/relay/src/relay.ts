@@ -10,8 +10,8 @@ import { WebSocketServer } from 'ws'
 import { type AccessMode, checkToken, type TokenRefusal } from './auth.js'
 import { Connection } from './connection.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
-import { Metrics } from './metrics.js'
-import { Room } from './room.js'
+import { Metrics, type RelayMetrics } from './metrics.js'
+import { Room, type RoomInfo } from './room.js'
 import { serveStatic } from './static-files.js'
 import type { RelayStorage } from './storage.js'
 import { sqliteRelayStorage } from './sqlite-storage.js'
@@ -51,9 +51,10 @@ export interface Relay {
   /** The port it listens on. */
   readonly port: number
   readonly url: string
-  readonly metrics: Metrics
-  /** Rooms loaded now. */
-  readonly rooms: ReadonlyMap<string, Room>
+  /** Its counts now, frozen (storage latency and process metrics: `GET /metrics`). Read it again for fresh ones. */
+  readonly metrics: RelayMetrics
+  /** The rooms loaded now, by name, each a frozen snapshot. Read it again for fresh ones. */
+  readonly rooms: ReadonlyMap<string, RoomInfo>
   /** Stops accepting, closes sockets with 1001, stores everything, closes storage. */
   close(): Promise<void>
 }
@@ -219,8 +220,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   return {
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    metrics,
-    rooms,
+    get metrics() {
+      return metrics.snapshot()
+    },
+    get rooms() {
+      return new Map([...rooms].map(([name, room]) => [name, room.info()]))
+    },
     async close() {
       if (closing) return
       closing = true

@@ -42,6 +42,25 @@ const MAX_AWARENESS_PER_PEER = 32
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
 
+/** A loaded room as `relay.rooms` shows it: a snapshot taken when read, not the room itself. */
+export interface RoomInfo {
+  readonly name: string
+  /** Whether its stored state is in memory (false while it loads). */
+  readonly loaded: boolean
+  /** Connections that joined it (ones waiting for it to load are not counted yet). */
+  readonly connections: number
+  /** Awareness (presence) states its connections hold. */
+  readonly awarenessStates: number
+  /** Yjs clients whose edits its document holds. */
+  readonly writers: number
+  /**
+   * Whether its document holds updates Yjs cannot apply yet (built on edits it
+   * lacks). Such state is kept in memory and re-read on every update; the
+   * decode budget keeps it out, so this stays false.
+   */
+  readonly pending: boolean
+}
+
 export interface RoomContext {
   storage: RelayStorage
   metrics: Metrics
@@ -71,6 +90,7 @@ export class Room {
   private storeFailed = false
   private refusedPeers = new WeakSet<Peer>()
   private readonly stepTwoBudget: UpdateBudget
+  private loaded = false
 
   constructor(
     readonly name: string,
@@ -91,6 +111,19 @@ export class Room {
     this.lastSeq = stored.lastSeq
     this.sinceCompaction = Math.max(0, stored.updates.length - 1)
     this.persisted = Y.encodeStateVector(this.doc)
+    this.loaded = true
+  }
+
+  info(): RoomInfo {
+    const { store } = this.doc
+    return Object.freeze({
+      name: this.name,
+      loaded: this.loaded,
+      connections: this.peers.size,
+      awarenessStates: this.awareness.getStates().size,
+      writers: store.clients.size,
+      pending: store.pendingStructs !== null || store.pendingDs !== null,
+    })
   }
 
   /** Adds a peer and starts the sync: the room's state vector, then the awareness states. */
