@@ -6,7 +6,7 @@
  * What they draw keys, members and values from: redis-domains.ts.
  */
 import type { Store } from '@tidekv/client'
-import type { Random } from './random.js'
+import type { Random } from '@tidekv/core/testing'
 import { type Context, FIELDS, index, INT_STEPS, KEYS, key, SCORE_STEPS, some, streamBound, tideValue, VALUES } from './redis-domains.js'
 import {
   asIs,

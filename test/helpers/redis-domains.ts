@@ -10,7 +10,7 @@
  * streams past the chunk size of their ordered index.
  */
 import type { Value } from '@tidekv/client'
-import type { Random } from './random.js'
+import type { Random } from '@tidekv/core/testing'
 
 /** What a sequence draws from, and what it learned on the way. */
 export interface Context {

@@ -10,7 +10,7 @@
  */
 import * as Y from 'yjs'
 import type { Store } from '@tidekv/client'
-import { Random } from './random.js'
+import { Random } from '@tidekv/core/testing'
 import { SkewedClocks } from './skewed-clocks.js'
 import { type DeliveryOdds, NET, UpdateNetwork } from './update-network.js'
 

@@ -4,7 +4,7 @@
  * from the test's seeded `Random`), until the test makes the clocks common to
  * compare every replica at one time.
  */
-import type { Random } from './random.js'
+import type { Random } from '@tidekv/core/testing'
 
 /** Where the true time starts. */
 export const T0 = 1_700_000_000_000

@@ -14,7 +14,7 @@
  */
 import { expect } from 'vitest'
 import { type Store, TideKVError, type Value } from '@tidekv/client'
-import type { Random } from './random.js'
+import type { Random } from '@tidekv/core/testing'
 import { dumpKey } from './structure-dump.js'
 import { show } from './waiting.js'
 

@@ -10,7 +10,7 @@
  */
 import * as Y from 'yjs'
 import { type Store, TransactionOrigin } from '@tidekv/client'
-import type { Random } from './random.js'
+import type { Random } from '@tidekv/core/testing'
 
 /** Origin of the transactions that deliver another replica's update. */
 export const NET = 'net'

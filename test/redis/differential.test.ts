@@ -68,7 +68,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '@tidekv/client'
-import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { startRedis, type RedisServer } from '../helpers/redis.js'
 import { COMMANDS, type CommandName, stateStep, type Step, typeStep } from '../helpers/redis-commands.js'
 import { type Context, type Domain, KEYS, LARGE, SMALL } from '../helpers/redis-domains.js'
@@ -159,7 +159,7 @@ async function runSequence(plan: Plan, seed: number, client: Redis): Promise<voi
     const before = history.filter((h) => h.index < index && h.keys.some((k) => keys.has(k)))
     const shown = before.slice(-HISTORY_SHOWN)
     const message = [
-      `${plan.name}, seed ${seed} (replay: TIDEKV_SEED=${seed} npx vitest run test/redis/differential.test.ts -t "${plan.name}"), step ${index}, ${what}`,
+      `${plan.name}, ${replayHint(seed, `npx vitest run test/redis/differential.test.ts -t "${plan.name}"`)}, step ${index}, ${what}`,
       `  Redis:  ${clip(redisArgs.join(' '), 2000)}  →  ${showOutcome(redis)}`,
       `  TideKV: ${clip(step.call, 2000)}  →  ${showOutcome(tide)}`,
       `  earlier steps on ${[...keys].join(', ')}${shown.length < before.length ? ` (the last ${shown.length} of ${before.length})` : ''}:`,

@@ -7,7 +7,7 @@
  */
 import type { Value } from '@tidekv/client'
 import type { DeviceStep } from '../helpers/relay-devices.js'
-import type { Random } from '../helpers/random.js'
+import type { Random } from '@tidekv/core/testing'
 import { show } from '../helpers/waiting.js'
 
 export const CLIENTS = 4

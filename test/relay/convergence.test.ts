@@ -16,7 +16,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { Store, TideKVError } from '@tidekv/client'
-import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { newRelay } from '../helpers/relay.js'
 import { RelayDevices } from '../helpers/relay-devices.js'
 import { show, turn } from '../helpers/waiting.js'
@@ -122,7 +122,7 @@ async function runSteps(steps: readonly Step[], name: string): Promise<void> {
 describe('convergence through the relay', () => {
   const seeds = Array.from({ length: SEQUENCES }, (_, i) => sequenceSeed(base, i))
   it.each(seeds)('clients that write, disconnect and reopen at random all end with the same keyspace as a new client (seed %i)', (seed) =>
-    runSteps(drawSteps(new Random(seed), STEPS), `seed=${seed} (replay: TIDEKV_SEED=${seed})`),
+    runSteps(drawSteps(new Random(seed), STEPS), replayHint(seed)),
   )
 
   // Found by a random run: a relay update arriving while a client closed was written after its

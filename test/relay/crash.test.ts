@@ -22,7 +22,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { Store, Value } from '@tidekv/client'
-import { baseSeed, Random } from '../helpers/random.js'
+import { baseSeed, Random, replayHint } from '@tidekv/core/testing'
 import { newClient, statusIs, tempDir } from '../helpers/relay.js'
 import { type RelayProcess, startRelayProcess } from '../helpers/relay-process.js'
 import { show, turn, within } from '../helpers/waiting.js'
@@ -177,7 +177,7 @@ async function checkAndTakeOver(relay: RelayProcess, previous: Writer[], context
 describe('relay crash', () => {
   it('nothing acknowledged is lost when the relay is killed', async () => {
     const seed = baseSeed()
-    console.log(`relay/crash.test.ts: seed ${seed} (replay: TIDEKV_SEED=${seed} npx vitest run test/relay/crash.test.ts)`)
+    console.log(`relay/crash.test.ts: ${replayHint(seed, 'npx vitest run test/relay/crash.test.ts')}`)
     const rng = new Random(seed)
     const dataDir = tempDir()
     let relay = await startRelayProcess(dataDir)
@@ -186,7 +186,7 @@ describe('relay crash', () => {
       writers.push(...writersFor(await Promise.all(Array.from({ length: WRITERS_PER_ROOM }, () => newClient(relay.ws, room))), room))
     }
     for (const [r, round] of ROUNDS.entries()) {
-      const context = `seed ${seed}, round ${r} (${round.stall ? 'stalled, ' : ''}killed after ${round.kill} acknowledged)`
+      const context = `${replayHint(seed)}, round ${r} (${round.stall ? 'stalled, ' : ''}killed after ${round.kill} acknowledged)`
       await within(Promise.all(writers.map((w) => statusIs(w.store, 'synced'))), DEADLINE_MS, `${context}: writers synced`)
 
       // Writes, acknowledged now and then.

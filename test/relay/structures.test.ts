@@ -24,7 +24,7 @@ import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it, vi } from 'vitest'
 import { indexedDBStorage, openStore, type Store } from '@tidekv/client'
 import { LoadGate } from '../helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { newClient, newRelay, onCleanup, statusIs, tempDir } from '../helpers/relay.js'
 import { RelayDevices } from '../helpers/relay-devices.js'
 import { dump, invariants } from '../helpers/structure-dump.js'
@@ -107,7 +107,7 @@ async function runSequence(seed: number): Promise<void> {
   } catch (e) {
     const error = e as Error
     const at = step >= 0 ? `step ${step}` : 'the end'
-    error.message = `seed ${seed} (replay: TIDEKV_SEED=${seed}), at ${at}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}`
+    error.message = `${replayHint(seed)}, at ${at}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}`
     throw error
   }
 }

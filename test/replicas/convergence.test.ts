@@ -20,8 +20,8 @@
  * agrees on, but which differ from the documented ones, and of a replica
  * receiving updates while its document loads.
  *
- * Seeds: `TIDEKV_SEED=<n>` replays from sequence seed n (printed on failure);
- * `TIDEKV_TRACE=<n>` prints the last n steps of a failing sequence (default 60).
+ * Seeds: every failure names its seed; `TIDEKV_SEED=<n>` runs sequence seed n
+ * first (on memory storage and on fake-indexeddb); `TIDEKV_TRACE=<n>` prints the last n steps of a failing sequence (default 60).
  */
 // idb (inside the IndexedDB adapter) needs the IDB classes as globals: /auto installs them.
 import 'fake-indexeddb/auto'
@@ -40,7 +40,7 @@ import {
   type Value,
 } from '@tidekv/client'
 import { LoadGate } from '../helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { type ClusterReplica, ReplicaCluster } from '../helpers/replica-cluster.js'
 import { T0 } from '../helpers/skewed-clocks.js'
 import { runTraced } from '../helpers/traced-run.js'
@@ -115,7 +115,7 @@ class Cluster extends ReplicaCluster<ClusterReplica> {
   }
 
   message(label: string): string {
-    return `seed=${this.seed} (replay: TIDEKV_SEED=${this.seed}, backend ${this.backend}) ${label}`
+    return `${replayHint(this.seed)}, backend ${this.backend}: ${label}`
   }
 
   /** Replica 0 persists (memory disk or fake-indexeddb); the others live in memory only. */
@@ -385,7 +385,7 @@ class Cluster extends ReplicaCluster<ClusterReplica> {
 
 async function runSequence(seed: number, backend: Backend): Promise<void> {
   const cluster = new Cluster(seed, backend)
-  await runTraced(cluster, () => `convergence sequence failed: seed=${seed} (replay: TIDEKV_SEED=${seed}), backend ${backend}`)
+  await runTraced(cluster, () => `convergence sequence failed: ${replayHint(seed)}, backend ${backend}`)
 }
 
 describe('replica convergence', () => {
@@ -405,7 +405,7 @@ describe('replica convergence', () => {
   })
 
   it(`a replica rebuilt from IndexedDB reads what the others read (${INDEXEDDB_SEQUENCES} sequences, fake-indexeddb)`, async () => {
-    for (let i = 0; i < INDEXEDDB_SEQUENCES; i++) await runSequence(sequenceSeed(base, MEMORY_SEQUENCES + i), 'indexeddb')
+    for (let i = 0; i < INDEXEDDB_SEQUENCES; i++) await runSequence(sequenceSeed(base, i), 'indexeddb')
   })
 })
 

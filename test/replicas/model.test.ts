@@ -13,7 +13,8 @@
  *
  * Below the property test: deterministic tests of incr results.
  *
- * Seeds: `TIDEKV_SEED=<n>` replays from sequence seed n (printed on failure).
+ * Seeds: every failure names its seed; `TIDEKV_SEED=<n>` runs sequence seed n
+ * first (in memory and persisted).
  */
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -32,7 +33,7 @@ import {
   type Value,
 } from '@tidekv/client'
 import { LoadGate } from '../helpers/load-gate.js'
-import { baseSeed, Random, sequenceSeed } from '../helpers/random.js'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 
 const SEQUENCES = 300
 /** More sequences on a persisted store that restarts, reopening from its saved keyspace. */
@@ -404,7 +405,7 @@ class Run {
   }
 
   message(label: string): string {
-    return `seed=${this.seed} (replay: TIDEKV_SEED=${this.seed}) op #${this.trace.length} ${label}`
+    return `${replayHint(this.seed)} op #${this.trace.length} ${label}`
   }
 
   /** Runs one call on the store and on the model and requires the same outcome. */
@@ -671,7 +672,7 @@ async function runSequence(seed: number, persisted: boolean): Promise<void> {
   } catch (error) {
     const tail = run.trace.slice(-40).join('\n  ')
     const message = error instanceof Error ? error.message : String(error)
-    throw new Error(`model sequence failed: seed=${seed} (replay: TIDEKV_SEED=${seed}), ${persisted ? 'persisted' : 'in memory'}\n${message}\nlast calls:\n  ${tail}`, {
+    throw new Error(`model sequence failed: ${replayHint(seed)}, ${persisted ? 'persisted' : 'in memory'}\n${message}\nlast calls:\n  ${tail}`, {
       cause: error,
     })
   }
@@ -693,7 +694,7 @@ describe('store against a Map model', () => {
   })
 
   it(`a persisted store keeps the model's semantics across restarts, also before its document has loaded (${PERSISTED_SEQUENCES} sequences)`, async () => {
-    for (let i = 0; i < PERSISTED_SEQUENCES; i++) await runSequence(sequenceSeed(base, SEQUENCES + i), true)
+    for (let i = 0; i < PERSISTED_SEQUENCES; i++) await runSequence(sequenceSeed(base, i), true)
   })
 })
 

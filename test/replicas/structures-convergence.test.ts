@@ -38,7 +38,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { indexedDBStorage, openStore, type Store, type StoreOptions } from '@tidekv/client'
 import { LoadGate } from '../helpers/load-gate.js'
-import { baseSeed, sequenceSeed } from '../helpers/random.js'
+import { baseSeed, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { type ClusterReplica, ReplicaCluster } from '../helpers/replica-cluster.js'
 import { dump, invariants } from '../helpers/structure-dump.js'
 import { BULK, KEYS, randomWrite, type WriteOptions } from '../helpers/structure-ops.js'
@@ -86,7 +86,7 @@ class Cluster extends ReplicaCluster<Replica> {
 
   where(): string {
     const at = this.step >= 0 && this.phase === 'steps' ? `step ${this.step}` : this.phase
-    return `seed=${this.seed} (replay: TIDEKV_SEED=${this.seed}), ${this.backend}${this.large ? ', large structures' : ''}, ${at}`
+    return `${replayHint(this.seed)}, ${this.backend}${this.large ? ', large structures' : ''}, ${at}`
   }
 
   name(i: number): string {
