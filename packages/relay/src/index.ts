@@ -1,4 +1,5 @@
-export { createRelay, type Relay, type RelayOptions, type RelayAuth } from './relay.js'
+export { createRelay, type Relay } from './relay.js'
+export type { RelayAuth, RelayOptions } from './relay-options.js'
 export { createToken, type TokenOptions, type AccessMode } from './auth.js'
 export { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 export type { RelayMetrics } from './metrics.js'

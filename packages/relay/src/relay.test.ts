@@ -8,7 +8,8 @@ import perfHooks from 'node:perf_hooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { memoryRelayStorage } from './memory-storage.js'
-import { createRelay, type Relay, type RelayOptions } from './relay.js'
+import { createRelay, type Relay } from './relay.js'
+import type { RelayOptions } from './relay-options.js'
 
 const cleanups: (() => Promise<unknown> | void)[] = []
 afterEach(async () => {

@@ -9,43 +9,11 @@ import { CloseCode, QueryParam } from '@tidekv/core'
 import { WebSocketServer } from 'ws'
 import { type AccessMode, checkToken, type TokenRefusal } from './auth.js'
 import { Connection } from './connection.js'
-import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { Metrics, type RelayMetrics } from './metrics.js'
+import { type RelayOptions, resolveRelayOptions } from './relay-options.js'
 import { Room, type RoomInfo } from './room.js'
 import { serveStatic } from './static-files.js'
-import type { RelayStorage } from './storage.js'
 import { sqliteRelayStorage } from './sqlite-storage.js'
-import { DEFAULT_UPDATE_BUDGET, type UpdateBudget } from './update-budget.js'
-
-export interface RelayAuth {
-  /** The secret tokens are signed with (see `createToken`). */
-  secret?: string | Uint8Array
-  /** Access without a token: 'none' (default when a secret is set), 'read' or 'write'. */
-  anonymous?: 'none' | AccessMode
-}
-
-export interface RelayOptions {
-  /** Port to listen on; 0 picks a free one (read it from `relay.port`). Default 8787. */
-  port?: number
-  /** Interface to listen on. Default 127.0.0.1. */
-  host?: string
-  /** Room storage. Default: SQLite in `dataDir`. */
-  storage?: RelayStorage
-  /** Folder of the default SQLite storage. Default `./.tidekv-data`. */
-  dataDir?: string
-  /** Who may connect. Without a secret, `anonymous` must say what strangers may do. */
-  auth: RelayAuth
-  /** Limits; each defaults to `DEFAULT_LIMITS`. */
-  limits?: Partial<RelayLimits>
-  /** Decode budget for updates from clients. */
-  updateBudget?: Partial<UpdateBudget>
-  /** Allowed `Origin` headers for browser connections; unset: any origin (non-browser clients send none). */
-  allowedOrigins?: readonly string[]
-  /** A folder served over HTTP (the demo). */
-  static?: string
-  /** Background errors (storage failures); default: ignored after counting. */
-  onError?: (error: unknown, room?: string) => void
-}
 
 export interface Relay {
   /** The port it listens on. */
@@ -63,21 +31,16 @@ const MAX_ROOM_BYTES = 512
 
 /**
  * Starts a relay.
+ * @throws TideKVError INVALID_VALUE for a bad option, naming it (before anything is opened)
  * @example
  * import { createRelay } from '@tidekv/relay'
  * const relay = await createRelay({ port: 0, auth: { secret } }) // port 0: a free one; rooms in ./.tidekv-data
  * console.log(`listening on ${relay.url}`)
  */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
-  const auth = options.auth ?? {}
-  const anonymous = auth.anonymous ?? 'none'
-  if (auth.secret === undefined && anonymous === 'none') {
-    throw new Error('createRelay: give auth.secret, or auth.anonymous to let anyone in')
-  }
-  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits }
-  const budget: UpdateBudget = { ...DEFAULT_UPDATE_BUDGET, ...options.updateBudget }
-  const storage = options.storage ?? sqliteRelayStorage({ path: `${options.dataDir ?? '.tidekv-data'}/relay.sqlite3` })
-  const onError = options.onError ?? (() => undefined)
+  const config = resolveRelayOptions(options)
+  const { secret, anonymous, limits, budget, onError } = config
+  const storage = config.storage ?? sqliteRelayStorage({ path: `${config.dataDir}/relay.sqlite3` })
   const rooms = new Map<string, Room>()
   const unloading = new Map<string, Promise<void>>()
   const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
@@ -140,7 +103,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     }
     if (name.length === 0 || Buffer.byteLength(name) > MAX_ROOM_BYTES) return refuse(400, 'Bad Request', 'bad-room')
     const origin = req.headers.origin
-    if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
+    if (config.allowedOrigins !== undefined && origin !== undefined && !config.allowedOrigins.includes(origin)) {
       return refuse(403, 'Forbidden', 'origin')
     }
     const token = url.searchParams.get(QueryParam.TOKEN)
@@ -148,10 +111,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     let expiresAt: number | undefined
     if (token === null && anonymous !== 'none') {
       mode = anonymous
-    } else if (auth.secret === undefined) {
+    } else if (secret === undefined) {
       return refuse(401, 'Unauthorized', 'token-invalid')
     } else {
-      const check = await checkToken(token, name, auth.secret)
+      const check = await checkToken(token, name, secret)
       if (!check.ok) return refuse(check.reason === 'wrong-room' ? 403 : 401, check.reason === 'wrong-room' ? 'Forbidden' : 'Unauthorized', tokenReason(check.reason))
       mode = check.mode
       expiresAt = check.expiresAt
@@ -183,7 +146,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text)
       return
     }
-    if (options.static !== undefined && (await serveStatic(options.static, req, res))) return
+    if (config.static !== undefined && (await serveStatic(config.static, req, res))) return
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found')
   }
 
@@ -202,7 +165,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      server.listen(config.port, config.host, () => {
         server.off('error', reject)
         resolve()
       })
@@ -215,7 +178,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   }
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  const host = options.host ?? '127.0.0.1'
+  const host = config.host
 
   return {
     port,

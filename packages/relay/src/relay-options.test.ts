@@ -1,0 +1,130 @@
+/**
+ * `createRelay` refuses a bad option with a TideKVError of code INVALID_VALUE
+ * whose message names the option, before it opens storage or a port; good
+ * options get their defaults.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TideKVError } from '@tidekv/core'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_LIMITS } from './limits.js'
+import { memoryRelayStorage } from './memory-storage.js'
+import { createRelay } from './relay.js'
+import { type RelayOptions, resolveRelayOptions } from './relay-options.js'
+import { DEFAULT_UPDATE_BUDGET } from './update-budget.js'
+
+const anonymous = { auth: { anonymous: 'write' } } as const
+
+/** The error `fn` throws; fails when it throws none. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (e) {
+    return e
+  }
+  throw new Error('did not throw')
+}
+
+/** Expects `options` to be refused with INVALID_VALUE and a message matching `message`. */
+function expectRefused(options: unknown, message: RegExp): void {
+  const error = thrown(() => resolveRelayOptions(options as RelayOptions)) // reason: the point is options the types would not allow
+  expect(error).toBeInstanceOf(TideKVError)
+  expect(error).toMatchObject({ code: 'INVALID_VALUE', message: expect.stringMatching(message) })
+}
+
+describe('createRelay options', () => {
+  it('createRelay rejects with INVALID_VALUE before it opens anything (no SQLite file is created)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tidekv-options-'))
+    try {
+      const refused = createRelay({ ...anonymous, dataDir, port: 80.5 })
+      await expect(refused).rejects.toBeInstanceOf(TideKVError)
+      await expect(refused).rejects.toMatchObject({ code: 'INVALID_VALUE', message: expect.stringMatching(/option port must be an integer from 0 to 65535.*got 80\.5/) })
+      expect(readdirSync(dataDir)).toEqual([])
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it('a port that is not an integer from 0 to 65535', () => {
+    expectRefused({ ...anonymous, port: 80.5 }, /option port must be an integer from 0 to 65535 \(0: a free one\), got 80\.5$/)
+    expectRefused({ ...anonymous, port: -1 }, /option port .* got -1$/)
+    expectRefused({ ...anonymous, port: 65536 }, /option port .* got 65536$/)
+    expectRefused({ ...anonymous, port: '8787' }, /option port .* got "8787"$/)
+    expectRefused({ ...anonymous, port: Number.NaN }, /option port .* got NaN$/)
+  })
+
+  it('a negative, fractional, infinite or mistyped limit, naming it and what it must be', () => {
+    expectRefused({ ...anonymous, limits: { maxConnections: -5 } }, /option limits\.maxConnections must be an integer ≥ 1, got -5$/)
+    expectRefused({ ...anonymous, limits: { maxMessageBytes: 0 } }, /option limits\.maxMessageBytes must be an integer ≥ 1, got 0$/)
+    expectRefused({ ...anonymous, limits: { maxBufferedBytes: 1.5 } }, /option limits\.maxBufferedBytes must be an integer ≥ 0, got 1\.5$/)
+    expectRefused({ ...anonymous, limits: { messagesPerSecond: 0 } }, /option limits\.messagesPerSecond must be a number > 0, got 0$/)
+    expectRefused({ ...anonymous, limits: { messagesPerSecond: Infinity } }, /option limits\.messagesPerSecond .* got Infinity$/)
+    expectRefused({ ...anonymous, limits: { messageBurst: 0.5 } }, /option limits\.messageBurst must be a number ≥ 1, got 0\.5$/)
+    expectRefused({ ...anonymous, limits: { compactAfterUpdates: '500' } }, /option limits\.compactAfterUpdates must be an integer ≥ 1, got "500"$/)
+    // Node fires a timer longer than 2^31 - 1 ms at once: a relay would ping every millisecond.
+    expectRefused({ ...anonymous, limits: { heartbeatMs: 2 ** 31 } }, /option limits\.heartbeatMs must be an integer from 1 to 2147483647, got 2147483648$/)
+    expectRefused({ ...anonymous, limits: { idleRoomMs: -1 } }, /option limits\.idleRoomMs must be an integer from 0 to 2147483647, got -1$/)
+    expectRefused({ ...anonymous, limits: 100 }, /option limits must be an object, got 100$/)
+  })
+
+  it('a misspelt option is refused, not ignored, listing the known ones', () => {
+    expectRefused({ ...anonymous, limit: { maxConnections: 10 } }, /unknown option limit \(known: port, host, storage, dataDir, auth, limits, updateBudget, allowedOrigins, static, onError\)$/)
+    expectRefused({ ...anonymous, limits: { maxConnection: 10 } }, /unknown option limits\.maxConnection \(known: limits\.maxMessageBytes, /)
+    expectRefused({ ...anonymous, updateBudget: { maxStruct: 10 } }, /unknown option updateBudget\.maxStruct /)
+    expectRefused({ auth: { anonymus: 'write' } }, /unknown option auth\.anonymus /)
+  })
+
+  it('a bad update budget value', () => {
+    expectRefused({ ...anonymous, updateBudget: { maxTypes: -1 } }, /option updateBudget\.maxTypes must be an integer ≥ 0, got -1$/)
+    expectRefused({ ...anonymous, updateBudget: { maxBytes: 1e100 } }, /option updateBudget\.maxBytes must be an integer ≥ 0, got 1e\+100$/)
+  })
+
+  it('auth: missing, with neither a secret nor anonymous access, or with a bad secret or mode', () => {
+    expectRefused({ port: 0 }, /option auth must be an object, got undefined$/)
+    expectRefused({ auth: {} }, /give auth\.secret, or auth\.anonymous to let anyone in/)
+    expectRefused({ auth: { anonymous: 'none' } }, /give auth\.secret, or auth\.anonymous/)
+    expectRefused({ auth: { secret: '' } }, /option auth\.secret must be a non-empty string or Uint8Array, got ""$/)
+    expectRefused({ auth: { secret: new Uint8Array(0) } }, /option auth\.secret .* got a Uint8Array of 0 bytes$/)
+    expectRefused({ auth: { secret: 42 } }, /option auth\.secret .* got 42$/)
+    expectRefused({ auth: { anonymous: 'admin' } }, /option auth\.anonymous must be one of none, read, write, got "admin"$/)
+  })
+
+  it('the other options: host, dataDir, storage, allowedOrigins, static, onError', () => {
+    expectRefused({ ...anonymous, host: '' }, /option host must be a non-empty string, got ""$/)
+    expectRefused({ ...anonymous, dataDir: 7 }, /option dataDir must be a non-empty string, got 7$/)
+    expectRefused({ ...anonymous, storage: { load() {} } }, /option storage must be a RelayStorage \(append is missing\), got an object$/)
+    expectRefused({ ...anonymous, allowedOrigins: 'https://app.example' }, /option allowedOrigins must be an array of strings, got "https:\/\/app\.example"$/)
+    expectRefused({ ...anonymous, allowedOrigins: [new URL('https://app.example')] }, /option allowedOrigins must be an array of strings, got an array$/)
+    expectRefused({ ...anonymous, static: '' }, /option static must be a non-empty string/)
+    expectRefused({ ...anonymous, onError: 'log' }, /option onError must be a function, got "log"$/)
+    expectRefused(null, /option options must be an object, got null$/)
+  })
+
+  it('never copies a long string (a secret pasted in the wrong place, say) into the message', () => {
+    expectRefused({ auth: { anonymous: 's3cr3t'.repeat(20) } }, /option auth\.anonymous must be one of none, read, write, got a string of 120 characters$/)
+  })
+
+  it('undefined counts as not given: the defaults apply', () => {
+    const resolved = resolveRelayOptions({ auth: { secret: 'k', anonymous: undefined }, port: undefined, limits: { maxConnections: undefined }, static: undefined, allowedOrigins: undefined })
+    expect(resolved).toMatchObject({ port: 8787, host: '127.0.0.1', dataDir: '.tidekv-data', secret: 'k', anonymous: 'none', static: undefined, allowedOrigins: undefined, storage: undefined })
+    expect(resolved.limits).toEqual(DEFAULT_LIMITS)
+    expect(resolved.budget).toEqual(DEFAULT_UPDATE_BUDGET)
+  })
+
+  it('good values are taken, the rest default', () => {
+    const storage = memoryRelayStorage()
+    const resolved = resolveRelayOptions({
+      port: 0,
+      host: '::1',
+      storage,
+      auth: { anonymous: 'read' },
+      limits: { messagesPerSecond: 0.5, idleRoomMs: 0, maxBufferedBytes: 0 },
+      updateBudget: { maxTypes: 0 },
+      allowedOrigins: ['https://app.example'],
+    })
+    expect(resolved).toMatchObject({ port: 0, host: '::1', storage, anonymous: 'read', allowedOrigins: ['https://app.example'] })
+    expect(resolved.limits).toEqual({ ...DEFAULT_LIMITS, messagesPerSecond: 0.5, idleRoomMs: 0, maxBufferedBytes: 0 })
+    expect(resolved.budget).toEqual({ ...DEFAULT_UPDATE_BUDGET, maxTypes: 0 })
+  })
+})

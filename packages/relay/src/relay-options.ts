@@ -1,0 +1,190 @@
+/**
+ * The options of `createRelay`: their types, their defaults, and the checks
+ * that refuse a bad one with a `TideKVError` (INVALID_VALUE) naming it,
+ * before the relay opens anything. Config files and JavaScript callers get
+ * past the types, and a misspelt limit would otherwise be ignored without a
+ * word, a negative one turn the relay off.
+ */
+import { TideKVError } from '@tidekv/core'
+import type { AccessMode } from './auth.js'
+import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
+import type { RelayStorage } from './storage.js'
+import { DEFAULT_UPDATE_BUDGET, type UpdateBudget } from './update-budget.js'
+
+export interface RelayAuth {
+  /** The secret tokens are signed with (see `createToken`). */
+  secret?: string | Uint8Array
+  /** Access without a token: 'none' (default when a secret is set), 'read' or 'write'. */
+  anonymous?: 'none' | AccessMode
+}
+
+export interface RelayOptions {
+  /** Port to listen on; 0 picks a free one (read it from `relay.port`). Default 8787. */
+  port?: number
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string
+  /** Room storage. Default: SQLite in `dataDir`. */
+  storage?: RelayStorage
+  /** Folder of the default SQLite storage. Default `./.tidekv-data`. */
+  dataDir?: string
+  /** Who may connect. Without a secret, `anonymous` must say what strangers may do. */
+  auth: RelayAuth
+  /** Limits; each defaults to `DEFAULT_LIMITS`. */
+  limits?: Partial<RelayLimits>
+  /** Decode budget for updates from clients. */
+  updateBudget?: Partial<UpdateBudget>
+  /** Allowed `Origin` headers for browser connections; unset: any origin (non-browser clients send none). */
+  allowedOrigins?: readonly string[]
+  /** A folder served over HTTP (the demo). */
+  static?: string
+  /** Background errors (storage failures); default: ignored after counting. */
+  onError?: (error: unknown, room?: string) => void
+}
+
+/** The options, checked, with their defaults. */
+export interface ResolvedRelayOptions {
+  readonly port: number
+  readonly host: string
+  /** Given storage; without it, SQLite in `dataDir`. */
+  readonly storage: RelayStorage | undefined
+  readonly dataDir: string
+  readonly secret: string | Uint8Array | undefined
+  readonly anonymous: 'none' | AccessMode
+  readonly limits: Readonly<RelayLimits>
+  readonly budget: Readonly<UpdateBudget>
+  readonly allowedOrigins: readonly string[] | undefined
+  readonly static: string | undefined
+  readonly onError: (error: unknown, room?: string) => void
+}
+
+/** Longest delay Node's timers take (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Each limit: the least it may be, and whether it must be an integer. */
+const LIMIT_RULES: { readonly [K in keyof RelayLimits]: { readonly min: number; readonly integer: boolean; readonly max?: number } } = {
+  maxMessageBytes: { min: 1, integer: true },
+  maxConnections: { min: 1, integer: true },
+  maxConnectionsPerRoom: { min: 1, integer: true },
+  // A rate: fractions are fine (one message every two seconds is 0.5).
+  messagesPerSecond: { min: Number.MIN_VALUE, integer: false },
+  // The bucket must hold one message, or none is ever accepted.
+  messageBurst: { min: 1, integer: false },
+  maxBufferedBytes: { min: 0, integer: true },
+  heartbeatMs: { min: 1, integer: true, max: MAX_TIMER_MS },
+  idleRoomMs: { min: 0, integer: true, max: MAX_TIMER_MS },
+  compactAfterUpdates: { min: 1, integer: true },
+}
+
+const ANONYMOUS = ['none', 'read', 'write'] as const
+const STORAGE_METHODS = ['load', 'append', 'compact', 'deleteRoom', 'rooms', 'close'] as const
+const OPTION_NAMES: readonly (keyof RelayOptions)[] = ['port', 'host', 'storage', 'dataDir', 'auth', 'limits', 'updateBudget', 'allowedOrigins', 'static', 'onError']
+
+/**
+ * Checks `options` and fills in the defaults.
+ * @throws TideKVError INVALID_VALUE naming the first bad option
+ */
+export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
+  const given = record(options, 'options')
+  knownKeys(given, OPTION_NAMES, '')
+  const port = given.port ?? 8787
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail('port', 'an integer from 0 to 65535 (0: a free one)', port)
+  const host = given.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || host.length === 0) fail('host', 'a non-empty string', host)
+  const dataDir = given.dataDir ?? '.tidekv-data'
+  if (typeof dataDir !== 'string' || dataDir.length === 0) fail('dataDir', 'a non-empty string', dataDir)
+  const storage = given.storage
+  if (storage !== undefined) {
+    const methods = record(storage, 'storage')
+    for (const method of STORAGE_METHODS) if (typeof methods[method] !== 'function') fail('storage', `a RelayStorage (${method} is missing)`, storage)
+  }
+
+  const auth = record(given.auth, 'auth')
+  knownKeys(auth, ['secret', 'anonymous'], 'auth.')
+  const { secret, anonymous = 'none' } = auth
+  if (secret !== undefined && !((typeof secret === 'string' || secret instanceof Uint8Array) && secret.length > 0)) {
+    fail('auth.secret', 'a non-empty string or Uint8Array', secret)
+  }
+  if (!isAnonymousMode(anonymous)) fail('auth.anonymous', `one of ${ANONYMOUS.join(', ')}`, anonymous)
+  if (secret === undefined && anonymous === 'none') {
+    throw new TideKVError('INVALID_VALUE', 'createRelay: give auth.secret, or auth.anonymous to let anyone in')
+  }
+
+  const limits: RelayLimits = { ...DEFAULT_LIMITS }
+  const givenLimits = record(given.limits ?? {}, 'limits')
+  knownKeys(givenLimits, Object.keys(LIMIT_RULES), 'limits.')
+  for (const [name, rule] of Object.entries(LIMIT_RULES)) {
+    const value = givenLimits[name]
+    if (value === undefined) continue
+    const ok = typeof value === 'number' && (rule.integer ? Number.isSafeInteger(value) : Number.isFinite(value)) && value >= rule.min && value <= (rule.max ?? Infinity)
+    if (!ok) fail(`limits.${name}`, describeRule(rule), value)
+    limits[name as keyof RelayLimits] = value // reason: Object.entries types the keys of LIMIT_RULES as string
+  }
+
+  const budget: UpdateBudget = { ...DEFAULT_UPDATE_BUDGET }
+  const givenBudget = record(given.updateBudget ?? {}, 'updateBudget')
+  knownKeys(givenBudget, Object.keys(DEFAULT_UPDATE_BUDGET), 'updateBudget.')
+  for (const [name, value] of Object.entries(givenBudget)) {
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(`updateBudget.${name}`, 'an integer ≥ 0', value)
+    budget[name as keyof UpdateBudget] = value // reason: knownKeys let only the budget's names through
+  }
+
+  const origins = given.allowedOrigins
+  if (origins !== undefined && !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))) fail('allowedOrigins', 'an array of strings', origins)
+  const staticDir = given.static
+  if (staticDir !== undefined && (typeof staticDir !== 'string' || staticDir.length === 0)) fail('static', 'a non-empty string', staticDir)
+  const onError = given.onError ?? (() => undefined)
+  if (typeof onError !== 'function') fail('onError', 'a function', onError)
+
+  return {
+    port,
+    host,
+    storage: storage as RelayStorage | undefined, // reason: checked to have every RelayStorage method above
+    dataDir,
+    secret,
+    anonymous,
+    limits,
+    budget,
+    allowedOrigins: origins as readonly string[] | undefined, // reason: checked an array of strings above
+    static: staticDir,
+    onError: onError as ResolvedRelayOptions['onError'], // reason: checked a function above; what it does with its arguments is the caller's
+  }
+}
+
+function isAnonymousMode(value: unknown): value is (typeof ANONYMOUS)[number] {
+  return ANONYMOUS.some((mode) => mode === value)
+}
+
+/** `value` as a record of unknown values, or INVALID_VALUE naming `name`. */
+function record(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(name, 'an object', value)
+  return value as Record<string, unknown> // reason: checked a non-null, non-array object above
+}
+
+/** Refuses a key not in `known` (a misspelt option would otherwise be ignored). */
+function knownKeys(value: Record<string, unknown>, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TideKVError('INVALID_VALUE', `createRelay: unknown option ${prefix}${key} (known: ${known.map((k) => prefix + k).join(', ')})`)
+    }
+  }
+}
+
+function describeRule(rule: { readonly min: number; readonly integer: boolean; readonly max?: number }): string {
+  const kind = rule.integer ? 'an integer' : 'a number'
+  const min = rule.min === Number.MIN_VALUE ? '> 0' : `≥ ${rule.min}`
+  return rule.max === undefined ? `${kind} ${min}` : `${kind} from ${rule.min} to ${rule.max}`
+}
+
+function fail(option: string, expected: string, got: unknown): never {
+  throw new TideKVError('INVALID_VALUE', `createRelay: option ${option} must be ${expected}, got ${show(got)}`)
+}
+
+/** A short, safe rendering of a bad value for an error message (never a secret's bytes). */
+function show(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  if (value instanceof Uint8Array) return `a Uint8Array of ${value.length} bytes`
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
