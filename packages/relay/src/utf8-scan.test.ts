@@ -6,19 +6,14 @@
  *
  * Seeded: the seed is printed, `TIDEKV_SEED=<n>` replays (default: a fixed seed).
  */
-import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { checkJson, JSON_INVALID, JSON_OK, JSON_TOO_DEEP, utf16Length } from './utf8-scan.js'
 
-const SEED = (() => {
-  const env = process.env.TIDEKV_SEED?.trim()
-  if (!env) return 0x75f8_5ca7
-  const n = Number(env)
-  if (!Number.isSafeInteger(n)) throw new Error(`TIDEKV_SEED must be an integer, got "${env}"`)
-  return n >>> 0
-})()
-console.log(`utf8-scan.test: seed ${SEED} (replay: TIDEKV_SEED=${SEED})`)
-const where = (extra: string) => `seed=${SEED} (replay: TIDEKV_SEED=${SEED}) ${extra}`
+/** Each seeded test draws from sequence seed k of this run (k = 0, 1). */
+const SEED = baseSeed(0x75f85ca7)
+console.log(`utf8-scan.test: ${replayHint(SEED)}`)
+const where = (extra: string) => `${replayHint(SEED)} ${extra}`
 const utf8 = (text: string) => new TextEncoder().encode(text)
 
 /** `checkJson` over all of `text`, nesting at most `maxDepth` deep. */
@@ -29,14 +24,14 @@ function scan(text: string, maxDepth = 64): number {
 
 describe('utf16Length', () => {
   it('is the decoded length in UTF-16 code units, or -1 where TextDecoder (fatal) throws: 5,000 random byte strings', () => {
-    const gen = prng.create(SEED)
+    const rng = new Random(sequenceSeed(SEED, 0))
     const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
     // valid 2-, 4-, 3-byte sequences, a surrogate, overlongs, past U+10FFFF, a BOM, stray and truncated bytes
     const pieces = [[0xc3, 0xa9], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0xa0, 0x80], [0xe0, 0x80, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80], [0xef, 0xbb, 0xbf], [0x61], [0x80], [0xff], [0xe2, 0x82], [0xf0, 0x9f]]
     for (let n = 0; n < 5000; n++) {
       const bytes: number[] = []
-      for (let k = prng.uint32(gen, 0, 6); k > 0; k--) bytes.push(...prng.oneOf(gen, pieces))
-      if (prng.bool(gen)) bytes.push(prng.uint32(gen, 0, 255))
+      for (let k = rng.int(0, 6); k > 0; k--) bytes.push(...rng.pick(pieces))
+      if (rng.chance(0.5)) bytes.push(rng.int(0, 255))
       const arr = new Uint8Array(bytes)
       let expected = -1
       try {
@@ -56,16 +51,16 @@ describe('utf16Length', () => {
 
 describe('checkJson', () => {
   it('accepts exactly what JSON.parse accepts: 10,000 seeded mutations of JSON texts', () => {
-    const gen = prng.create(SEED + 1)
+    const rng = new Random(sequenceSeed(SEED, 1))
     const seeds = ['{"a":[1,2.5e-3,{"b":null}],"c":"\\u0041\\n"}', '[true,false,null,-0,"x"]', '"s"', '0', '{}', '[]', ' 1 ', '{"é":"😀"}', '[1E+2,0.5,-1e-0]']
     const junk = ['', ' ', ',', ':', '[', ']', '{', '}', '"', '\\', 'e', 'E', '+', '-', '.', '0', '1', 'tru', 'nul', '\u0001', '\t', '\n', 'é', 'undefined', '\\u12', '\\x']
     let valid = 0
     for (let n = 0; n < 10_000; n++) {
-      let text = prng.oneOf(gen, seeds)
-      for (let k = prng.uint32(gen, 0, 3); k > 0; k--) {
-        const at = prng.uint32(gen, 0, text.length)
-        const cut = prng.bool(gen) ? prng.uint32(gen, 0, 2) : 0
-        text = text.slice(0, at) + prng.oneOf(gen, junk) + text.slice(at + cut)
+      let text = rng.pick(seeds)
+      for (let k = rng.int(0, 3); k > 0; k--) {
+        const at = rng.int(0, text.length)
+        const cut = rng.chance(0.5) ? rng.int(0, 2) : 0
+        text = text.slice(0, at) + rng.pick(junk) + text.slice(at + cut)
       }
       let parses = true
       try {
