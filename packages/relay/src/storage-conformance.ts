@@ -8,7 +8,7 @@
  * a room, `lastSeq` is the last one (0 for an empty room), and `compact`
  * takes one of them. Exact numbering (1, 2, 3, …) is each adapter's business.
  */
-import * as prng from 'lib0/prng'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RelayStorage } from './storage.js'
 
@@ -202,7 +202,7 @@ export function describeRelayStorageConformance(
 
     it('round-trips an empty update and a large one', async () => {
       const s = await fresh()
-      const large = prng.uint8Array(prng.create(1), 4 * 1024 * 1024)
+      const large = new Random(1).bytes(4 * 1024 * 1024)
       await s.append('r', bytes())
       await s.append('r', large)
       const { updates } = await s.load('r')
@@ -320,12 +320,10 @@ async function randomCalls(
   fresh: () => Promise<RelayStorage>,
   again: ((closed: RelayStorage) => Promise<RelayStorage>) | undefined,
 ): Promise<void> {
-  const env = process.env.TIDEKV_SEED?.trim()
-  const base = env ? Number(env) >>> 0 : (Math.random() * 2 ** 32) >>> 0
-  if (env && !Number.isSafeInteger(Number(env))) throw new Error(`TIDEKV_SEED must be an integer, got "${env}"`)
+  const base = baseSeed()
   for (let n = 0; n < SEQUENCES; n++) {
-    const seed = (base + n) >>> 0
-    const gen = prng.create(seed)
+    const seed = sequenceSeed(base, n)
+    const rng = new Random(seed)
     const model = new Map<string, ModelRow[]>()
     const rowsOf = (room: string): ModelRow[] => model.get(room) ?? []
     const lastSeqOf = (room: string): number => rowsOf(room).at(-1)?.seq ?? 0
@@ -337,11 +335,11 @@ async function randomCalls(
     }
     let s = await fresh()
     for (let call = 0; call < CALLS; call++) {
-      const room = prng.oneOf(gen, MODEL_ROOMS)
-      const where = `seed=${seed} (replay: TIDEKV_SEED=${seed}) call #${call} on room ${JSON.stringify(room)}`
-      const pick = prng.real53(gen)
+      const room = rng.pick(MODEL_ROOMS)
+      const where = `${replayHint(seed)} call #${call} on room ${JSON.stringify(room)}`
+      const pick = rng.float()
       if (pick < 0.55) {
-        const data = prng.uint8Array(gen, prng.uint32(gen, 0, 24))
+        const data = rng.bytes(rng.int(0, 24))
         const seq = await s.append(room, data)
         expect(seq, where).toBeGreaterThan(lastSeqOf(room))
         model.set(room, [...rowsOf(room), { seq, data }])
@@ -350,8 +348,8 @@ async function randomCalls(
         if (rows.length === 0) continue
         // Any seq up to the last, also one below the current snapshot (a
         // late compaction) or in a gap between rows.
-        const upTo = prng.uint32(gen, 1, lastSeqOf(room))
-        const snapshot = prng.uint8Array(gen, prng.uint32(gen, 0, 24))
+        const upTo = rng.int(1, lastSeqOf(room))
+        const snapshot = rng.bytes(rng.int(0, 24))
         await s.compact(room, snapshot, upTo)
         model.set(room, [{ seq: upTo, data: snapshot }, ...rows.filter((row) => row.seq > upTo)])
       } else if (pick < 0.75) {
@@ -365,7 +363,7 @@ async function randomCalls(
         s = await again(s)
       }
     }
-    const where = `seed=${seed} (replay: TIDEKV_SEED=${seed}) at the end`
+    const where = `${replayHint(seed)} at the end`
     for (const room of MODEL_ROOMS) await expectRoom(s, room, where)
     expect((await s.rooms()).sort(), where).toEqual([...model.keys()].sort())
     await s.close()

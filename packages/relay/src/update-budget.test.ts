@@ -7,20 +7,15 @@
  * so runs are deterministic).
  */
 import * as encoding from 'lib0/encoding'
-import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { checkUpdate, DEFAULT_UPDATE_BUDGET, scaleBudget, type UpdateBudget, UpdateRejected } from './update-budget.js'
 
-const SEED = (() => {
-  const env = process.env.TIDEKV_SEED?.trim()
-  if (!env) return 0x71de5eed
-  const n = Number(env)
-  if (!Number.isSafeInteger(n)) throw new Error(`TIDEKV_SEED must be an integer, got "${env}"`)
-  return n >>> 0
-})()
-console.log(`update-budget.test: seed ${SEED} (replay: TIDEKV_SEED=${SEED})`)
-const where = (extra: string) => `seed=${SEED} (replay: TIDEKV_SEED=${SEED}) ${extra}`
+/** Each seeded test draws from sequence seed k of this run (k = 0, 1, …). */
+const SEED = baseSeed(0x71de5eed)
+console.log(`update-budget.test: ${replayHint(SEED)}`)
+const where = (extra: string) => `${replayHint(SEED)} ${extra}`
 
 // --- helpers ----------------------------------------------------------------
 
@@ -317,7 +312,7 @@ describe('checkUpdate accepts legitimate updates', () => {
   })
 
   it('differential: 2,000 random updates from random Yjs operations by 4 clients are all accepted (with the room state vector and without)', () => {
-    const gen = prng.create(SEED)
+    const rng = new Random(sequenceSeed(SEED, 0))
     const room = new Y.Doc()
     const clients = Array.from({ length: 4 }, (_, i) => {
       const d = new Y.Doc()
@@ -330,19 +325,19 @@ describe('checkUpdate accepts legitimate updates', () => {
     let count = 0
     let checked = 0
     const newValue = (): any => {
-      switch (prng.uint32(gen, 0, 6)) {
+      switch (rng.int(0, 6)) {
         case 0:
-          return prng.uint8Array(gen, prng.uint32(gen, 0, 40))
+          return rng.bytes(rng.int(0, 40))
         case 1:
-          return prng.int32(gen, -1e9, 1e9)
+          return rng.int(-1e9, 1e9)
         case 2:
-          return prng.utf16String(gen, 12)
+          return rng.text(12)
         case 3:
-          return { a: [prng.real53(gen), null, true], s: prng.word(gen) }
+          return { a: [rng.float(), null, true], s: rng.word() }
         case 4:
           return new Y.Map()
         case 5:
-          return new Y.Text(prng.word(gen))
+          return new Y.Text(rng.word())
         default:
           return new Y.Array()
       }
@@ -371,37 +366,37 @@ describe('checkUpdate accepts legitimate updates', () => {
       return out
     }
     while (count < 2000) {
-      const i = prng.uint32(gen, 0, clients.length - 1)
+      const i = rng.int(0, clients.length - 1)
       const doc = clients[i]!
-      if (prng.bool(gen)) {
+      if (rng.chance(0.5)) {
         // deliver some of the inbox, in order
         const box = inbox[i]!
-        const n = prng.uint32(gen, 0, box.length)
+        const n = rng.int(0, box.length)
         for (const update of box.splice(0, n)) Y.applyUpdate(doc, update, 'remote')
       }
       doc.transact(() => {
-        const ops = prng.uint32(gen, 1, 4)
+        const ops = rng.int(1, 4)
         for (let k = 0; k < ops; k++) {
-          const target = prng.oneOf(gen, containers(doc))
+          const target = rng.pick(containers(doc))
           if (target instanceof Y.Array) {
-            if (target.length > 0 && prng.uint32(gen, 0, 3) === 0) {
-              const at = prng.uint32(gen, 0, target.length - 1)
-              target.delete(at, prng.uint32(gen, 1, Math.min(3, target.length - at)))
+            if (target.length > 0 && rng.int(0, 3) === 0) {
+              const at = rng.int(0, target.length - 1)
+              target.delete(at, rng.int(1, Math.min(3, target.length - at)))
             } else {
-              const vals = Array.from({ length: prng.uint32(gen, 1, 3) }, () => (target === doc.getArray('tidekv') ? prng.uint8Array(gen, 8) : newValue()))
-              target.insert(prng.uint32(gen, 0, target.length), vals)
+              const vals = Array.from({ length: rng.int(1, 3) }, () => (target === doc.getArray('tidekv') ? rng.bytes(8) : newValue()))
+              target.insert(rng.int(0, target.length), vals)
             }
           } else if (target instanceof Y.Text) {
-            if (target.length > 0 && prng.bool(gen)) {
-              const at = prng.uint32(gen, 0, target.length - 1)
-              if (prng.bool(gen)) target.delete(at, prng.uint32(gen, 1, Math.min(5, target.length - at)))
-              else target.format(at, prng.uint32(gen, 1, target.length - at), { bold: prng.bool(gen) ? true : null })
+            if (target.length > 0 && rng.chance(0.5)) {
+              const at = rng.int(0, target.length - 1)
+              if (rng.chance(0.5)) target.delete(at, rng.int(1, Math.min(5, target.length - at)))
+              else target.format(at, rng.int(1, target.length - at), { bold: rng.chance(0.5) ? true : null })
             } else {
-              target.insert(prng.uint32(gen, 0, target.length), prng.utf16String(gen, 8))
+              target.insert(rng.int(0, target.length), rng.text(8))
             }
           } else if (target instanceof Y.Map) {
-            const key = `k${prng.uint32(gen, 0, 12)}`
-            if (prng.uint32(gen, 0, 4) === 0) target.delete(key)
+            const key = `k${rng.int(0, 12)}`
+            if (rng.int(0, 4) === 0) target.delete(key)
             else target.set(key, newValue())
           }
         }
@@ -454,21 +449,21 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
   })
 
   it('10,000 seeded random frames: only UpdateRejected, each in bounded time; the few accepted apply cleanly', () => {
-    const gen = prng.create(SEED + 1)
+    const rng = new Random(sequenceSeed(SEED, 1))
     const prefixes = [[], [1], [1, 1], [1, 2, 9, 0], [1, 1, 9, 0, 8 | 128], [0, 1, 9], [1, 3, 5, 0, 4]]
     let worst = 0
     let accepted = 0
     const t0 = performance.now()
     for (let i = 0; i < 10_000; i++) {
-      const prefix = prng.oneOf(gen, prefixes)
-      const tail = prng.uint8Array(gen, prng.uint32(gen, 0, i % 100 === 0 ? 4096 : 48))
+      const prefix = rng.pick(prefixes)
+      const tail = rng.bytes(rng.int(0, i % 100 === 0 ? 4096 : 48))
       const update = new Uint8Array(prefix.length + tail.length)
       update.set(prefix)
       update.set(tail, prefix.length)
       const start = performance.now()
       let ok = true
       try {
-        checkUpdate(update, undefined, prng.bool(gen) ? new Map() : undefined)
+        checkUpdate(update, undefined, rng.chance(0.5) ? new Map() : undefined)
       } catch (e) {
         if (!(e instanceof UpdateRejected)) throw new Error(where(`frame #${i} ${Buffer.from(update).toString('hex')}: ${e}`), { cause: e })
         ok = false
@@ -487,17 +482,17 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
   })
 
   it('seeded mutations of real updates: accepted ones apply cleanly, leave nothing pending, and re-encode', () => {
-    const gen = prng.create(SEED + 2)
+    const rng = new Random(sequenceSeed(SEED, 2))
     const doc = new Y.Doc()
     const updates: Uint8Array[] = []
     doc.on('update', (update: Uint8Array) => updates.push(update))
     const log = doc.getArray<any>('tidekv')
     const text = doc.getText('t')
     for (let i = 0; i < 30; i++) {
-      log.insert(prng.uint32(gen, 0, log.length), [entry(`k${i}`, i, 0, i)])
+      log.insert(rng.int(0, log.length), [entry(`k${i}`, i, 0, i)])
       log.push([i, 'x'])
       doc.getMap('m').set(`k${i % 5}`, { i })
-      text.insert(prng.uint32(gen, 0, text.length), `ab${i}`)
+      text.insert(rng.int(0, text.length), `ab${i}`)
       if (i % 3 === 0) log.delete(0, 2)
       if (i % 4 === 0) text.delete(1, 3)
     }
@@ -510,15 +505,15 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
     }
     let accepted = 0
     for (let n = 0; n < 2000; n++) {
-      const i = prng.uint32(gen, 0, updates.length - 1)
+      const i = rng.int(0, updates.length - 1)
       const update = updates[i]!.slice()
-      for (let k = prng.uint32(gen, 1, 3); k > 0; k--) {
-        const p = prng.uint32(gen, 0, update.length - 1)
-        update[p] = prng.bool(gen) ? prng.uint32(gen, 0, 255) : update[p]! ^ (1 << prng.uint32(gen, 0, 7))
+      for (let k = rng.int(1, 3); k > 0; k--) {
+        const p = rng.int(0, update.length - 1)
+        update[p] = rng.chance(0.5) ? rng.int(0, 255) : update[p]! ^ (1 << rng.int(0, 7))
       }
       const room = new Y.Doc()
       Y.applyUpdate(room, states[i]!)
-      const withSv = prng.bool(gen)
+      const withSv = rng.chance(0.5)
       try {
         checkUpdate(update, undefined, withSv ? svOf(room) : undefined)
       } catch (e) {
@@ -554,7 +549,7 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
   })
 
   it('invalid UTF-8 (lib0 decodes fatally) and invalid JSON, differentially against JSON.parse (the scanner itself: utf8-scan.test.ts)', () => {
-    const gen = prng.create(SEED + 3)
+    const rng = new Random(sequenceSeed(SEED, 3))
     const strItem = (bytes: Uint8Array) => oneItem(4, (e) => encoding.writeVarUint8Array(e, bytes))
     expectMalformed(strItem(new Uint8Array([0x61, 0xff])), 'invalid UTF-8')
     expect(threw(() => Y.applyUpdate(new Y.Doc(), strItem(new Uint8Array([0x61, 0xff]))))).toBeInstanceOf(TypeError)
@@ -564,11 +559,11 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
     const jsonItem = (text: string) => oneItem(5, (e) => str(e, text)) // ContentEmbed: one JSON text
     let valid = 0
     for (let n = 0; n < 10_000; n++) {
-      let text = prng.oneOf(gen, seeds)
-      for (let k = prng.uint32(gen, 0, 3); k > 0; k--) {
-        const at = prng.uint32(gen, 0, text.length)
-        const cut = prng.bool(gen) ? prng.uint32(gen, 0, 2) : 0
-        text = text.slice(0, at) + prng.oneOf(gen, junk) + text.slice(at + cut)
+      let text = rng.pick(seeds)
+      for (let k = rng.int(0, 3); k > 0; k--) {
+        const at = rng.int(0, text.length)
+        const cut = rng.chance(0.5) ? rng.int(0, 2) : 0
+        text = text.slice(0, at) + rng.pick(junk) + text.slice(at + cut)
       }
       let parses = true
       try {

@@ -3,18 +3,12 @@
  * against a plain sorted array. Seeded: the seed is printed, and
  * `TIDEKV_SEED=<n>` replays (default: a fixed seed, so runs are deterministic).
  */
-import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
+import { baseSeed, Random, replayHint, sequenceSeed } from '../testing/random.js'
 import { RankedIndex } from './ranked-index.js'
 
-const SEED = (() => {
-  const env = process.env.TIDEKV_SEED?.trim()
-  if (!env) return 0x5eed1d
-  const n = Number(env)
-  if (!Number.isSafeInteger(n)) throw new Error(`TIDEKV_SEED must be an integer, got "${env}"`)
-  return n >>> 0
-})()
-console.log(`ranked-index.test: seed ${SEED} (replay: TIDEKV_SEED=${SEED})`)
+const SEED = baseSeed(0x5eed1d)
+console.log(`ranked-index.test: ${replayHint(SEED)}`)
 
 const byNumber = (a: number, b: number) => a - b
 /** A sorted-set member: ordered by score, then member. */
@@ -140,9 +134,8 @@ describe('RankedIndex', () => {
   })
 
   it.each([2, 4, 16])('agrees with a sorted array over 20,000 seeded random operations (chunks of %i)', (load) => {
-    const seed = (SEED + load) >>> 0
-    const gen = prng.create(seed)
-    const where = (step: number, what: string) => `seed=${seed} (replay: TIDEKV_SEED=${SEED}) load=${load} step=${step}: ${what}`
+    const rng = new Random(sequenceSeed(SEED, load))
+    const where = (step: number, what: string) => `${replayHint(SEED)} load=${load} step=${step}: ${what}`
     const keys = 3000
     const model: number[] = range(0, 200).map((i) => i * 5)
     const index = RankedIndex.fromSorted(byNumber, model, load)
@@ -161,15 +154,15 @@ describe('RankedIndex', () => {
     for (let step = 0; step < 20_000; step++) {
       // Grow, then drain (to empty, around step 14,000), then grow again: splits, folds and an empty index.
       const pInsert = step < 8000 ? 0.7 : step < 14_000 ? 0.2 : 0.6
-      const x = prng.uint32(gen, 0, keys)
+      const x = rng.int(0, keys)
       const at = lowerBound(x)
       const present = model[at] === x
-      if (prng.real53(gen) < pInsert) {
+      if (rng.float() < pInsert) {
         expect(index.insert(x), where(step, `insert ${x}`)).toBe(!present)
         if (!present) model.splice(at, 0, x)
       } else {
         // Deletes mostly hit an item that is there, so the index drains.
-        const victim = model.length > 0 && prng.bool(gen) ? model[prng.uint32(gen, 0, model.length - 1)]! : x
+        const victim = model.length > 0 && rng.chance(0.5) ? model[rng.int(0, model.length - 1)]! : x
         const vAt = lowerBound(victim)
         const vPresent = model[vAt] === victim
         expect(index.delete(victim), where(step, `delete ${victim}`)).toBe(vPresent)
@@ -180,17 +173,17 @@ describe('RankedIndex', () => {
       const n = model.length
       expect(index.size, where(step, 'size')).toBe(n)
       if (n === 0) emptied = true
-      const probe = prng.uint32(gen, 0, keys)
+      const probe = rng.int(0, keys)
       const probeAt = lowerBound(probe)
       expect(index.rank(probe), where(step, `rank ${probe}`)).toBe(model[probeAt] === probe ? probeAt : -1)
       expect(index.count((i) => i < probe), where(step, `count < ${probe}`)).toBe(probeAt)
-      const i = prng.uint32(gen, 0, n + 1) - 1 // from -1 to n: one past each end
+      const i = rng.int(0, n + 1) - 1 // from -1 to n: one past each end
       expect(index.at(i), where(step, `at ${i}`)).toBe(model[i])
       if (i >= 0 && i < n) expect(index.rank(model[i]!), where(step, `rank of at ${i}`)).toBe(i)
-      const a = prng.uint32(gen, 0, n)
-      const b = a + prng.uint32(gen, 0, 3 * load)
+      const a = rng.int(0, n)
+      const b = a + rng.int(0, 3 * load)
       expect(index.slice(a, b), where(step, `slice ${a} ${b}`)).toEqual(model.slice(a, b))
-      const reverse = prng.bool(gen)
+      const reverse = rng.chance(0.5)
       const top = Math.min(a, n - 1) // a reverse walk from one past the end starts at the last item
       const expected = reverse ? model.slice(Math.max(0, top - 2 * load), top + 1).reverse() : model.slice(a, a + 2 * load + 1)
       expect(walked(index, a, reverse, 2 * load + 1), where(step, `walk ${a} ${reverse}`)).toEqual(expected)
