@@ -8,11 +8,11 @@
  * every chunk is compressed with gzip (level 9) and brotli (quality 11,
  * text mode) from node:zlib. "Loads at start" is the entry chunk and every
  * chunk it imports statically; "loaded later" is what only a dynamic
- * `import()` reaches (for TideKV: sync.ts, y-websocket, y-protocols).
+ * `import()` reaches (for TideKV: sync/sync-link.ts, y-websocket, y-protocols).
  * Sizes are sums over chunks, each compressed alone, as they would be sent.
  *
  * Checks, which fail the run: the app that never syncs must not load
- * y-websocket, y-protocols or sync.ts at start; the app that syncs must find
+ * y-websocket, y-protocols or sync/sync-link.ts at start; the app that syncs must find
  * them in a chunk of their own. The composition of TideKV's bundle (bytes
  * each package leaves in the minified output, from esbuild's metafile) names
  * what dominates. Results: a table on stdout, JSON in
@@ -65,7 +65,7 @@ const APPS: App[] = [
 ]
 
 /** Inputs that only a syncing app may load. */
-const SYNC_ONLY = [/node_modules\/y-websocket\//, /node_modules\/y-protocols\//, /packages\/client\/src\/sync\.ts$/]
+const SYNC_ONLY = [/node_modules\/y-websocket\//, /node_modules\/y-protocols\//, /packages\/client\/src\/sync\/sync-link\.ts$/]
 
 interface Sizes {
   min: number
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
       body.push(row(`${r.label}: loads at start`, r.initial, `sync chunk (${kib(r.lazy.brotli)} br) built, never loaded`))
     } else if (r.id === 'tidekv-sync') {
       body.push(row(`${r.label}: loads at start`, r.initial))
-      body.push(row(`${r.label}: + sync chunk (import())`, r.lazy, 'sync.ts, y-websocket, y-protocols'))
+      body.push(row(`${r.label}: + sync chunk (import())`, r.lazy, 'sync-link.ts, y-websocket, y-protocols'))
       body.push(row(`${r.label}: total`, add(r.initial, r.lazy)))
       body.push(row(`${r.label}, Vite ${viteVersion}: loads at start`, viteSync.initial, `rolldown ${rolldownVersion}: cross-check`))
       body.push(row(`${r.label}, Vite ${viteVersion}: + sync chunk`, viteSync.lazy))
@@ -280,7 +280,7 @@ async function main(): Promise<void> {
     '',
     compTable,
     '',
-    `Checks: the no-sync app loads no y-websocket, y-protocols or sync.ts at start (metafile of its initial chunks); the syncing app has them only in the chunk its import('./sync.js') loads (${split.length} inputs). The same holds when Vite builds them (rolldown's chunk module lists).`,
+    `Checks: the no-sync app loads no y-websocket, y-protocols or sync-link.ts at start (metafile of its initial chunks); the syncing app has them only in the chunk its import('./sync/sync-link.js') loads (${split.length} inputs). The same holds when Vite builds them (rolldown's chunk module lists).`,
     `Largest @tidekv/client modules (min): ${clientModules.slice(0, 6).map(([m, b]) => `${m} ${kib(b)}`).join(', ')}.`,
     `Dominant: yjs is ${(yjsShare.share * 100).toFixed(0)}% of the no-sync bundle (${kib(yjsShare.bytes)} of ${kib(compositions[0]!.total)} minified). With every dependency left out (external), TideKV's own code is ${kib(own.min)} min, ${kib(own.gzip)} gzip, ${kib(own.brotli)} brotli.`,
   ]

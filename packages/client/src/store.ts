@@ -23,7 +23,7 @@ export interface StoreOptions extends DocStoreOptions {
   storage?: StorageFactory
   /** When the update log is compacted into a snapshot. */
   compaction?: CompactionPolicy
-  /** Sync with a relay (see README). Without it the store is local (still shared between tabs). */
+  /** Sync with a relay (see packages/client/README.md#sync). Without it the store is local (still shared between tabs). */
   sync?: SyncOptions & {
     /** The token only reads: writes throw `READ_ONLY`. Default: read from the token's `mode` claim when it is a string. */
     readOnly?: boolean

@@ -2,7 +2,7 @@
  * One replica's machinery between the keyspace and the document: pending
  * writes and their commit (one Yjs transaction per tick), the observer that
  * folds other replicas' transactions into the keyspace, clean-up of entries
- * that lost, expiry, and watcher delivery. `Store` is the API in front of it.
+ * that lost, expiry, and watcher delivery. `DocStore` is the API in front of it.
  */
 import * as Y from 'yjs'
 import type { Transaction } from 'yjs'

@@ -6,7 +6,7 @@
  * channel carry the 'tab' origin: they are not stored again (the tab that
  * made them did) and not echoed.
  *
- * One relay connection per tab is kept (see sync.ts): this channel only
+ * One relay connection per tab is kept (see sync-link.ts): this channel only
  * makes tabs converge at once, with or without a relay.
  */
 import * as decoding from 'lib0/decoding'
