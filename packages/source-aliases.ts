@@ -12,7 +12,7 @@ export function sourcePaths(root: string): Record<string, string> {
   return {
     '@tidekv/core': source('core/src/index.ts'),
     '@tidekv/core/internal': source('core/src/internal.ts'),
-    '@tidekv/core/testing': source('core/src/testing/random.ts'), // test-only: not in the package's exports
+    '@tidekv/core/testing': source('core/src/testing/index.ts'), // test-only: not in the package's exports
     '@tidekv/core/wire': source('core/src/wire.ts'),
     '@tidekv/client': source('client/src/index.ts'),
     '@tidekv/relay': source('relay/src/index.ts'),

@@ -1,25 +1,13 @@
 /**
- * Helpers shared by the client's unit tests (`*.test.ts` in this folder): a
- * hand-moved clock, in-memory stores, the error code a call throws, a replica
- * of a store, and what a key holds whatever its type. Test-only: excluded
- * from the build (tsconfig.build.json), never exported from `index.ts`.
+ * Helpers of the client's unit tests: stores opened with `openStore` (no
+ * storage, no tab channel) and replicas of them. The rest (a hand-moved
+ * clock, the code a call throws, what a key holds) is the engine's test
+ * support, re-exported. Test-only: `testing/` is excluded from the build.
  */
-import { expect } from 'vitest'
 import * as Y from 'yjs'
-import { type KeyType, openStore, type Store, type StoreOptions, TideKVError } from '../index.js'
+import { openStore, type Store, type StoreOptions } from '../index.js'
 
-/**
- * A clock the test moves by hand: pass `fn` as the store's `clock`, move `now`.
- *
- * @example
- * const clock = manualClock()
- * const store = await memoryStore({ clock: clock.fn })
- * clock.now += 1000
- */
-export function manualClock(start = 1_700_000_000_000): { now: number; fn: () => number } {
-  const clock = { now: start, fn: () => clock.now }
-  return clock
-}
+export { codeOf, contentsOf, HELD_TYPES, type HeldType, manualClock } from '@tidekv/core/testing'
 
 /**
  * An opener of stores called `name` that persist nothing and use no tab
@@ -27,21 +15,10 @@ export function manualClock(start = 1_700_000_000_000): { now: number; fn: () =>
  *
  * @example
  * const memoryStore = memoryStores('hash')
- * const store = await memoryStore({ clock: clock.fn })
+ * const store = await memoryStore({ maxValueBytes: 1024 })
  */
 export function memoryStores(name: string): (options?: StoreOptions) => Promise<Store> {
   return (options = {}) => openStore(name, { persist: false, tabs: false, ...options })
-}
-
-/** The code of the TideKVError `fn` throws, or undefined when it returns (anything else thrown fails the test). */
-export function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
-  }
-  return undefined
 }
 
 /**
@@ -53,32 +30,4 @@ export async function replicaOf(store: Store): Promise<Store> {
   const replica = await memoryStores(store.name)()
   Y.applyUpdate(replica.doc, Y.encodeStateAsUpdate(store.doc))
   return replica
-}
-
-/** A type a key can hold (every `KeyType` but 'none'). */
-export type HeldType = Exclude<KeyType, 'none'>
-
-/** Every type a key can hold, in the order the tests name their keys after them. */
-export const HELD_TYPES: readonly HeldType[] = ['string', 'counter', 'hash', 'list', 'set', 'zset', 'stream']
-
-/** What `key` holds, read through the call that reads its type. */
-export function contentsOf(store: Store, key: string): unknown {
-  const type = store.type(key)
-  switch (type) {
-    case 'string':
-    case 'counter':
-      return { type, value: store.get(key) }
-    case 'hash':
-      return { type, fields: store.hash(key).getAll() }
-    case 'list':
-      return { type, values: store.list(key).range(0, -1) }
-    case 'set':
-      return { type, members: store.collection(key).members() }
-    case 'zset':
-      return { type, members: store.sortedSet(key).range(0, -1, { withScores: true }) }
-    case 'stream':
-      return { type, entries: store.stream(key).range() }
-    case 'none':
-      return { type }
-  }
 }

@@ -15,8 +15,8 @@
  * pass having tried nothing. Such a seed is refused rather than wrapped.
  *
  * Test-only: `testing/` is excluded from the build and from the package's
- * exports; tests import this as `@tidekv/core/testing` (packages/source-aliases.ts,
- * tsconfig.json "paths").
+ * exports; tests import it as `@tidekv/core/testing` (testing/index.ts, through
+ * packages/source-aliases.ts and tsconfig.json "paths").
  */
 import * as prng from 'lib0/prng'
 

@@ -26,6 +26,7 @@ export function manualClock(start = 1_700_000_000_000): { now: number; fn: () =>
  * `options` go on top.
  *
  * @example
+ * const clock = manualClock()
  * const memoryStore = memoryStores('hash')
  * const store = await memoryStore({ clock: clock.fn })
  */
