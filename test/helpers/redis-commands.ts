@@ -275,9 +275,9 @@ export const COMMANDS = {
   ZRANGE: (r, ctx) => zrange(key(r, 'zset', ctx.domain), index(r, ctx.domain), index(r, ctx.domain), r.chance(0.4), r.chance(0.5)),
   ZRANGEBYSCORE: (r, ctx) => {
     const k = key(r, 'zset', ctx.domain)
-    const bounds = [r.pick([-Infinity, ...ctx.domain.scores]), r.pick([...ctx.domain.scores, Infinity])]
+    const bounds: [number, number] = [r.pick([-Infinity, ...ctx.domain.scores]), r.pick([...ctx.domain.scores, Infinity])]
     // Mostly min <= max; sometimes the other way round (an empty range).
-    const [min, max] = r.chance(0.85) ? [Math.min(...bounds), Math.max(...bounds)] : (bounds as [number, number])
+    const [min, max] = r.chance(0.85) ? [Math.min(...bounds), Math.max(...bounds)] : bounds
     const page = r.chance(0.35) ? { offset: r.int(0, ctx.domain.page), limit: r.int(0, ctx.domain.page) } : undefined
     const options = {
       ...(r.chance(0.4) ? { rev: true } : {}),

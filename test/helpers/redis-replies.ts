@@ -51,7 +51,7 @@ export const int = (b: boolean): number => (b ? 1 : 0)
 /** A TideKV "nothing" as Redis's nil. */
 export const nil = <T>(v: T | undefined): T | null => (v === undefined ? null : v)
 /** Redis's members in code-unit order, which TideKV's sorted lists use. */
-export const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...(reply as string[])].sort() : reply)
+export const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...(reply as string[])].sort() : reply) // reason: the lists sorted here are members or keys: bulk strings
 /** A Redis score (a string, printed with up to 17 digits) as the number it stands for. */
 export const score = (reply: unknown): unknown => (typeof reply === 'string' ? Number.parseFloat(reply) : reply)
 export const asIs = (reply: unknown): unknown => reply
@@ -74,14 +74,14 @@ export function entries(record: Record<string, Value>): [string, string | null][
 export function redisEntries(reply: unknown): unknown {
   const list = pairs(reply)
   if (!Array.isArray(list)) return list
-  return (list as [string, string][]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return (list as [string, string][]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // reason: a flat field/value reply is bulk strings
 }
 
 /** ZRANGE ... WITHSCORES: Redis's flat [member, "score", ...] as [member, score] pairs, TideKV's shape. */
 export function scoredPairs(reply: unknown): unknown {
   const list = pairs(reply)
   if (!Array.isArray(list)) return list
-  return (list as [string, string][]).map(([member, text]) => [member, Number.parseFloat(text)])
+  return (list as [string, string][]).map(([member, text]) => [member, Number.parseFloat(text)]) // reason: WITHSCORES replies bulk strings, the score as text
 }
 
 /** Stream entries: TideKV's `{ id, fields }[]` or Redis's `[id, [f, v, ...]][]`, as `[id, entries][]`. */
@@ -92,7 +92,7 @@ export function tideStream(list: readonly { id: string; fields: Record<string, V
 /** XRANGE's `[id, [f, v, ...]][]` as `tideStream` has them. */
 export function redisStream(reply: unknown): unknown {
   if (!Array.isArray(reply)) return reply
-  return (reply as [string, unknown][]).map(([id, flat]) => [id, redisEntries(flat)])
+  return (reply as [string, unknown][]).map(([id, flat]) => [id, redisEntries(flat)]) // reason: XRANGE replies one [id, fields] array per entry
 }
 
 /** XRANGE/XREVRANGE ... COUNT 0 on an existing stream: Redis 7.0 answers a nil array, not an empty one (a quirk of its reply code); TideKV no entries. */

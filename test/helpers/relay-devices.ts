@@ -42,7 +42,8 @@ export class RelayDevices {
     const devices = new RelayDevices(url, room, deadlineMs)
     for (let id = 0; id < count; id++) {
       const skew = skews[id % skews.length]!
-      const d = { id, idb: new IDBFactory(), clock: () => Date.now() + skew, errors: [] as TideKVError[] }
+      const errors: TideKVError[] = []
+      const d = { id, idb: new IDBFactory(), clock: () => Date.now() + skew, errors }
       devices.all.push({ ...d, store: await devices.openStore(d, true), online: true })
     }
     return devices

@@ -119,7 +119,7 @@ function step(w: Writer, rng: Random, only?: 'delete'): void {
         if (now !== undefined && !Number.isSafeInteger(now.value)) break
         const by = rng.int(-3, 5)
         w.store.incr(key, by)
-        w.model.set(key, { value: ((now?.value as number | undefined) ?? 0) + by, ttl: now?.ttl ?? false })
+        w.model.set(key, { value: ((now?.value as number | undefined) ?? 0) + by, ttl: now?.ttl ?? false }) // reason: the check above left a safe integer or no value
         break
       }
       case 'delete':
@@ -159,7 +159,8 @@ async function checkAndTakeOver(relay: RelayProcess, previous: Writer[], context
   for (const room of ROOMS) {
     const fresh = await Promise.all(Array.from({ length: WRITERS_PER_ROOM }, () => newClient(relay.ws, room)))
     await within(Promise.all(fresh.map((s) => statusIs(s, 'synced'))), DEADLINE_MS, `${context}: fresh clients of room ${room} synced`)
-    const [first, second] = fresh as [Store, Store]
+    const first = fresh[0]!
+    const second = fresh[1]!
     for (const w of previous.filter((x) => x.name.startsWith(`${room}#`))) {
       const found = describeKeys(first, w.keys)
       const at = w.history.lastIndexOf(found)

@@ -105,7 +105,7 @@ async function runSequence(seed: number): Promise<void> {
     log(`converged on: ${dump(fresh).join(' | ')}`)
     expect(devices.errors()).toEqual([])
   } catch (e) {
-    const error = e as Error
+    const error = e as Error // reason: whatever the run throws is an Error (expect, within, the store)
     const at = step >= 0 ? `step ${step}` : 'the end'
     error.message = `${replayHint(seed)}, at ${at}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}`
     throw error

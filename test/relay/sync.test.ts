@@ -85,12 +85,13 @@ describe('storage failures', () => {
   it('a write the relay failed to store is not acknowledged, nor anything after it, until a snapshot is stored', async () => {
     const inner = memoryRelayStorage()
     let failing = true
+    // reason: an object whose prototype is `inner` is a RelayStorage: what it does not override is inner's
     const storage: RelayStorage = Object.assign(Object.create(inner) as RelayStorage, {
       append: (room: string, update: Uint8Array) => (failing ? Promise.reject(new Error('disk full')) : inner.append(room, update)),
       compact: (room: string, snapshot: Uint8Array, upTo: number) => (failing ? Promise.reject(new Error('disk full')) : inner.compact(room, snapshot, upTo)),
     })
     const errors: string[] = []
-    const relay = await newRelay({ storage, onError: (e) => errors.push((e as Error).message) })
+    const relay = await newRelay({ storage, onError: (e) => errors.push((e as Error).message) }) // reason: the storage above fails with Errors
     const a = await newClient(relay.ws, 'room')
     await statusIs(a, 'synced')
     a.set('lost-first', 1)

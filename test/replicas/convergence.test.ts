@@ -21,7 +21,8 @@
  * receiving updates while its document loads.
  *
  * Seeds: every failure names its seed; `TIDEKV_SEED=<n>` runs sequence seed n
- * first (on memory storage and on fake-indexeddb); `TIDEKV_TRACE=<n>` prints the last n steps of a failing sequence (default 60).
+ * first (on memory storage and on fake-indexeddb); `TIDEKV_TRACE=<n>` prints
+ * the last n steps of a failing sequence (default 60).
  */
 // idb (inside the IndexedDB adapter) needs the IDB classes as globals: /auto installs them.
 import 'fake-indexeddb/auto'
@@ -202,7 +203,7 @@ class Cluster extends ReplicaCluster<ClusterReplica> {
         label(`persist(${key}) = ${store.persist(key)}`)
         return
       case 'setMany': {
-        const pairs = rng.sample(KEYS, rng.int(1, 3)).map((k) => [k, genValue(rng)] as [string, Value])
+        const pairs = rng.sample(KEYS, rng.int(1, 3)).map((k): [string, Value] => [k, genValue(rng)])
         const options = rng.chance(0.3) ? { ttl: rng.int(1, 80) } : undefined
         store.setMany(pairs, options)
         label(`setMany(${show(pairs)}, ${show(options)})`)

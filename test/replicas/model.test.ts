@@ -73,6 +73,7 @@ function fail(code: TideKVError['code']): never {
 
 function encodedLength(value: unknown): number {
   const enc = encoding.createEncoder()
+  // reason: writeAny's parameter is lib0's own JSON-like type; this measures whatever a test generated, as the store's encoder would
   encoding.writeAny(enc, value as never)
   return encoding.length(enc)
 }
@@ -108,7 +109,7 @@ class Model {
   private checkValue(v: GenValue): Value {
     if (!v.valid) fail('INVALID_VALUE')
     if (encodedLength(v.input) > MAX_VALUE_BYTES) fail('VALUE_TOO_LARGE')
-    return structuredClone(v.input) as Value
+    return structuredClone(v.input) as Value // reason: checked above: the generator made a valid Value
   }
 
   private expiryOf(options: SetOptions | undefined): number {
@@ -216,7 +217,7 @@ class Model {
     if (!Number.isSafeInteger(by)) fail('NOT_AN_INTEGER')
     const cell = this.live(key)
     if (cell !== undefined && !(typeof cell.value === 'number' && Number.isSafeInteger(cell.value))) fail('NOT_AN_INTEGER')
-    const result = ((cell?.value as number | undefined) ?? 0) + by
+    const result = ((cell?.value as number | undefined) ?? 0) + by // reason: checked above: a safe integer or no live value
     if (!Number.isSafeInteger(result)) fail('OUT_OF_RANGE')
     this.cells.set(key, { value: result, expiresAt: cell?.expiresAt ?? 0 })
     return result
@@ -274,6 +275,7 @@ function genValue(rng: Random): GenValue {
     new Date(0),
     '\uD800',
     JSON.parse('{"__proto__":1}'),
+    // reason: an array with a hole is one of the values the store must refuse
     // eslint-disable-next-line no-sparse-arrays
     [1, , 3],
     new Map(),
@@ -317,7 +319,7 @@ function mutate(value: unknown): void {
   } else if (Array.isArray(value)) {
     if (!Object.isFrozen(value)) value.push(123)
   } else if (value !== null && typeof value === 'object') {
-    if (!Object.isFrozen(value)) (value as Record<string, unknown>).mutated = true
+    if (!Object.isFrozen(value)) (value as Record<string, unknown>).mutated = true // reason: a plain object (arrays are above): any key may be added
     for (const v of Object.values(value)) mutate(v)
   }
 }
@@ -344,7 +346,7 @@ function show(v: unknown): string {
   if (Array.isArray(v)) return `[${Array.from(v, show).join(',')}]`
   if (v !== null && typeof v === 'object') {
     return `{${Object.keys(v)
-      .map((k) => `${JSON.stringify(k)}:${show((v as Record<string, unknown>)[k])}`)
+      .map((k) => `${JSON.stringify(k)}:${show((v as Record<string, unknown>)[k])}`) // reason: a non-null object, read by its own keys
       .join(',')}}`
   }
   return String(v)
@@ -445,7 +447,7 @@ class Run {
         const key = genKey(rng)
         const v = genValue(rng)
         const options = genSetOptions(rng, this.now)
-        this.same(`set(${show(key)}, ${show(v.input)}, ${show(options)})`, () => store.set(key, v.input as Value, options), () => model.set(key, v, options))
+        this.same(`set(${show(key)}, ${show(v.input)}, ${show(options)})`, () => store.set(key, v.input as Value, options), () => model.set(key, v, options)) // reason: invalid inputs on purpose: the store must refuse them as the model does
         if (rng.chance(0.3)) mutate(v.input)
         return
       }
@@ -499,7 +501,7 @@ class Run {
       case 'entries': {
         const options = genScan(rng)
         const got = this.same(`entries(${show(options)})`, () => store.entries(options), () => model.entries(options))
-        if ('ok' in got) for (const [, value] of got.ok as [string, Value][]) if (holdsBytes(value)) mutate(value)
+        if ('ok' in got) for (const [, value] of got.ok as [string, Value][]) if (holdsBytes(value)) mutate(value) // reason: what store.entries returned
         return
       }
       case 'size':
@@ -515,7 +517,7 @@ class Run {
         const options = genSetOptions(rng, this.now)
         this.same(
           `setMany(${show(pairs.map(([k, v]) => [k, v.input]))}, ${show(options)})`,
-          () => store.setMany(pairs.map(([k, v]) => [k, v.input as Value] as const), options),
+          () => store.setMany(pairs.map(([k, v]) => [k, v.input as Value] as const), options), // reason: invalid inputs on purpose: the store must refuse them as the model does
           () => model.setMany(pairs, options),
         )
         if (rng.chance(0.3)) for (const [, v] of pairs) mutate(v.input)
