@@ -1,54 +1,22 @@
 /**
- * The activity feed: a stream at `activity`. The other parts append an entry
- * for each meaningful action (a score, a preference, the session, an API
- * call, a key saved or deleted), with the device that did it; the panel
- * shows the newest 20 (`revRange('+', '-', { count: 20 })`), live.
- *
- * Stream ids come from the hybrid logical clock, ordered by time then
- * replica, so entries appended on two devices while one was offline merge
- * into one order that every device shows alike. Every append trims the
- * stream to its last 200 entries (`trim({ maxLen })`), so it stays bounded;
- * two devices trimming at once each remove what they saw, and the
- * survivors are the same everywhere.
+ * The activity feed panel: the newest 20 entries of the activity log (the
+ * stream at `activity`, see activity-log.ts; `revRange('+', '-', { count: 20 })`),
+ * live, in the order every device shows alike.
  */
-import type { Store, StreamEntry, Value } from '@tidekv/client'
+import type { StreamEntry, Value } from '@tidekv/client'
+import { ACTIVITY_KEY } from './activity-log.js'
 import type { Demo } from './demo.js'
 import { byTestId, flash, h, setText } from './dom.js'
 import { describeError, formatTime, formatValue } from './format.js'
 import type { I18n, MessageKey } from './i18n.js'
 import { describeDevice } from './identity.js'
 
-export const ACTIVITY_KEY = 'activity'
-/** Entries kept in the stream. */
-export const ACTIVITY_MAX = 200
+// main.ts and key-browser.ts import these from here. The log has its own module so that demo.ts
+// can name its type without importing this panel, which imports demo.ts.
+export { ACTIVITY_KEY, createActivityLog } from './activity-log.js'
+
 /** Entries the panel shows. */
 const SHOWN = 20
-
-/** What the page records, one entry each (and `device`, added by the log). */
-export type Activity =
-  | { action: 'score'; player: string; by: number }
-  | { action: 'set-score'; player: string; score: number }
-  | { action: 'pref'; name: 'theme' | 'language' | 'fontSize'; value: string | number }
-  | { action: 'session'; what: 'start' | 'extend' | 'end' }
-  | { action: 'rate'; n: number; allowed: boolean }
-  | { action: 'key-set' | 'key-delete'; key: string }
-
-/** Appends an entry to the feed; never throws (a failure is reported, the action itself stands). */
-export type ActivityLog = (activity: Activity) => void
-
-/** The log of this device: entries carry `deviceId`. Errors go to `onError`. */
-export function createActivityLog(store: Store, deviceId: string, onError: (error: unknown) => void): ActivityLog {
-  return (activity) => {
-    try {
-      const stream = store.stream(ACTIVITY_KEY)
-      stream.add({ device: deviceId, ...activity })
-      stream.trim({ maxLen: ACTIVITY_MAX })
-    } catch (error) {
-      // WRONG_TYPE when someone set `activity` to a plain value in the key browser, say.
-      onError(error)
-    }
-  }
-}
 
 export function mountActivity(demo: Demo): void {
   const { store, i18n, identity } = demo

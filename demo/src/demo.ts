@@ -1,6 +1,6 @@
 /** What every part of the page gets: the store and the page-wide services. */
 import type { Store } from '@tidekv/client'
-import type { ActivityLog } from './activity.js'
+import type { ActivityLog } from './activity-log.js'
 import type { DemoConfig } from './config.js'
 import type { I18n } from './i18n.js'
 import type { Identity } from './identity.js'
