@@ -52,7 +52,7 @@ export class Connection implements Peer {
     this.onClose = onClose
     this.tokens = limits.messageBurst
     ws.binaryType = 'nodebuffer'
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary)) // reason: binaryType 'nodebuffer' (above) delivers every message as one Buffer
     ws.on('close', () => this.cleanUp())
     ws.on('error', () => this.close(CloseCode.PROTOCOL_ERROR, 'socket error'))
     ws.on('pong', () => (this.alive = true))

@@ -21,7 +21,7 @@ import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
 import type { RelayStorage } from './storage.js'
-import { checkUpdate, scaleBudget, type UpdateBudget, UpdateRejected } from './update-budget.js'
+import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected } from './update-budget.js'
 
 /** A connection as a room sees it. */
 export interface Peer {
@@ -184,7 +184,7 @@ export class Room {
       }
     } catch (e) {
       if (e instanceof ProtocolError) throw e
-      throw new ProtocolError(`malformed message: ${(e as Error).message}`, { cause: e })
+      throw new ProtocolError(`malformed message: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
     }
   }
 
@@ -218,7 +218,7 @@ export class Room {
         this.ctx.metrics.reject('update-gap')
         return
       }
-      throw new ProtocolError(`update refused: ${(e as Error).message}`, { cause: e })
+      throw new ProtocolError(`update refused: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
     }
     // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
     Y.applyUpdate(this.doc, update, peer)
@@ -236,9 +236,9 @@ export class Room {
   }
 
   /** The room's clock per client, read from the struct store: no state vector is built per update. */
-  private readonly roomState: ReadonlyMap<number, number> = {
+  private readonly roomState: ClientClocks = {
     get: (client: number) => Y.getState(this.doc.store, client),
-  } as unknown as ReadonlyMap<number, number>
+  }
   private pending: Uint8Array[] = []
   private pendingOrigins: (Peer | null)[] = []
   private flushQueued = false
@@ -246,6 +246,7 @@ export class Room {
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === STORAGE) return
     this.pending.push(update)
+    // reason: Map.has compares identity only, so any origin may be looked up; one it finds is a peer
     this.pendingOrigins.push(origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
     if (!this.flushQueued) {
       this.flushQueued = true
@@ -346,7 +347,7 @@ export class Room {
   }
 
   private onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void => {
-    const ids = this.peers.get(origin as Peer)
+    const ids = this.peers.get(origin as Peer) // reason: Map.get compares identity only; an origin that is no peer finds nothing
     if (ids !== undefined) {
       for (const id of added) ids.add(id)
       for (const id of removed) ids.delete(id)

@@ -222,18 +222,24 @@ const TYPE_REF_MAX = 6
  * Throws `UpdateRejected` unless `update` is a well-formed Yjs V1 update
  * within `budget`.
  *
- * Pass `stateVector` (`Y.decodeStateVector(Y.encodeStateVector(roomDoc))`, or
- * the room's `getStateVector(doc.store)`) to also reject updates that would
- * leave pending state in the room: structs starting past the room's state,
- * references to structs neither the room nor the update has, and delete
- * ranges beyond what the room will have, each allowing `maxClockJump` slack.
+ * Pass `stateVector` (`Y.decodeStateVector(Y.encodeStateVector(roomDoc))`, the
+ * room's `getStateVector(doc.store)`, or a lookup with `Y.getState`) to also
+ * reject updates that would leave pending state in the room: structs starting
+ * past the room's state, references to structs neither the room nor the
+ * update has, and delete ranges beyond what the room will have, each allowing
+ * `maxClockJump` slack.
  */
-export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> = DEFAULT_UPDATE_BUDGET, stateVector?: ReadonlyMap<number, number>): void {
+export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> = DEFAULT_UPDATE_BUDGET, stateVector?: ClientClocks): void {
   if (!(update instanceof Uint8Array)) throw new UpdateRejected('MALFORMED_UPDATE', 'not a Uint8Array', 0)
   if (update.length > budget.maxBytes) {
     throw new UpdateRejected('UPDATE_OVER_BUDGET', 'maxBytes', 0, `${update.length} > ${budget.maxBytes}`)
   }
   new Checker(update, budget, stateVector ?? null).run()
+}
+
+/** The room's next clock per client (a state vector's `get`); undefined or 0 for a client it has nothing of. */
+export interface ClientClocks {
+  get(client: number): number | undefined
 }
 
 class Checker {
@@ -261,7 +267,7 @@ class Checker {
   constructor(
     private readonly arr: Uint8Array,
     private readonly budget: Readonly<UpdateBudget>,
-    private readonly sv: ReadonlyMap<number, number> | null,
+    private readonly sv: ClientClocks | null,
   ) {
     this.end = arr.length
     const depth = Math.max(0, Math.min(budget.maxValueDepth, arr.length)) + 2
