@@ -9,7 +9,7 @@
  *   (test/e2e) and `npm run screenshot` drive it through playwright-core.
  *   Playwright's own browser download is not used: Debian's chromium is.
  * - redis-server at /usr/bin/redis-server (or TIDEKV_REDIS_SERVER): the
- *   differential test (test/redis-differential.test.ts) runs the data
+ *   differential test (test/redis/differential.test.ts) runs the data
  *   structures against a real Redis. The tests start their own server on a
  *   free port; the service Debian's package may start is never used.
  *

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { baseSeed, Random, replayHint } from '@tidekv/core/testing'
 import { SortedIndex } from './sorted-index.js'
 
 const collect = (index: SortedIndex, from = '', exclusive = false, max = Infinity) => {
@@ -11,15 +12,15 @@ describe('SortedIndex', () => {
   it('keeps keys in JavaScript string order through inserts and deletes across many chunks', () => {
     const index = new SortedIndex()
     const model = new Set<string>()
-    let seed = 7
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const seed = baseSeed(7)
+    const random = new Random(seed)
     for (let i = 0; i < 20_000; i++) {
-      const key = `k${Math.floor(rnd() * 5000)}`
-      if (rnd() < 0.7) expect(index.insert(key)).toBe(!model.has(key)), model.add(key)
-      else expect(index.delete(key)).toBe(model.has(key)), model.delete(key)
+      const key = `k${random.int(0, 4999)}`
+      if (random.chance(0.7)) expect(index.insert(key), replayHint(seed)).toBe(!model.has(key)), model.add(key)
+      else expect(index.delete(key), replayHint(seed)).toBe(model.has(key)), model.delete(key)
     }
-    expect(index.size).toBe(model.size)
-    expect(collect(index)).toEqual([...model].sort())
+    expect(index.size, replayHint(seed)).toBe(model.size)
+    expect(collect(index), replayHint(seed)).toEqual([...model].sort())
     for (const k of ['k1', 'k2', 'k4999', 'zzz']) expect(index.has(k)).toBe(model.has(k))
   })
 
