@@ -29,8 +29,8 @@ export interface RelayMetrics {
 
 /** What the gauges read when scraped. */
 export interface MetricsSources {
-  connections(): number
-  roomsLoaded(): number
+  readonly connections: () => number
+  readonly roomsLoaded: () => number
 }
 
 export class Metrics {

@@ -93,9 +93,10 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   const dataDir = given.dataDir ?? '.tidekv-data'
   if (typeof dataDir !== 'string' || dataDir.length === 0) fail('dataDir', 'a non-empty string', dataDir)
   const storage = given.storage
-  if (storage !== undefined) {
+  if (storage !== undefined && !isRelayStorage(storage)) {
     const methods = record(storage, 'storage')
-    for (const method of STORAGE_METHODS) if (typeof methods[method] !== 'function') fail('storage', `a RelayStorage (${method} is missing)`, storage)
+    const missing = STORAGE_METHODS.find((method) => typeof methods[method] !== 'function')
+    fail('storage', `a RelayStorage (${missing} is missing)`, storage)
   }
 
   const auth = record(given.auth, 'auth')
@@ -130,29 +131,44 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   }
 
   const origins = given.allowedOrigins
-  if (origins !== undefined && !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))) fail('allowedOrigins', 'an array of strings', origins)
+  if (origins !== undefined && !isStringArray(origins)) fail('allowedOrigins', 'an array of strings', origins)
   const staticDir = given.static
   if (staticDir !== undefined && (typeof staticDir !== 'string' || staticDir.length === 0)) fail('static', 'a non-empty string', staticDir)
   const onError = given.onError ?? (() => undefined)
-  if (typeof onError !== 'function') fail('onError', 'a function', onError)
+  if (!isErrorHandler(onError)) fail('onError', 'a function', onError)
 
   return {
     port,
     host,
-    storage: storage as RelayStorage | undefined, // reason: checked to have every RelayStorage method above
+    storage,
     dataDir,
     secret,
     anonymous,
     limits,
     budget,
-    allowedOrigins: origins as readonly string[] | undefined, // reason: checked an array of strings above
+    allowedOrigins: origins,
     static: staticDir,
-    onError: onError as ResolvedRelayOptions['onError'], // reason: checked a function above; what it does with its arguments is the caller's
+    onError,
   }
 }
 
 function isAnonymousMode(value: unknown): value is (typeof ANONYMOUS)[number] {
   return ANONYMOUS.some((mode) => mode === value)
+}
+
+/** An object with every method of RelayStorage (what each does is the adapter's promise, checked by its conformance suite). */
+function isRelayStorage(value: unknown): value is RelayStorage {
+  if (typeof value !== 'object' || value === null) return false
+  return STORAGE_METHODS.every((method) => typeof Reflect.get(value, method) === 'function')
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string')
+}
+
+/** A function: what it does with the error and room it is given is the caller's business. */
+function isErrorHandler(value: unknown): value is (error: unknown, room?: string) => void {
+  return typeof value === 'function'
 }
 
 /** `value` as a record of unknown values, or INVALID_VALUE naming `name`. */

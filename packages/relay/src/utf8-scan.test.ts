@@ -36,7 +36,9 @@ describe('utf16Length', () => {
       let expected = -1
       try {
         expected = decoder.decode(arr).length
-      } catch {}
+      } catch {
+        // invalid UTF-8: -1
+      }
       expect(utf16Length(arr, 0, arr.length), where(`utf8 ${Buffer.from(arr).toString('hex')}`)).toBe(expected)
     }
   })
