@@ -80,7 +80,10 @@ describe('createRelay options', () => {
   })
 
   it('a misspelt option is refused, not ignored, listing the known ones', () => {
-    expectRefused({ ...anonymous, limit: { maxConnections: 10 } }, /unknown option limit \(known: port, host, storage, dataDir, auth, limits, updateBudget, allowedOrigins, static, onError\)$/)
+    expectRefused(
+      { ...anonymous, limit: { maxConnections: 10 } },
+      /unknown option limit \(known: port, host, storage, dataDir, auth, limits, updateBudget, allowedOrigins, static, onError\)$/,
+    )
     expectRefused({ ...anonymous, limits: { maxConnection: 10 } }, /unknown option limits\.maxConnection \(known: limits\.maxMessageBytes, /)
     expectRefused({ ...anonymous, updateBudget: { maxStruct: 10 } }, /unknown option updateBudget\.maxStruct /)
     expectRefused({ auth: { anonymus: 'write' } }, /unknown option auth\.anonymus /)
@@ -117,8 +120,23 @@ describe('createRelay options', () => {
   })
 
   it('undefined counts as not given: the defaults apply', () => {
-    const resolved = resolveRelayOptions({ auth: { secret: 'k', anonymous: undefined }, port: undefined, limits: { maxConnections: undefined }, static: undefined, allowedOrigins: undefined })
-    expect(resolved).toMatchObject({ port: 8787, host: '127.0.0.1', dataDir: '.tidekv-data', secret: 'k', anonymous: 'none', static: undefined, allowedOrigins: undefined, storage: undefined })
+    const resolved = resolveRelayOptions({
+      auth: { secret: 'k', anonymous: undefined },
+      port: undefined,
+      limits: { maxConnections: undefined },
+      static: undefined,
+      allowedOrigins: undefined,
+    })
+    expect(resolved).toMatchObject({
+      port: 8787,
+      host: '127.0.0.1',
+      dataDir: '.tidekv-data',
+      secret: 'k',
+      anonymous: 'none',
+      static: undefined,
+      allowedOrigins: undefined,
+      storage: undefined,
+    })
     expect(resolved.limits).toEqual(DEFAULT_LIMITS)
     expect(resolved.budget).toEqual(DEFAULT_UPDATE_BUDGET)
   })
