@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     auth: { secret, anonymous: anonymous ? 'write' : 'none' },
     static: values.static,
     allowedOrigins: values['allowed-origin'],
-    onError: (error, room) => console.error(`tidekv-relay: ${room === undefined ? '' : `room ${room}: `}${(error as Error)?.message ?? error}`),
+    onError: (error, room) => console.error(`tidekv-relay: ${room === undefined ? '' : `room ${room}: `}${error instanceof Error ? error.message : String(error)}`),
   })
   console.log(`tidekv-relay: listening on ${relay.url}${anonymous ? ' (anonymous access allowed)' : ''}, data in ${dataDir}`)
   const stop = (signal: string) => {
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     relay.close().then(
       () => process.exit(0),
       (e) => {
-        console.error(`tidekv-relay: close failed: ${(e as Error).message}`)
+        console.error(`tidekv-relay: close failed: ${e instanceof Error ? e.message : String(e)}`)
         process.exit(1)
       },
     )
@@ -79,6 +79,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(`tidekv-relay: ${(e as Error).message}`)
+  console.error(`tidekv-relay: ${e instanceof Error ? e.message : String(e)}`)
   process.exit(1)
 })

@@ -93,7 +93,7 @@ function appendUntilKilled(path: string, killAfter: number): Promise<Acknowledge
       }
       resolve(
         lines.map((line) => {
-          const [room, seq, sha256] = JSON.parse(line) as [string, number, string]
+          const [room, seq, sha256] = JSON.parse(line) as [string, number, string] // reason: the child script (above) prints each row as this JSON triple
           return { room, seq, sha256 }
         }),
       )

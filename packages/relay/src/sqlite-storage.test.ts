@@ -67,8 +67,7 @@ describe('SQLite relay storage file', () => {
     const storage = sqliteRelayStorage({ path })
     const error: unknown = await storage.load('r').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Error)
-    expect((error as Error).message).toBe(`Could not open the SQLite relay storage at ${path}`)
-    expect((error as Error).cause).toMatchObject({ code: 'SQLITE_NOTADB' })
+    expect(error).toMatchObject({ message: `Could not open the SQLite relay storage at ${path}`, cause: { code: 'SQLITE_NOTADB' } })
     await storage.close()
   })
 
@@ -80,11 +79,12 @@ describe('SQLite relay storage file', () => {
     other.exec('DROP TABLE updates')
     other.close()
     const error: unknown = await storage.append('/a/b', bytes(2)).catch((e: unknown) => e)
-    expect((error as Error).message).toBe(`Could not append to room "/a/b" in the SQLite relay storage at ${path}`)
-    expect((error as Error).cause).toMatchObject({
-      code: 'SQLITE_ERROR',
-      message: expect.stringMatching(/no such table/),
-    })
+    expect(error).toBeInstanceOf(Error)
+    if (!(error instanceof Error)) return // failed just above
+    expect(error.message).toBe(`Could not append to room "/a/b" in the SQLite relay storage at ${path}`)
+    expect(error.cause).toMatchObject({ code: 'SQLITE_ERROR' })
+    expect(error.cause).toBeInstanceOf(Error)
+    if (error.cause instanceof Error) expect(error.cause.message).toMatch(/no such table/)
     await storage.close()
   })
 

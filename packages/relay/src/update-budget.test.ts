@@ -156,7 +156,7 @@ function entry(key: string, wall: number, counter: number, value: unknown): Uint
     str(e, key)
     u(e, wall)
     u(e, counter)
-    encoding.writeAny(e, value as any)
+    encoding.writeAny(e, value as any) // reason: writeAny's parameter type lists lib0's encodable values; callers pass JSON data
   })
 }
 
@@ -211,7 +211,7 @@ describe('checkUpdate accepts legitimate updates', () => {
     const el = new Y.XmlElement('p')
     xml.push([el, new Y.XmlText('tail')])
     el.setAttribute('class', 'c')
-    el.push([new Y.XmlText('hi'), new Y.XmlHook('hook') as unknown as Y.XmlText])
+    el.push([new Y.XmlText('hi'), new Y.XmlHook('hook') as unknown as Y.XmlText]) // reason: Yjs types push() narrower than it accepts; a hook is a valid child of an element
     map.set('sub', new Y.Doc())
     map.delete('nested')
     // Y.Array of JSON values and legacy ContentJSON (`Y.Array.insert` writes ContentAny;
@@ -350,7 +350,7 @@ describe('checkUpdate accepts legitimate updates', () => {
           checkUpdate(update, undefined, svOf(room))
           checkUpdate(update)
         } catch (e) {
-          throw new Error(where(`update #${count}: ${(e as Error).message}`), { cause: e })
+          throw new Error(where(`update #${count}: ${e instanceof Error ? e.message : String(e)}`), { cause: e })
         }
         checked++
         Y.applyUpdate(room, update, 'remote')
@@ -531,7 +531,7 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
 
   it('bad varints, info bytes, content and type refs, parent info', () => {
     expectMalformed(new Uint8Array(0), 'truncated')
-    expectMalformed('not bytes' as unknown as Uint8Array, 'not a Uint8Array')
+    expectMalformed('not bytes' as unknown as Uint8Array, 'not a Uint8Array') // reason: what a JavaScript caller could pass despite the type
     // a varint of 9 bytes, and one past 2^53 (lib0 returns those imprecisely: a clock of 2^60 applies silently)
     expectMalformed(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0]), 'varint too long')
     const gcAt = (clock: number) => frame((e) => [1, 1, 9, clock, 0, 1, 0].forEach((b) => u(e, b)))
@@ -649,8 +649,8 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
     src.getArray('tidekv').push(Array.from({ length: N }, (_, i) => new Uint8Array([i & 255])))
     const snapshot = Y.encodeStateAsUpdate(src)
     const K = 1000
-    const overlapping = deletes([[42, Array.from({ length: K }, () => [0, N] as [number, number])]])
-    const disjoint = deletes([[42, Array.from({ length: K }, (_, i) => [i * 2, 1] as [number, number])]])
+    const overlapping = deletes([[42, Array.from({ length: K }, (): [number, number] => [0, N])]])
+    const disjoint = deletes([[42, Array.from({ length: K }, (_, i): [number, number] => [i * 2, 1])]])
     expectMalformed(overlapping, 'delete ranges overlap or are unsorted')
     expectMalformed(deletes([[42, [[5, 1], [2, 1]]]]), 'delete ranges overlap or are unsorted')
     checkUpdate(disjoint)
@@ -750,7 +750,7 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
         u(e, 0)
       })
     expectOver(blocks(2001, 1000), 'maxClients')
-    expectOver(deletes(Array.from({ length: 2001 }, (_, i) => [i, [[0, 1]]] as [number, Array<[number, number]>])), 'maxClients')
+    expectOver(deletes(Array.from({ length: 2001 }, (_, i): [number, Array<[number, number]>] => [i, [[0, 1]]])), 'maxClients')
     checkUpdate(blocks(2000, 1000))
     expectOver(blocks(2000, 1000), 'maxClockJump', undefined, new Map())
     checkUpdate(blocks(2000, 0), undefined, new Map())
@@ -872,9 +872,9 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
 
   it('byte and delete-range counts', () => {
     expectOver(new Uint8Array(DEFAULT_UPDATE_BUDGET.maxBytes + 1), 'maxBytes')
-    const ranges = deletes([[9, Array.from({ length: 100_001 }, (_, i) => [i * 2, 1] as [number, number])]])
+    const ranges = deletes([[9, Array.from({ length: 100_001 }, (_, i): [number, number] => [i * 2, 1])]])
     expectOver(ranges, 'maxDeleteRanges')
-    checkUpdate(deletes([[9, Array.from({ length: 100_000 }, (_, i) => [i * 2, 1] as [number, number])]]))
+    checkUpdate(deletes([[9, Array.from({ length: 100_000 }, (_, i): [number, number] => [i * 2, 1])]]))
   })
 
   it('stays linear: a 2 MiB worst-case frame is checked in well under a second', () => {
