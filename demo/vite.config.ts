@@ -61,16 +61,19 @@ function precacheManifest(): Plugin {
         .filter((name) => name !== 'sw.js')
         .sort()
       const hash = createHash('sha256')
-      for (const name of files) hash.update(name).update('\0').update(readFileSync(join(outDir, name))).update('\0')
+      for (const name of files)
+        hash
+          .update(name)
+          .update('\0')
+          .update(readFileSync(join(outDir, name)))
+          .update('\0')
       const version = hash.digest('hex').slice(0, 16)
       const shell = ['./', ...files.filter((name) => name !== 'index.html').map((name) => `./${name.split('/').map(encodeURIComponent).join('/')}`)]
       const swPath = join(outDir, 'sw.js')
       const code = readFileSync(swPath, 'utf8')
       // The shell goes in as the string literal that JSON.parse reads (whatever quotes the minifier chose);
       // the version is hex, safe inside any literal it was folded into.
-      const filled = code
-        .replace(new RegExp(`(["'\`])${SHELL_TOKEN}\\1`), () => JSON.stringify(JSON.stringify(shell)))
-        .replaceAll(VERSION_TOKEN, version)
+      const filled = code.replace(new RegExp(`(["'\`])${SHELL_TOKEN}\\1`), () => JSON.stringify(JSON.stringify(shell))).replaceAll(VERSION_TOKEN, version)
       if (filled.includes('__TIDEKV_SW_')) this.error('sw.js: a precache placeholder was left unfilled (did the minifier rewrite it?)')
       writeFileSync(swPath, filled)
     },
@@ -78,7 +81,5 @@ function precacheManifest(): Plugin {
 }
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)],
-  )
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]))
 }

@@ -18,8 +18,50 @@ export interface Identity {
 const DEVICE_KEY = 'tidekv-demo:device'
 const TAB_KEY = 'tidekv-demo:tab'
 const ID = /^[0-9a-f]{12}$/
-const ADJECTIVES = ['Teal', 'Coral', 'Amber', 'Indigo', 'Jade', 'Crimson', 'Golden', 'Silver', 'Azure', 'Violet', 'Olive', 'Scarlet', 'Misty', 'Sunny', 'Quiet', 'Swift', 'Brave', 'Lucky', 'Gentle', 'Bright']
-const ANIMALS = ['Otter', 'Heron', 'Seal', 'Puffin', 'Dolphin', 'Crab', 'Gull', 'Orca', 'Pelican', 'Walrus', 'Manta', 'Narwhal', 'Tern', 'Octopus', 'Turtle', 'Shrimp', 'Starfish', 'Lobster', 'Albatross', 'Seahorse']
+const ADJECTIVES = [
+  'Teal',
+  'Coral',
+  'Amber',
+  'Indigo',
+  'Jade',
+  'Crimson',
+  'Golden',
+  'Silver',
+  'Azure',
+  'Violet',
+  'Olive',
+  'Scarlet',
+  'Misty',
+  'Sunny',
+  'Quiet',
+  'Swift',
+  'Brave',
+  'Lucky',
+  'Gentle',
+  'Bright',
+]
+const ANIMALS = [
+  'Otter',
+  'Heron',
+  'Seal',
+  'Puffin',
+  'Dolphin',
+  'Crab',
+  'Gull',
+  'Orca',
+  'Pelican',
+  'Walrus',
+  'Manta',
+  'Narwhal',
+  'Tern',
+  'Octopus',
+  'Turtle',
+  'Shrimp',
+  'Starfish',
+  'Lobster',
+  'Albatross',
+  'Seahorse',
+]
 
 /** `device` is localStorage (one per browser profile), `tab` sessionStorage (one per tab). */
 export function createIdentity(device: Storage | null, tab: Storage | null): Identity {

@@ -59,7 +59,10 @@ export function mountLeaderboard(demo: Demo): void {
     setText(count, i18n.plural('lb.count', size))
     me.dataset.rank = rank === undefined ? '-1' : String(rank + 1)
     me.dataset.score = score === undefined ? '' : String(score)
-    setText(me, score === undefined ? i18n.t('lb.meNone', { player: name }) : i18n.t('lb.me', { player: name, rank: (rank ?? 0) + 1, total: size, score: formatScore(score, i18n.language) }))
+    setText(
+      me,
+      score === undefined ? i18n.t('lb.meNone', { player: name }) : i18n.t('lb.me', { player: name, rank: (rank ?? 0) + 1, total: size, score: formatScore(score, i18n.language) }),
+    )
     empty.hidden = top.length > 0
     setText(empty, error ?? i18n.t('lb.empty'))
     list.replaceChildren(
@@ -78,7 +81,13 @@ export function mountLeaderboard(demo: Demo): void {
 
   const resetButton = (member: string): HTMLButtonElement => {
     const label = i18n.t('lb.reset', { player: member })
-    const button = h('button', { class: 'btn icon ghost', testid: 'lb-row-reset', title: label, attrs: { type: 'button', 'aria-label': label }, on: { click: () => setScore(member, 0) } })
+    const button = h('button', {
+      class: 'btn icon ghost',
+      testid: 'lb-row-reset',
+      title: label,
+      attrs: { type: 'button', 'aria-label': label },
+      on: { click: () => setScore(member, 0) },
+    })
     button.innerHTML = RESET_ICON // reason: a constant SVG from this file, never data from the store
     return button
   }

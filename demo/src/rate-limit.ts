@@ -46,13 +46,7 @@ export function mountRateLimit(demo: Demo): void {
     setText(windowText, ttl >= 0 ? i18n.t('rate.resetsIn', { t: formatDuration(ttl) }) : i18n.t('rate.noWindow'))
     const last = calls[0]
     result.dataset.result = error !== null ? 'error' : last === undefined ? 'none' : last.allowed ? 'allowed' : 'blocked'
-    setText(
-      result,
-      error ??
-        (last === undefined
-          ? i18n.t('rate.idle')
-          : i18n.t(last.allowed ? 'rate.allowed' : 'rate.blocked', { n: last.n, limit: config.rateLimit })),
-    )
+    setText(result, error ?? (last === undefined ? i18n.t('rate.idle') : i18n.t(last.allowed ? 'rate.allowed' : 'rate.blocked', { n: last.n, limit: config.rateLimit })))
   }
 
   const renderLog = (): void => {

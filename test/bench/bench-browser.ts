@@ -330,7 +330,9 @@ async function coldRows(context: BrowserContext): Promise<void> {
       `TideKV's database: ${prepared.updates.rows} update row(s) = ${formatBytes(prepared.updates.bytes)} (the snapshot written by close) + saved keyspace ${formatBytes(prepared.meta.bytes)}; written and closed in ${ms(prepared.tideMs)}.`,
       `y-indexeddb: new IndexeddbPersistence('y-cold', new Y.Doc()) until whenSynced, + map.get('${COLD_KEY}'); ${prepared.y.rows} row(s) = ${formatBytes(prepared.y.bytes)} (one Y.Map, all ${COLD_N} keys set in one transaction; written in ${ms(prepared.yMs)}); runs ${list(y)} ms.`,
       `idb-keyval: createStore + the first awaited get (opens a connection, reads one row; nothing is loaded); runs ${list(kv)} ms.`,
-      unchanged ? 'Reopening left TideKV\'s database unchanged between runs.' : `WARNING: TideKV's database changed across the reopen runs: ${JSON.stringify(prepared)} → ${JSON.stringify(after)}`,
+      unchanged
+        ? "Reopening left TideKV's database unchanged between runs."
+        : `WARNING: TideKV's database changed across the reopen runs: ${JSON.stringify(prepared)} → ${JSON.stringify(after)}`,
     ],
   })
   const lRatio = median(loaded) / median(y)
@@ -485,7 +487,9 @@ async function main(): Promise<void> {
     ...rows.flatMap((row) => row.notes.map((n) => `  [${row.label}] ${n}`)),
     '',
     'Goals:',
-    ...rows.filter((r) => r.met !== undefined).map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${r.id.startsWith('tab') ? ms(r.ratio!) : r.ratioText} (goal ${r.goal})`),
+    ...rows
+      .filter((r) => r.met !== undefined)
+      .map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${r.id.startsWith('tab') ? ms(r.ratio!) : r.ratioText} (goal ${r.goal})`),
     '',
     `total ${(totalMs / 1000).toFixed(1)} s · results in ${fileURLToPath(RESULTS)}`,
   ]

@@ -244,11 +244,21 @@ async function memory(server: Server, pool: Child[]): Promise<MemoryResult> {
     await closeAll()
 
     log(`${server}: memory, ${LOADED_ROOMS} rooms with a small document each, no connection (after ${ROOMS_FIRST} first)`)
-    await openSpread(pool, relay.url, Array.from({ length: ROOMS_FIRST }, (_, i) => `first-${i}`), true)
+    await openSpread(
+      pool,
+      relay.url,
+      Array.from({ length: ROOMS_FIRST }, (_, i) => `first-${i}`),
+      true,
+    )
     await sleep(300)
     await closeAll()
     const roomsBefore = await relay.stats(true)
-    await openSpread(pool, relay.url, Array.from({ length: LOADED_ROOMS }, (_, i) => `loaded-${i}`), true)
+    await openSpread(
+      pool,
+      relay.url,
+      Array.from({ length: LOADED_ROOMS }, (_, i) => `loaded-${i}`),
+      true,
+    )
     await sleep(300)
     await closeAll()
     // The TideKV relay keeps a room without connections loaded for 30 s (idleRoomMs); the stock server for good.
@@ -529,7 +539,9 @@ function fmt(unit: Row['unit'], v: number | null): string {
 
 async function main(): Promise<void> {
   if (!gcExposed) log('warning: run with --expose-gc (npm run bench:relay does) for collections between runs')
-  log(`TideKV relay vs stock @y/websocket-server ${packageVersion('@y/websocket-server')}; ${os.cpus().length} CPUs; reps ${REPS}; sections ${[...SECTIONS].join(', ')}${PROFILE ? '; profiling the relays' : ''}`)
+  log(
+    `TideKV relay vs stock @y/websocket-server ${packageVersion('@y/websocket-server')}; ${os.cpus().length} CPUs; reps ${REPS}; sections ${[...SECTIONS].join(', ')}${PROFILE ? '; profiling the relays' : ''}`,
+  )
   const rows: Row[] = []
   const raw: Record<string, unknown> = {}
   const pool = startWorkers(SERVERS.length * FAN_WORKERS)

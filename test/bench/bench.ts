@@ -14,20 +14,7 @@ import * as idbKeyval from 'idb-keyval'
 import { createMergeableStore } from 'tinybase'
 import * as Y from 'yjs'
 import { databaseName, openStore } from '../../packages/client/src/index.js'
-import {
-  check,
-  formatBytes,
-  formatNs,
-  formatTable,
-  fullGC,
-  gcExposed,
-  measure,
-  median,
-  now,
-  nsPerOp,
-  type Sample,
-  shuffledIndices,
-} from './measure.js'
+import { check, formatBytes, formatNs, formatTable, fullGC, gcExposed, measure, median, now, nsPerOp, type Sample, shuffledIndices } from './measure.js'
 import { machine, notesAndGoals, runMeta, saveResults } from './report.js'
 
 // ---- parameters -------------------------------------------------------------
@@ -676,7 +663,9 @@ async function coldRows(): Promise<void> {
       `TideKV: await openStore('${name}', { indexedDB }) + get('${COLD_KEY}'), from IndexedDB (fake-indexeddb) holding a compacted snapshot of ${formatBytes(before.updates)} in ${before.rows} row(s) + a saved keyspace of ${formatBytes(before.keyspace)}.`,
       `Y.Map: Y.applyUpdate(new Y.Doc(), snapshot) + one get, from a ${formatBytes(snapshot.length)} snapshot already in memory (no IndexedDB read).`,
       'idb-keyval: createStore() + first awaited get on the 100k-key database (opens a connection).',
-      unchanged ? 'Reopening without writes left the database unchanged between runs.' : `WARNING: the database changed across read-only reopen runs: ${JSON.stringify(before)} → ${JSON.stringify(after)}`,
+      unchanged
+        ? 'Reopening without writes left the database unchanged between runs.'
+        : `WARNING: the database changed across read-only reopen runs: ${JSON.stringify(before)} → ${JSON.stringify(after)}`,
     ],
   })
   const lRatio = loadedSample.median / yLoad.median

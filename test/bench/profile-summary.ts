@@ -38,7 +38,13 @@ export interface ProfileSummary {
 }
 
 function frameName(f: CallFrame): string {
-  const file = f.url === '' ? '' : f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/packages\//, 'packages/')
+  const file =
+    f.url === ''
+      ? ''
+      : f.url
+          .replace(/^file:\/\//, '')
+          .replace(/^.*\/node_modules\//, '')
+          .replace(/^.*\/packages\//, 'packages/')
   return `${f.functionName || '(anonymous)'}${file === '' ? '' : ` ${file}:${f.lineNumber + 1}`}`
 }
 

@@ -226,7 +226,9 @@ async function main(): Promise<void> {
   const viteLocal = await measureWithVite(APPS.find((a) => a.id === 'tidekv-local')!)
   const viteSync = await measureWithVite(APPS.find((a) => a.id === 'tidekv-sync')!)
   if (viteLocal.syncAtStart.length > 0 || viteSync.syncAtStart.length > 0 || !viteSync.syncLater.some((m) => m.includes('node_modules/y-websocket/'))) {
-    throw new Error(`TREE-SHAKING FAILED under Vite: sync code at start: ${[...viteLocal.syncAtStart, ...viteSync.syncAtStart].join(', ') || 'none'}; in the lazy chunk: ${viteSync.syncLater.join(', ') || 'none'}`)
+    throw new Error(
+      `TREE-SHAKING FAILED under Vite: sync code at start: ${[...viteLocal.syncAtStart, ...viteSync.syncAtStart].join(', ') || 'none'}; in the lazy chunk: ${viteSync.syncLater.join(', ') || 'none'}`,
+    )
   }
 
   const row = (label: string, s: Sizes, note = ''): string[] => [label, kib(s.min), kib(s.gzip), kib(s.brotli), note]
@@ -281,7 +283,10 @@ async function main(): Promise<void> {
     compTable,
     '',
     `Checks: the no-sync app loads no y-websocket, y-protocols or sync-link.ts at start (metafile of its initial chunks); the syncing app has them only in the chunk its import('./sync/sync-link.js') loads (${split.length} inputs). The same holds when Vite builds them (rolldown's chunk module lists).`,
-    `Largest @tidekv/client modules (min): ${clientModules.slice(0, 6).map(([m, b]) => `${m} ${kib(b)}`).join(', ')}.`,
+    `Largest @tidekv/client modules (min): ${clientModules
+      .slice(0, 6)
+      .map(([m, b]) => `${m} ${kib(b)}`)
+      .join(', ')}.`,
     `Dominant: yjs is ${(yjsShare.share * 100).toFixed(0)}% of the no-sync bundle (${kib(yjsShare.bytes)} of ${kib(compositions[0]!.total)} minified). With every dependency left out (external), TideKV's own code is ${kib(own.min)} min, ${kib(own.gzip)} gzip, ${kib(own.brotli)} brotli.`,
   ]
   console.log(lines.join('\n'))

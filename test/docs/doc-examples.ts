@@ -52,7 +52,12 @@ const PRELUDE_LINES = 1
 export function markdownFiles(root: string): string[] {
   const files = ['README.md', 'CONTRIBUTING.md']
   const docs = join(root, 'docs')
-  if (existsSync(docs)) files.push(...listDir(docs).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`))
+  if (existsSync(docs))
+    files.push(
+      ...listDir(docs)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    )
   for (const pkg of listDir(join(root, 'packages'))) files.push(`packages/${pkg}/README.md`)
   return files.filter((f) => existsSync(join(root, f)))
 }
@@ -207,10 +212,7 @@ export function writeExampleModule(root: string, dir: string, example: Example, 
           if (!isExported && !isDeclare) exported.push(name)
         }
       }
-    } else if (
-      (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isEnumDeclaration(statement)) &&
-      statement.name !== undefined
-    ) {
+    } else if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isEnumDeclaration(statement)) && statement.name !== undefined) {
       declared.add(statement.name.text)
     }
   }
@@ -271,12 +273,16 @@ export interface ExampleTypeError {
  * @throws Error on a configuration error
  */
 export function typeCheck(root: string, paths: readonly string[]): Map<string, ExampleTypeError[]> {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), { noEmit: true }, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    { noEmit: true },
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+      },
     },
-  })
+  )
   if (config === undefined) throw new Error('tsconfig.json could not be read')
   const program = ts.createProgram({ rootNames: paths, options: { ...config.options, noEmit: true, incremental: false } })
   const global = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()]

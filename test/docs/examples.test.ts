@@ -27,15 +27,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import WebSocket from 'ws'
 import { openStore, type Store } from '@tidekv/client'
 import { createRelay, createToken, memoryRelayStorage, type Relay } from '@tidekv/relay'
-import {
-  collectExamples,
-  DOCS_GLOBAL,
-  type ExampleModule,
-  type ExampleTypeError,
-  markdownExamples,
-  typeCheck,
-  writeExampleModule,
-} from './doc-examples.js'
+import { collectExamples, DOCS_GLOBAL, type ExampleModule, type ExampleTypeError, markdownExamples, typeCheck, writeExampleModule } from './doc-examples.js'
 
 /** How long one example may take before it fails (an await that never resolves). */
 const EXAMPLE_TIMEOUT_MS = 10_000

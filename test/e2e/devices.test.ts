@@ -19,21 +19,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { launchChromium } from './chromium.js'
-import {
-  addKey,
-  appliedTheme,
-  callApi,
-  demoUrl,
-  keyRow,
-  newDevice,
-  openDemo,
-  pageErrorsOf,
-  rateCount,
-  socketsOf,
-  startDemoRelay,
-  storeGet,
-  waitStatus,
-} from './demo-fixtures.js'
+import { addKey, appliedTheme, callApi, demoUrl, keyRow, newDevice, openDemo, pageErrorsOf, rateCount, socketsOf, startDemoRelay, storeGet, waitStatus } from './demo-fixtures.js'
 
 let browser: Browser
 

@@ -47,10 +47,12 @@ test('data flushed in the page survives the browser process being killed', async
   expect(await storeGet(reopened, 'note:durable')).toEqual({ text: 'flushed', n: 7 })
   expect(await storeGet(reopened, 'prefs:theme')).toBe('dark')
   expect(await storeGet(reopened, 'rate:api')).toBe(3)
-  expect(await reopened.evaluate(() => {
-    const value = window.tidekv?.get('bytes') as { data: Uint8Array } | undefined
-    return value === undefined ? null : [...value.data]
-  })).toEqual(bytes)
+  expect(
+    await reopened.evaluate(() => {
+      const value = window.tidekv?.get('bytes') as { data: Uint8Array } | undefined
+      return value === undefined ? null : [...value.data]
+    }),
+  ).toEqual(bytes)
   expect(await appliedTheme(reopened)).toBe('dark')
   expect(await rateCount(reopened)).toBe(3)
   await keyRow(reopened, 'note:durable').waitFor()

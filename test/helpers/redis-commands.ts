@@ -8,23 +8,7 @@
 import type { Store } from '@tidekv/client'
 import type { Random } from '@tidekv/core/testing'
 import { type Context, FIELDS, index, INT_STEPS, KEYS, key, SCORE_STEPS, some, streamBound, tideValue, VALUES } from './redis-domains.js'
-import {
-  asIs,
-  countZero,
-  entries,
-  fmt,
-  int,
-  nil,
-  type Outcome,
-  outcomeOf,
-  redisEntries,
-  redisStream,
-  score,
-  scoredPairs,
-  sorted,
-  str,
-  tideStream,
-} from './redis-replies.js'
+import { asIs, countZero, entries, fmt, int, nil, type Outcome, outcomeOf, redisEntries, redisStream, score, scoredPairs, sorted, str, tideStream } from './redis-replies.js'
 
 export interface Step {
   /** The TideKV call, as text for failure messages. */

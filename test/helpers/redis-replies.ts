@@ -105,6 +105,9 @@ export function fmt(v: unknown): string {
   if (v === undefined) return 'undefined'
   if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v)
   if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`
-  if (v !== null && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${fmt(x)}`).join(', ')} }`
+  if (v !== null && typeof v === 'object')
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${k}: ${fmt(x)}`)
+      .join(', ')} }`
   return JSON.stringify(v)
 }

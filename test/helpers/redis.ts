@@ -76,9 +76,7 @@ function freePort(): Promise<number> {
   })
 }
 
-type Launched =
-  | { ok: true; child: ChildProcess; output: () => string }
-  | { ok: false; reason: string; output: () => string }
+type Launched = { ok: true; child: ChildProcess; output: () => string } | { ok: false; reason: string; output: () => string }
 
 /** Spawns the server and waits until it answers PING, it exits, or the time is up (then it is killed). */
 async function launch(binary: string, port: number, dir: string): Promise<Launched> {

@@ -45,11 +45,10 @@ export interface SpawnRelayOptions {
  * resolves once it listens. The caller ends it (`kill()` or `stop()`).
  */
 export async function spawnRelay({ dataDir, args = [] }: SpawnRelayOptions): Promise<RelayProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'packages/relay/src/cli.ts', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--allow-anonymous', ...args],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/relay/src/cli.ts', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--allow-anonymous', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
   let gone = false

@@ -75,7 +75,13 @@ export function invariants(store: Store): string[] {
         check(fields.length > 0, `${key}: an empty hash exists`)
         check(h.size === fields.length, `${key}: hash size ${h.size} but getAll has ${fields.length}`)
         check(same(h.keys(), [...fields].sort()), `${key}: hash keys() differ from getAll`)
-        check(same(h.values(), h.keys().map((f) => all[f])), `${key}: hash values() differ from getAll`)
+        check(
+          same(
+            h.values(),
+            h.keys().map((f) => all[f]),
+          ),
+          `${key}: hash values() differ from getAll`,
+        )
         for (const f of fields) check(h.has(f) && same(h.get(f), all[f]), `${key}: hash get(${f}) differs from getAll`)
         break
       }

@@ -166,9 +166,7 @@ export function randomWrite(rng: Random, store: Store, options: WriteOptions): s
       case 'set': {
         const c = store.collection(key)
         const ms = rng.sample(MEMBERS, rng.int(1, 3))
-        return rng.chance(0.6)
-          ? run(`collection(${key}).add(${ms.join(', ')})`, () => c.add(...ms))
-          : run(`collection(${key}).remove(${ms.join(', ')})`, () => c.remove(...ms))
+        return rng.chance(0.6) ? run(`collection(${key}).add(${ms.join(', ')})`, () => c.add(...ms)) : run(`collection(${key}).remove(${ms.join(', ')})`, () => c.remove(...ms))
       }
       case 'zset': {
         const z = store.sortedSet(key)
@@ -230,13 +228,7 @@ function bulkWrite(rng: Random, store: Store, key: string, kind: Kind): [string,
   }
 }
 
-function plainWrite(
-  rng: Random,
-  store: Store,
-  key: string,
-  options: WriteOptions,
-  run: (label: string, fn: () => unknown, ...codes: TideKVError['code'][]) => string,
-): string {
+function plainWrite(rng: Random, store: Store, key: string, options: WriteOptions, run: (label: string, fn: () => unknown, ...codes: TideKVError['code'][]) => string): string {
   const what = rng.weighted({ set: 14, delete: 20, incr: 8, expire: 18, persist: 6, get: 4, clear: 0.3 })
   switch (what) {
     case 'set': {

@@ -17,6 +17,9 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 export function show(v: unknown): string {
   if (v instanceof Uint8Array) return `bytes[${[...v].join(',')}]`
   if (Array.isArray(v)) return `[${v.map(show).join(',')}]`
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}:${show(x)}`).join(',')}}`
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}:${show(x)}`)
+      .join(',')}}`
   return JSON.stringify(v)
 }

@@ -128,6 +128,5 @@ describe('convergence through the relay', () => {
   // Found by a random run: a relay update arriving while a client closed was written after its
   // database had closed (STORAGE_FAILED). Kept as a fixed case: the steps that run drew.
   it('a client closed and reopened while others write reports no storage error (the steps of seed 632553601)', () =>
-    runSteps(STEPS_OF_SEED_632553601, 'the steps of seed 632553601'),
-  )
+    runSteps(STEPS_OF_SEED_632553601, 'the steps of seed 632553601'))
 })

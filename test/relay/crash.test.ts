@@ -56,7 +56,6 @@ interface Writer {
   acked: number
 }
 
-
 /** `key=value` per live key (`~` after a key with a TTL), in key order. */
 function describeKeys(store: Store, keys: readonly string[]): string {
   return keys

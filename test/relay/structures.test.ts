@@ -142,9 +142,7 @@ const EVERYTHING = ['activity stream', 'board zset', 'hits counter', 'jobs list'
 
 describe('data structures through the relay', () => {
   const seeds = Array.from({ length: SEQUENCES }, (_, i) => sequenceSeed(base, i))
-  it.each(seeds)('clients writing every type concurrently, disconnecting and reopening, end with the same keyspace as a new client (seed %i)', (seed) =>
-    runSequence(seed),
-  )
+  it.each(seeds)('clients writing every type concurrently, disconnecting and reopening, end with the same keyspace as a new client (seed %i)', (seed) => runSequence(seed))
 
   it("a new client with empty storage reads every type as the writers do once its status is 'synced'", async () => {
     const relay = await newRelay()

@@ -29,17 +29,7 @@ import 'fake-indexeddb/auto'
 import { indexedDB } from 'fake-indexeddb'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import {
-  type MemoryDisk,
-  memoryStorage,
-  openStore,
-  type StorageAdapter,
-  type StorageFactory,
-  type Store,
-  type StoreOptions,
-  TideKVError,
-  type Value,
-} from '@tidekv/client'
+import { type MemoryDisk, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store, type StoreOptions, TideKVError, type Value } from '@tidekv/client'
 import { LoadGate } from '../helpers/load-gate.js'
 import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { type ClusterReplica, ReplicaCluster } from '../helpers/replica-cluster.js'

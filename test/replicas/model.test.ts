@@ -163,9 +163,7 @@ class Model {
     const { prefix = '', after, limit = Infinity } = options
     if (typeof prefix !== 'string' || (after !== undefined && typeof after !== 'string')) fail('INVALID_VALUE')
     if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 0)) fail('INVALID_VALUE')
-    const keys = [...this.cells.keys()]
-      .filter((k) => this.live(k) !== undefined && k.startsWith(prefix) && (after === undefined || k > after))
-      .sort(compareKeys)
+    const keys = [...this.cells.keys()].filter((k) => this.live(k) !== undefined && k.startsWith(prefix) && (after === undefined || k > after)).sort(compareKeys)
     return keys.slice(0, limit).map((k) => [k, this.cells.get(k)!.value])
   }
 
@@ -447,13 +445,21 @@ class Run {
         const key = genKey(rng)
         const v = genValue(rng)
         const options = genSetOptions(rng, this.now)
-        this.same(`set(${show(key)}, ${show(v.input)}, ${show(options)})`, () => store.set(key, v.input as Value, options), () => model.set(key, v, options)) // reason: invalid inputs on purpose: the store must refuse them as the model does
+        this.same(
+          `set(${show(key)}, ${show(v.input)}, ${show(options)})`,
+          () => store.set(key, v.input as Value, options),
+          () => model.set(key, v, options),
+        ) // reason: invalid inputs on purpose: the store must refuse them as the model does
         if (rng.chance(0.3)) mutate(v.input)
         return
       }
       case 'get': {
         const key = genKey(rng)
-        const got = this.same(`get(${show(key)})`, () => store.get(key), () => model.get(key))
+        const got = this.same(
+          `get(${show(key)})`,
+          () => store.get(key),
+          () => model.get(key),
+        )
         if ('ok' in got && got.ok !== null && typeof got.ok === 'object') {
           if (holdsBytes(got.ok)) mutate(got.ok)
           else expect(deeplyFrozen(got.ok), this.message('get returns a deeply frozen object')).toBe(true)
@@ -462,54 +468,94 @@ class Run {
       }
       case 'has': {
         const key = genKey(rng)
-        this.same(`has(${show(key)})`, () => store.has(key), () => model.has(key))
+        this.same(
+          `has(${show(key)})`,
+          () => store.has(key),
+          () => model.has(key),
+        )
         return
       }
       case 'delete': {
         const key = genKey(rng)
-        this.same(`delete(${show(key)})`, () => store.delete(key), () => model.delete(key))
+        this.same(
+          `delete(${show(key)})`,
+          () => store.delete(key),
+          () => model.delete(key),
+        )
         return
       }
       case 'incr':
       case 'decr': {
         const key = genKey(rng)
         const by = genBy(rng)
-        this.same(`${kind}(${show(key)}, ${show(by)})`, () => store[kind](key, by), () => model[kind](key, by))
+        this.same(
+          `${kind}(${show(key)}, ${show(by)})`,
+          () => store[kind](key, by),
+          () => model[kind](key, by),
+        )
         return
       }
       case 'expire': {
         const key = genKey(rng)
         const ttl = rng.pick([-5, 0, 0.5, 1, 3, 10, 30, 1000, 1000, NaN, Infinity])
-        this.same(`expire(${show(key)}, ${show(ttl)})`, () => store.expire(key, ttl), () => model.expire(key, ttl))
+        this.same(
+          `expire(${show(key)}, ${show(ttl)})`,
+          () => store.expire(key, ttl),
+          () => model.expire(key, ttl),
+        )
         return
       }
       case 'persist': {
         const key = genKey(rng)
-        this.same(`persist(${show(key)})`, () => store.persist(key), () => model.persist(key))
+        this.same(
+          `persist(${show(key)})`,
+          () => store.persist(key),
+          () => model.persist(key),
+        )
         return
       }
       case 'ttl': {
         const key = genKey(rng)
-        this.same(`ttl(${show(key)})`, () => store.ttl(key), () => model.ttl(key))
+        this.same(
+          `ttl(${show(key)})`,
+          () => store.ttl(key),
+          () => model.ttl(key),
+        )
         return
       }
       case 'keys': {
         const options = genScan(rng)
-        this.same(`keys(${show(options)})`, () => store.keys(options), () => model.keys(options))
+        this.same(
+          `keys(${show(options)})`,
+          () => store.keys(options),
+          () => model.keys(options),
+        )
         return
       }
       case 'entries': {
         const options = genScan(rng)
-        const got = this.same(`entries(${show(options)})`, () => store.entries(options), () => model.entries(options))
+        const got = this.same(
+          `entries(${show(options)})`,
+          () => store.entries(options),
+          () => model.entries(options),
+        )
         if ('ok' in got) for (const [, value] of got.ok as [string, Value][]) if (holdsBytes(value)) mutate(value) // reason: what store.entries returned
         return
       }
       case 'size':
-        this.same('size', () => store.size, () => model.size)
+        this.same(
+          'size',
+          () => store.size,
+          () => model.size,
+        )
         return
       case 'getMany': {
         const keys = Array.from({ length: rng.int(0, 4) }, () => genKey(rng))
-        this.same(`getMany(${show(keys)})`, () => store.getMany(keys), () => model.getMany(keys))
+        this.same(
+          `getMany(${show(keys)})`,
+          () => store.getMany(keys),
+          () => model.getMany(keys),
+        )
         return
       }
       case 'setMany': {
@@ -517,7 +563,11 @@ class Run {
         const options = genSetOptions(rng, this.now)
         this.same(
           `setMany(${show(pairs.map(([k, v]) => [k, v.input]))}, ${show(options)})`,
-          () => store.setMany(pairs.map(([k, v]) => [k, v.input as Value] as const), options), // reason: invalid inputs on purpose: the store must refuse them as the model does
+          () =>
+            store.setMany(
+              pairs.map(([k, v]) => [k, v.input as Value] as const),
+              options,
+            ), // reason: invalid inputs on purpose: the store must refuse them as the model does
           () => model.setMany(pairs, options),
         )
         if (rng.chance(0.3)) for (const [, v] of pairs) mutate(v.input)
@@ -525,11 +575,19 @@ class Run {
       }
       case 'deleteMany': {
         const keys = Array.from({ length: rng.int(0, 4) }, () => genKey(rng))
-        this.same(`deleteMany(${show(keys)})`, () => store.deleteMany(keys), () => model.deleteMany(keys))
+        this.same(
+          `deleteMany(${show(keys)})`,
+          () => store.deleteMany(keys),
+          () => model.deleteMany(keys),
+        )
         return
       }
       case 'clear':
-        this.same('clear()', () => store.clear(), () => model.clear())
+        this.same(
+          'clear()',
+          () => store.clear(),
+          () => model.clear(),
+        )
         return
       case 'batch': {
         const n = rng.int(1, 6)
@@ -715,7 +773,9 @@ describe('incr results', () => {
     const store = await openStore('negative-zero', { persist: false })
     store.set('z', -0)
     const result = store.decr('z', 0) // -0 - 0 is -0 in JavaScript
-    expect(Object.is(store.get('z'), result), `incr returned ${Object.is(result, -0) ? '-0' : result}, get gives ${Object.is(store.get('z'), -0) ? '-0' : store.get('z')}`).toBe(true)
+    expect(Object.is(store.get('z'), result), `incr returned ${Object.is(result, -0) ? '-0' : result}, get gives ${Object.is(store.get('z'), -0) ? '-0' : store.get('z')}`).toBe(
+      true,
+    )
     await store.close()
   })
 })

@@ -146,7 +146,7 @@ describe('writes before the document loads (fast open)', () => {
     expect(store.doc.getArray('tidekv').length).toBe(2)
   })
 
-    it('hash.incr and sortedSet.incr before the document loads replace their own preloaded contribution', async () => {
+  it('hash.incr and sortedSet.incr before the document loads replace their own preloaded contribution', async () => {
     const clock = clockOf()
     const disk = memoryStorage()
     const first = await openStore('p2', { storage: disk, tabs: false, clock: clock.fn })

@@ -95,14 +95,11 @@ describe('concurrency rules of the data structures', () => {
       devices.now += 1
     }
     await exchange()
-    const ids = a.stream('x').range().map((e) => e.id)
-    everywhere([
-      'h hash {by-a:1,by-b:1}',
-      'l list ["a","b"]',
-      's set ["a","b"]',
-      'x stream ' + `${ids[0]}{who:"a"} ${ids[1]}{who:"b"}`,
-      'z zset [["a",1],["b",1]]',
-    ])
+    const ids = a
+      .stream('x')
+      .range()
+      .map((e) => e.id)
+    everywhere(['h hash {by-a:1,by-b:1}', 'l list ["a","b"]', 's set ["a","b"]', 'x stream ' + `${ids[0]}{who:"a"} ${ids[1]}{who:"b"}`, 'z zset [["a",1],["b",1]]'])
   })
 
   it('a hash field written on two replicas at once: the later write by clock wins, whichever replica made it and whichever arrives last', async () => {
@@ -188,7 +185,10 @@ describe('concurrency rules of the data structures', () => {
     ids.push(a.stream('log').add({ by: 'a', n: 2 }))
     await exchange()
     expect(new Set(ids).size).toBe(4)
-    const order = a.stream('log').range().map((e) => e.id)
+    const order = a
+      .stream('log')
+      .range()
+      .map((e) => e.id)
     expect(order).toEqual(expect.arrayContaining(ids))
     // c's append (5 ms behind) comes first; a's second append last; the two of T0 by replica id.
     const seq = (id: string): bigint => BigInt(id.split('-')[1]!)

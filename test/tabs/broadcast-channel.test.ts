@@ -49,7 +49,7 @@ describe('tabs', () => {
     expect(b.has('k')).toBe(false)
   })
 
-  it('a read-only tab receives the writer tab\'s changes and cannot write, so nothing of its own reaches the relay', async () => {
+  it("a read-only tab receives the writer tab's changes and cannot write, so nothing of its own reaches the relay", async () => {
     const relay = await newRelay({ auth: { anonymous: 'write' } })
     const idb = new IDBFactory()
     const writer = await newClient(relay.ws, 'shared-tabs', { idb, tabs: true })

@@ -17,7 +17,21 @@ describe('get, set, has, delete', () => {
 
   it('stores every kind of value: null, booleans, numbers, strings, arrays, objects, bytes, nested', async () => {
     const store = await memoryStore()
-    const values: Value[] = [null, true, false, 0, -1.5, 2 ** 40, 'text', 'ünïcødé ✓ 😀', [], [1, 'a', null], {}, { a: { b: [1, { c: new Uint8Array([1, 2]) }] } }, new Uint8Array([0, 255])]
+    const values: Value[] = [
+      null,
+      true,
+      false,
+      0,
+      -1.5,
+      2 ** 40,
+      'text',
+      'ünïcødé ✓ 😀',
+      [],
+      [1, 'a', null],
+      {},
+      { a: { b: [1, { c: new Uint8Array([1, 2]) }] } },
+      new Uint8Array([0, 255]),
+    ]
     values.forEach((v, i) => store.set(`k${i}`, v))
     await store.flush()
     const replica = await memoryStore()
@@ -36,10 +50,30 @@ describe('get, set, has, delete', () => {
     class Point {
       x = 1
     }
-    const bad: unknown[] = [undefined, NaN, Infinity, -Infinity, () => 1, Symbol('s'), 10n, new Date(), new Map(), new Point(), cyclic, [1, undefined], { a: undefined }, { a: NaN }, '\ud800', { ['__proto__']: 1 }]
+    const bad: unknown[] = [
+      undefined,
+      NaN,
+      Infinity,
+      -Infinity,
+      () => 1,
+      Symbol('s'),
+      10n,
+      new Date(),
+      new Map(),
+      new Point(),
+      cyclic,
+      [1, undefined],
+      { a: undefined },
+      { a: NaN },
+      '\ud800',
+      { ['__proto__']: 1 },
+    ]
     for (const v of bad) {
       const value = v === bad[15] ? JSON.parse('{"__proto__": 1}') : v
-      expect(codeOf(() => store.set('k', value as never)), String(v)).toBe('INVALID_VALUE')
+      expect(
+        codeOf(() => store.set('k', value as never)),
+        String(v),
+      ).toBe('INVALID_VALUE')
     }
     expect(store.get('k')).toBe('before')
     await store.flush()
@@ -290,7 +324,14 @@ describe('TTL', () => {
     await store.flush()
     expect(seen).toEqual([['abc', undefined, 'local']])
     clock.now += 20 // the timer, armed for 20 ms of real time, finds the key expired when it fires
-    await vi.waitFor(() => expect(seen).toEqual([['abc', undefined, 'local'], [undefined, 'abc', 'local']]), { timeout: 5000 })
+    await vi.waitFor(
+      () =>
+        expect(seen).toEqual([
+          ['abc', undefined, 'local'],
+          [undefined, 'abc', 'local'],
+        ]),
+      { timeout: 5000 },
+    )
     expect(store.doc.getArray('tidekv').length).toBe(0)
   })
 })

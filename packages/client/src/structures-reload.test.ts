@@ -191,6 +191,11 @@ describe('reloading structures', () => {
     const store = await openStore('kinds', { storage: disk, tabs: false })
     expect(store.hash('h').values()).toEqual([0, 1, 10, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => values[i]))
     expect(store.list('l').range(0, -1)).toEqual(values)
-    expect(store.stream('s').range().map((e) => Object.values(e.fields)[0])).toEqual(values)
+    expect(
+      store
+        .stream('s')
+        .range()
+        .map((e) => Object.values(e.fields)[0]),
+    ).toEqual(values)
   })
 })

@@ -123,7 +123,12 @@ describe('the tables of handle methods', () => {
     const classes = { hash: Hash, list: List, set: Collection, zset: SortedSet, stream: Stream }
     for (const type of STRUCTURES) {
       const own = Object.getOwnPropertyNames(classes[type].prototype).filter((n) => n !== 'constructor' && !privates[type].includes(n))
-      expect(allCalls(type).map(([name]) => name).sort(), type).toEqual(own.sort())
+      expect(
+        allCalls(type)
+          .map(([name]) => name)
+          .sort(),
+        type,
+      ).toEqual(own.sort())
     }
   })
 })
@@ -149,7 +154,10 @@ describe('WRONG_TYPE', () => {
       const changes: Change[] = []
       store.watch('k', (c) => changes.push(c))
       for (const [name, call] of allCalls(handle)) {
-        expect(codeOf(() => call(store, 'k')), `${handle}.${name} on a ${held}`).toBe('WRONG_TYPE')
+        expect(
+          codeOf(() => call(store, 'k')),
+          `${handle}.${name} on a ${held}`,
+        ).toBe('WRONG_TYPE')
       }
       expect(await snapshot(store, 'k')).toEqual(before)
       expect(changes).toEqual([])
@@ -312,7 +320,13 @@ describe('TTL on structures', () => {
     store.expire('k', 10)
     clock.now += 10
     const reads = Object.fromEntries(Object.entries(READS[type]).map(([name, read]) => [name, read(store, 'k')]))
-    const empty = { hash: { get: undefined, getAll: {}, has: false, keys: [], values: [], size: 0 }, list: { range: [], at: undefined, length: 0 }, set: { has: false, members: [], size: 0, union: [], intersect: [], diff: [] }, zset: { score: undefined, rank: undefined, range: [], rangeByScore: [], size: 0 }, stream: { range: [], revRange: [], length: 0 } }
+    const empty = {
+      hash: { get: undefined, getAll: {}, has: false, keys: [], values: [], size: 0 },
+      list: { range: [], at: undefined, length: 0 },
+      set: { has: false, members: [], size: 0, union: [], intersect: [], diff: [] },
+      zset: { score: undefined, rank: undefined, range: [], rangeByScore: [], size: 0 },
+      stream: { range: [], revRange: [], length: 0 },
+    }
     expect(reads).toEqual(empty[type])
   })
 
@@ -380,7 +394,14 @@ describe('TTL on structures', () => {
     await store.flush()
     expect(changes).toEqual([['hash', 'local']])
     clock.now += 20 // the timer, armed for 20 ms, sweeps once it fires
-    await vi.waitFor(() => expect(changes).toEqual([['hash', 'local'], ['none', 'local']]), { timeout: 4000 })
+    await vi.waitFor(
+      () =>
+        expect(changes).toEqual([
+          ['hash', 'local'],
+          ['none', 'local'],
+        ]),
+      { timeout: 4000 },
+    )
     expect(store.doc.getArray('tidekv').length).toBe(0)
   })
 })
@@ -476,10 +497,20 @@ describe('READ_ONLY and CLOSED', () => {
       await reader.loaded
       for (const type of STRUCTURES) {
         for (const [name, write] of Object.entries(WRITES[type])) {
-          expect(codeOf(() => write(reader, type)), `${type}.${name}`).toBe('READ_ONLY')
-          expect(codeOf(() => write(reader, `new-${type}`)), `${type}.${name} on a new key`).toBe('READ_ONLY')
+          expect(
+            codeOf(() => write(reader, type)),
+            `${type}.${name}`,
+          ).toBe('READ_ONLY')
+          expect(
+            codeOf(() => write(reader, `new-${type}`)),
+            `${type}.${name} on a new key`,
+          ).toBe('READ_ONLY')
         }
-        for (const [name, read] of Object.entries(READS[type])) expect(codeOf(() => read(reader, type)), `${type}.${name}`).toBeUndefined()
+        for (const [name, read] of Object.entries(READS[type]))
+          expect(
+            codeOf(() => read(reader, type)),
+            `${type}.${name}`,
+          ).toBeUndefined()
         expect(codeOf(() => reader.set(type, 1))).toBe('READ_ONLY')
         expect(codeOf(() => reader.delete(type))).toBe('READ_ONLY')
         expect(codeOf(() => reader.expire(type, 1000))).toBe('READ_ONLY')
@@ -499,7 +530,11 @@ describe('READ_ONLY and CLOSED', () => {
     const stream = store.stream('stream')
     await store.close()
     for (const type of STRUCTURES) {
-      for (const [name, call] of allCalls(type)) expect(codeOf(() => call(store, type)), `${type}.${name}`).toBe('CLOSED')
+      for (const [name, call] of allCalls(type))
+        expect(
+          codeOf(() => call(store, type)),
+          `${type}.${name}`,
+        ).toBe('CLOSED')
     }
     expect(codeOf(() => store.type('hash'))).toBe('CLOSED')
     expect(codeOf(() => hash.get('f'))).toBe('CLOSED')

@@ -455,9 +455,7 @@ export class Replica {
       const type = slot === undefined ? 'none' : this.typeOf(slot, now)
       const structure = (v: Value | undefined): boolean => v instanceof StructureVersion
       const change = { key, type, value: structure(value) ? undefined : value, previous: structure(prev) ? undefined : prev, origin }
-      this.watchers.emit(change, (cause) =>
-        this.onError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })),
-      )
+      this.watchers.emit(change, (cause) => this.onError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })))
     }
   }
 

@@ -65,11 +65,10 @@ afterEach(() => {
  */
 function appendUntilKilled(path: string, killAfter: number): Promise<Acknowledged[]> {
   // `--import tsx` resolves tsx from the working directory: the repo root.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '--eval', CHILD, STORAGE_MODULE, path, String(MAX_APPENDS)],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', CHILD, STORAGE_MODULE, path, String(MAX_APPENDS)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.add(child)
   const lines: string[] = []
   let partial = ''

@@ -129,10 +129,7 @@ function prepare(path: string, db: Database.Database): Opened | Error {
     // reset, and SQLite runs its WAL hook (the automatic checkpoint) only when
     // a step finishes: the log was never checkpointed and grew without bound
     // (pinned in sqlite-storage.test.ts).
-    append: db.prepare(
-      'INSERT INTO updates (room, seq, data) SELECT @room, COALESCE(MAX(seq), 0) + 1, @data ' +
-        'FROM updates WHERE room = @room RETURNING seq',
-    ),
+    append: db.prepare('INSERT INTO updates (room, seq, data) SELECT @room, COALESCE(MAX(seq), 0) + 1, @data ' + 'FROM updates WHERE room = @room RETURNING seq'),
     lastSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS lastSeq FROM updates WHERE room = ?'),
     rooms: db.prepare('SELECT DISTINCT room FROM updates'),
     deleteRoom: db.prepare('DELETE FROM updates WHERE room = ?'),

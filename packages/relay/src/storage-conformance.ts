@@ -50,11 +50,7 @@ const ODD_ROOMS = [
  * @example
  * describeRelayStorageConformance('memory', () => memoryRelayStorage())
  */
-export function describeRelayStorageConformance(
-  name: string,
-  open: OpenRelayStorage,
-  reopen?: ReopenRelayStorage,
-): void {
+export function describeRelayStorageConformance(name: string, open: OpenRelayStorage, reopen?: ReopenRelayStorage): void {
   describe(`${name} relay storage`, () => {
     const opened: RelayStorage[] = []
     const fresh = async (): Promise<RelayStorage> => {
@@ -235,13 +231,7 @@ export function describeRelayStorageConformance(
       await s.append('r', bytes(1))
       await s.close()
       // Each call returns a rejected promise rather than throwing where it is made.
-      const calls: Promise<unknown>[] = [
-        s.load('r'),
-        s.append('r', bytes(2)),
-        s.compact('r', bytes(1), 1),
-        s.deleteRoom('r'),
-        s.rooms(),
-      ]
+      const calls: Promise<unknown>[] = [s.load('r'), s.append('r', bytes(2)), s.compact('r', bytes(1), 1), s.deleteRoom('r'), s.rooms()]
       for (const call of calls) await expect(call).rejects.toThrow(/closed/)
       await s.close()
     })
@@ -250,54 +240,55 @@ export function describeRelayStorageConformance(
       await randomCalls(fresh, undefined)
     })
 
-    if (reopen !== undefined) describe('after close and reopen', () => {
-      const again = async (closed: RelayStorage): Promise<RelayStorage> => {
-        await closed.close()
-        const storage = await reopen(closed)
-        opened.push(storage)
-        return storage
-      }
+    if (reopen !== undefined)
+      describe('after close and reopen', () => {
+        const again = async (closed: RelayStorage): Promise<RelayStorage> => {
+          await closed.close()
+          const storage = await reopen(closed)
+          opened.push(storage)
+          return storage
+        }
 
-      it('keeps every update and room', async () => {
-        const s = await fresh()
-        await s.append('a', bytes(1))
-        const last = await s.append('a', bytes(2))
-        const other = await s.append('/b/ü', bytes(3))
-        const t = await again(s)
-        expect(await t.load('a')).toEqual({ updates: [bytes(1), bytes(2)], lastSeq: last })
-        expect(await t.load('/b/ü')).toEqual({ updates: [bytes(3)], lastSeq: other })
-        expect((await t.rooms()).sort()).toEqual(['/b/ü', 'a'])
-        expect(await t.append('a', bytes(4))).toBeGreaterThan(last)
-      })
+        it('keeps every update and room', async () => {
+          const s = await fresh()
+          await s.append('a', bytes(1))
+          const last = await s.append('a', bytes(2))
+          const other = await s.append('/b/ü', bytes(3))
+          const t = await again(s)
+          expect(await t.load('a')).toEqual({ updates: [bytes(1), bytes(2)], lastSeq: last })
+          expect(await t.load('/b/ü')).toEqual({ updates: [bytes(3)], lastSeq: other })
+          expect((await t.rooms()).sort()).toEqual(['/b/ü', 'a'])
+          expect(await t.append('a', bytes(4))).toBeGreaterThan(last)
+        })
 
-      it('keeps a compaction and the updates after it, and appends go on after them', async () => {
-        const s = await fresh()
-        await s.append('r', bytes(1))
-        const upTo = await s.append('r', bytes(2))
-        const last = await s.append('r', bytes(3))
-        await s.compact('r', bytes(1, 2), upTo)
-        const t = await again(s)
-        expect(await t.load('r')).toEqual({ updates: [bytes(1, 2), bytes(3)], lastSeq: last })
-        const next = await t.append('r', bytes(4))
-        expect(next).toBeGreaterThan(last)
-        await t.compact('r', bytes(1, 2, 3), last)
-        expect(await t.load('r')).toEqual({ updates: [bytes(1, 2, 3), bytes(4)], lastSeq: next })
-      })
+        it('keeps a compaction and the updates after it, and appends go on after them', async () => {
+          const s = await fresh()
+          await s.append('r', bytes(1))
+          const upTo = await s.append('r', bytes(2))
+          const last = await s.append('r', bytes(3))
+          await s.compact('r', bytes(1, 2), upTo)
+          const t = await again(s)
+          expect(await t.load('r')).toEqual({ updates: [bytes(1, 2), bytes(3)], lastSeq: last })
+          const next = await t.append('r', bytes(4))
+          expect(next).toBeGreaterThan(last)
+          await t.compact('r', bytes(1, 2, 3), last)
+          expect(await t.load('r')).toEqual({ updates: [bytes(1, 2, 3), bytes(4)], lastSeq: next })
+        })
 
-      it('keeps a deleted room deleted', async () => {
-        const s = await fresh()
-        await s.append('gone', bytes(1))
-        await s.append('kept', bytes(2))
-        await s.deleteRoom('gone')
-        const t = await again(s)
-        expect(await t.load('gone')).toEqual({ updates: [], lastSeq: 0 })
-        expect(await t.rooms()).toEqual(['kept'])
-      })
+        it('keeps a deleted room deleted', async () => {
+          const s = await fresh()
+          await s.append('gone', bytes(1))
+          await s.append('kept', bytes(2))
+          await s.deleteRoom('gone')
+          const t = await again(s)
+          expect(await t.load('gone')).toEqual({ updates: [], lastSeq: 0 })
+          expect(await t.rooms()).toEqual(['kept'])
+        })
 
-      it('matches a model of the contract over random calls with reopens between them', async () => {
-        await randomCalls(fresh, again)
+        it('matches a model of the contract over random calls with reopens between them', async () => {
+          await randomCalls(fresh, again)
+        })
       })
-    })
   })
 }
 
@@ -316,10 +307,7 @@ const MODEL_ROOMS = ['a', '/b/c', 'ü']
  * room. Seeded: the failure message names the seed, `TIDEKV_SEED=<n>` replays
  * it first.
  */
-async function randomCalls(
-  fresh: () => Promise<RelayStorage>,
-  again: ((closed: RelayStorage) => Promise<RelayStorage>) | undefined,
-): Promise<void> {
+async function randomCalls(fresh: () => Promise<RelayStorage>, again: ((closed: RelayStorage) => Promise<RelayStorage>) | undefined): Promise<void> {
   const base = baseSeed()
   for (let n = 0; n < SEQUENCES; n++) {
     const seed = sequenceSeed(base, n)

@@ -279,7 +279,10 @@ describe('checkUpdate accepts legitimate updates', () => {
     expect(big.length).toBeGreaterThanOrEqual(1024 * 1024)
     expect(big.length).toBeLessThan(1.5 * 1024 * 1024)
     let elapsed = ms(() => checkUpdate(big, undefined, svOf(room)))
-    elapsed = Math.min(elapsed, ms(() => checkUpdate(big)))
+    elapsed = Math.min(
+      elapsed,
+      ms(() => checkUpdate(big)),
+    )
     expect(elapsed).toBeLessThan(250) // ~10 ms here: one linear pass
     Y.applyUpdate(room, big)
     expect(room.getArray('tidekv').length).toBe(log.length)
@@ -472,7 +475,10 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
       if (ok) {
         accepted++
         const doc = new Y.Doc()
-        expect(threw(() => Y.applyUpdate(doc, update)), where(`frame #${i}`)).toBe(null)
+        expect(
+          threw(() => Y.applyUpdate(doc, update)),
+          where(`frame #${i}`),
+        ).toBe(null)
         Y.encodeStateAsUpdate(doc)
       }
     }
@@ -522,9 +528,15 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
       }
       accepted++
       const label = where(`mutant #${n} ${Buffer.from(update).toString('hex')}`)
-      expect(threw(() => Y.applyUpdate(room, update)), label).toBe(null)
+      expect(
+        threw(() => Y.applyUpdate(room, update)),
+        label,
+      ).toBe(null)
       if (withSv) expect(room.store.pendingStructs === null && room.store.pendingDs === null, label).toBe(true)
-      expect(threw(() => Y.applyUpdate(new Y.Doc(), Y.encodeStateAsUpdate(room))), label).toBe(null)
+      expect(
+        threw(() => Y.applyUpdate(new Y.Doc(), Y.encodeStateAsUpdate(room))),
+        label,
+      ).toBe(null)
     }
     expect(accepted).toBeGreaterThan(50)
   })
@@ -539,13 +551,39 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
     expectMalformed(gcAt(2 ** 60), 'varint too long') // 9 bytes
     expect(threw(() => Y.applyUpdate(new Y.Doc(), gcAt(2 ** 55)))).toBe(null)
     expect(threw(() => Y.applyUpdate(new Y.Doc(), gcAt(2 ** 60)))).toBe(null)
-    for (let ref = 11; ref < 32; ref++) expectMalformed(oneItem(ref, (e) => u(e, 1)), 'unknown content ref')
-    expect(threw(() => Y.applyUpdate(new Y.Doc(), oneItem(11, (e) => u(e, 1))))).toBeInstanceOf(TypeError)
-    expectMalformed(oneItem(7, (e) => u(e, 7)), 'unknown type ref')
-    expectMalformed(frame((e) => raw(e, 1, 1, 9, 0, 0x80, 1, 0)), 'bad info byte')
-    expectMalformed(frame((e) => [1, 1, 9, 0, 3, 2, 0, 0, 0].forEach((b) => u(e, b))), 'bad parent info')
-    expectMalformed(oneItem(8, (e) => [1, 99].forEach((b) => u8(e, b))), 'unknown value type')
-    expectMalformed(oneItem(9, (e) => (str(e, 'guid'), u8(e, 126))), 'sub-document options are not an object')
+    for (let ref = 11; ref < 32; ref++)
+      expectMalformed(
+        oneItem(ref, (e) => u(e, 1)),
+        'unknown content ref',
+      )
+    expect(
+      threw(() =>
+        Y.applyUpdate(
+          new Y.Doc(),
+          oneItem(11, (e) => u(e, 1)),
+        ),
+      ),
+    ).toBeInstanceOf(TypeError)
+    expectMalformed(
+      oneItem(7, (e) => u(e, 7)),
+      'unknown type ref',
+    )
+    expectMalformed(
+      frame((e) => raw(e, 1, 1, 9, 0, 0x80, 1, 0)),
+      'bad info byte',
+    )
+    expectMalformed(
+      frame((e) => [1, 1, 9, 0, 3, 2, 0, 0, 0].forEach((b) => u(e, b))),
+      'bad parent info',
+    )
+    expectMalformed(
+      oneItem(8, (e) => [1, 99].forEach((b) => u8(e, b))),
+      'unknown value type',
+    )
+    expectMalformed(
+      oneItem(9, (e) => (str(e, 'guid'), u8(e, 126))),
+      'sub-document options are not an object',
+    )
   })
 
   it('invalid UTF-8 (lib0 decodes fatally) and invalid JSON, differentially against JSON.parse (the scanner itself: utf8-scan.test.ts)', () => {
@@ -574,7 +612,10 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
       const update = jsonItem(text)
       if (parses) {
         valid++
-        expect(threw(() => checkUpdate(update)), where(`JSON ${JSON.stringify(text)}`)).toBe(null)
+        expect(
+          threw(() => checkUpdate(update)),
+          where(`JSON ${JSON.stringify(text)}`),
+        ).toBe(null)
       } else {
         expect(rejection(update).reason, where(`JSON ${JSON.stringify(text)}`)).toBe('invalid JSON')
       }
@@ -600,7 +641,10 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
       'duplicate delete-set client',
     )
     // client 9, clock 0: an item whose origin is 9:0, itself
-    expectMalformed(frame((e) => raw(e, 1, 1, 9, 0, 3 | 128, 9, 0, 1, 0, 0)), 'reference to a later struct')
+    expectMalformed(
+      frame((e) => raw(e, 1, 1, 9, 0, 3 | 128, 9, 0, 1, 0, 0)),
+      'reference to a later struct',
+    )
   })
 })
 
@@ -619,7 +663,7 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
       u(e, 100_001)
       u(e, 7)
       u(e, 0)
-      for (let i = 0; i < 100_001; i++) (u8(e, 0), u(e, 1))
+      for (let i = 0; i < 100_001; i++) u8(e, 0), u(e, 1)
       u(e, 0)
     })
     expectOver(many, 'maxStructs')
@@ -652,14 +696,36 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
     const overlapping = deletes([[42, Array.from({ length: K }, (): [number, number] => [0, N])]])
     const disjoint = deletes([[42, Array.from({ length: K }, (_, i): [number, number] => [i * 2, 1])]])
     expectMalformed(overlapping, 'delete ranges overlap or are unsorted')
-    expectMalformed(deletes([[42, [[5, 1], [2, 1]]]]), 'delete ranges overlap or are unsorted')
+    expectMalformed(
+      deletes([
+        [
+          42,
+          [
+            [5, 1],
+            [2, 1],
+          ],
+        ],
+      ]),
+      'delete ranges overlap or are unsorted',
+    )
     checkUpdate(disjoint)
     const room = () => {
       const d = new Y.Doc()
       Y.applyUpdate(d, snapshot)
       return d
     }
-    Y.applyUpdate(room(), deletes([[42, [[0, N], [0, N]]]])) // warm up
+    Y.applyUpdate(
+      room(),
+      deletes([
+        [
+          42,
+          [
+            [0, N],
+            [0, N],
+          ],
+        ],
+      ]),
+    ) // warm up
     const r1 = room()
     const r2 = room()
     const slow = ms(() => Y.applyUpdate(r1, overlapping))
@@ -680,10 +746,19 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
     expectOver(gc, 'maxLength')
     expectOver(gc, 'maxLength', undefined, svOf(room))
     // ContentDeleted and Skip lengths, and delete ranges, are held to the same limit.
-    expectOver(oneItem(1, (e) => u(e, 2 ** 40)), 'maxLength')
-    expectOver(frame((e) => [1, 1, 9, 0, 10, 2 ** 40, 0].forEach((b) => u(e, b))), 'maxLength')
+    expectOver(
+      oneItem(1, (e) => u(e, 2 ** 40)),
+      'maxLength',
+    )
+    expectOver(
+      frame((e) => [1, 1, 9, 0, 10, 2 ** 40, 0].forEach((b) => u(e, b))),
+      'maxLength',
+    )
     expectOver(deletes([[42, [[0, 2 ** 40]]]]), 'maxLength')
-    expectOver(frame((e) => [1, 1, 9, 2 ** 33, 0, 1, 0].forEach((b) => u(e, b))), 'maxClock')
+    expectOver(
+      frame((e) => [1, 1, 9, 2 ** 33, 0, 1, 0].forEach((b) => u(e, b))),
+      'maxClock',
+    )
     // Demonstration: Yjs takes it (in O(1)) and silently drops the victim's next insert.
     Y.applyUpdate(room, gc)
     victim.getArray('tidekv').push([new Uint8Array([2])])
@@ -762,13 +837,16 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
     expectOver(json, 'maxValueDepth')
     const any = oneItem(8, (e) => {
       u(e, 1)
-      for (let i = 0; i < depth; i++) (u8(e, 117), u(e, 1))
+      for (let i = 0; i < depth; i++) u8(e, 117), u(e, 1)
       u8(e, 127)
     })
     expectOver(any, 'maxValueDepth')
     const limit = DEFAULT_UPDATE_BUDGET.maxValueDepth
     checkUpdate(oneItem(2, (e) => (u(e, 1), str(e, '['.repeat(limit) + ']'.repeat(limit)))))
-    expectOver(oneItem(2, (e) => (u(e, 1), str(e, '{"a":'.repeat(limit + 1) + '1' + '}'.repeat(limit + 1)))), 'maxValueDepth')
+    expectOver(
+      oneItem(2, (e) => (u(e, 1), str(e, '{"a":'.repeat(limit + 1) + '1' + '}'.repeat(limit + 1)))),
+      'maxValueDepth',
+    )
     checkUpdate(oneItem(8, (e) => (u(e, 1), [...Array(limit)].forEach(() => (u8(e, 117), u(e, 1))), u8(e, 127))))
     // Demonstrations
     const room = new Y.Doc()
@@ -789,11 +867,26 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
     })
     expect(poison.length).toBe(16)
     expectMalformed(poison)
-    expectMalformed(oneItem(4, (e) => str(e, '')), 'zero length')
-    expectMalformed(oneItem(8, (e) => u(e, 0)), 'zero length')
-    expectMalformed(oneItem(2, (e) => u(e, 0)), 'zero length')
-    expectMalformed(oneItem(1, (e) => u(e, 0)), 'zero length')
-    expectMalformed(frame((e) => [1, 1, 9, 0, 0, 0, 0].forEach((b) => u(e, b))), 'zero length')
+    expectMalformed(
+      oneItem(4, (e) => str(e, '')),
+      'zero length',
+    )
+    expectMalformed(
+      oneItem(8, (e) => u(e, 0)),
+      'zero length',
+    )
+    expectMalformed(
+      oneItem(2, (e) => u(e, 0)),
+      'zero length',
+    )
+    expectMalformed(
+      oneItem(1, (e) => u(e, 0)),
+      'zero length',
+    )
+    expectMalformed(
+      frame((e) => [1, 1, 9, 0, 0, 0, 0].forEach((b) => u(e, b))),
+      'zero length',
+    )
     expectMalformed(deletes([[9, [[3, 0]]]]), 'zero length')
     // Demonstration
     const room = new Y.Doc()
@@ -856,8 +949,8 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
         u(e, 9)
         u(e, 0)
         for (let i = 0; i < n; i++) {
-          if (i === 0) (u8(e, 9), u(e, 1), str(e, 'a'))
-          else (u8(e, 9 | 128), u(e, 9), u(e, i - 1))
+          if (i === 0) u8(e, 9), u(e, 1), str(e, 'a')
+          else u8(e, 9 | 128), u(e, 9), u(e, i - 1)
           str(e, `g${i}`)
           encoding.writeAny(e, {})
         }
@@ -885,11 +978,11 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
         u(e, structs)
         u(e, 7)
         u(e, 0)
-        for (let i = 0; i < structs; i++) (u8(e, 0), u(e, 1))
+        for (let i = 0; i < structs; i++) u8(e, 0), u(e, 1)
         u(e, 1)
         u(e, 7)
         u(e, ranges)
-        for (let i = 0; i < ranges; i++) (u(e, i * 2), u(e, 1))
+        for (let i = 0; i < ranges; i++) u(e, i * 2), u(e, 1)
       })
     const big = frameOf(100_000, 100_000)
     checkUpdate(big)

@@ -33,7 +33,6 @@ function data(n: number): { keys: string[]; values: Prefs[] } {
   return { keys, values: keys.map((_, i) => prefs(i)) }
 }
 
-
 function check(ok: boolean, what: string): asserts ok {
   if (!ok) throw new Error(`bench check failed: ${what}`)
 }

@@ -2,6 +2,9 @@
 import { del, get, getMany, keys, set, setMany } from 'idb-keyval'
 
 await set('theme', 'dark')
-await setMany([['a', 1], ['b', 2]])
+await setMany([
+  ['a', 1],
+  ['b', 2],
+])
 console.log(await get('theme'), await getMany(['a', 'b']), await keys())
 await del('a')

@@ -42,10 +42,7 @@ async function openIndexedDBStorage(factory: IDBFactory, name: string): Promise<
   // idb recognises IndexedDB objects by the global classes (IDBRequest, ...),
   // which browsers have and Node lacks: say how to get them instead of crashing.
   if (typeof (globalThis as { IDBRequest?: unknown }).IDBRequest === 'undefined') {
-    throw new TideKVError(
-      'STORAGE_FAILED',
-      "IndexedDB's classes are not globals here; in Node, import 'fake-indexeddb/auto' before opening a persisted store",
-    )
+    throw new TideKVError('STORAGE_FAILED', "IndexedDB's classes are not globals here; in Node, import 'fake-indexeddb/auto' before opening a persisted store")
   }
   const request = factory.open(databaseName(name), DB_VERSION)
   request.onupgradeneeded = () => {
@@ -54,8 +51,7 @@ async function openIndexedDBStorage(factory: IDBFactory, name: string): Promise<
     if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta')
   }
   const blocked = new Promise<never>((_, reject) => {
-    request.onblocked = () =>
-      reject(new TideKVError('STORAGE_FAILED', `IndexedDB "${databaseName(name)}" is blocked by an older open connection`))
+    request.onblocked = () => reject(new TideKVError('STORAGE_FAILED', `IndexedDB "${databaseName(name)}" is blocked by an older open connection`))
   })
   const db = (await Promise.race([wrap(request), blocked])) as unknown as IDBPDatabase<Schema>
   return new IndexedDBStorage(db)

@@ -104,7 +104,10 @@ describe('RankedIndex', () => {
   })
 
   it('builds from sorted items, stays consistent when changed afterwards, and empties on clear', () => {
-    const index = RankedIndex.fromSorted(byNumber, range(0, 3000).map((i) => i * 2))
+    const index = RankedIndex.fromSorted(
+      byNumber,
+      range(0, 3000).map((i) => i * 2),
+    )
     expect(index.size).toBe(3000)
     expect(index.at(1500)).toBe(3000)
     index.insert(3001)
@@ -176,7 +179,10 @@ describe('RankedIndex', () => {
       const probe = rng.int(0, keys)
       const probeAt = lowerBound(probe)
       expect(index.rank(probe), where(step, `rank ${probe}`)).toBe(model[probeAt] === probe ? probeAt : -1)
-      expect(index.count((i) => i < probe), where(step, `count < ${probe}`)).toBe(probeAt)
+      expect(
+        index.count((i) => i < probe),
+        where(step, `count < ${probe}`),
+      ).toBe(probeAt)
       const i = rng.int(0, n + 1) - 1 // from -1 to n: one past each end
       expect(index.at(i), where(step, `at ${i}`)).toBe(model[i])
       if (i >= 0 && i < n) expect(index.rank(model[i]!), where(step, `rank of at ${i}`)).toBe(i)

@@ -124,7 +124,6 @@ export function safeDecode(entry: Entry): Value | undefined {
   }
 }
 
-
 /** The resolved value of a slot whose entries are decoded (member slots always are), decoding the base on first use. */
 export function resolvedValue(slot: Slot): Value | undefined {
   if (slot.value === undefined && slot.base !== null && !slot.counter) slot.value = safeDecode(slot.base)

@@ -93,15 +93,7 @@ function finish(enc: encoding.Encoder): Uint8Array {
   return enc.bufs.length === 0 ? enc.cbuf.slice(0, enc.cpos) : encoding.toUint8Array(enc)
 }
 
-function writeHead(
-  enc: encoding.Encoder,
-  kind: EntryKind,
-  key: string,
-  stamp: Stamp,
-  expiresAt: number,
-  type: StructType = StructType.PLAIN,
-  member: string | null = null,
-): void {
+function writeHead(enc: encoding.Encoder, kind: EntryKind, key: string, stamp: Stamp, expiresAt: number, type: StructType = StructType.PLAIN, member: string | null = null): void {
   const version = type === StructType.PLAIN ? FORMAT_VERSION : STRUCTURE_VERSION
   encoding.writeUint8(enc, (version << 4) | (expiresAt > 0 ? EXPIRY_BIT : 0) | kind)
   writeString(enc, key)
@@ -146,15 +138,7 @@ export function createCounterEntry(key: string, stamp: Stamp, expiresAt: number,
  * list element, a stream entry's fields).
  * @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE`
  */
-export function createMemberEntry(
-  key: string,
-  type: StructType,
-  member: string,
-  stamp: Stamp,
-  expiresAt: number,
-  value: unknown,
-  maxValueBytes = Infinity,
-): Entry {
+export function createMemberEntry(key: string, type: StructType, member: string, stamp: Stamp, expiresAt: number, value: unknown, maxValueBytes = Infinity): Entry {
   const enc = begin()
   writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt, type, member)
   const valueStart = encoding.length(enc)
@@ -166,15 +150,7 @@ export function createMemberEntry(
 }
 
 /** Encodes a member's counter contribution (hash `incr`, sorted set `incr`): the sum is a float64. */
-export function createMemberCounterEntry(
-  key: string,
-  type: StructType,
-  member: string,
-  stamp: Stamp,
-  expiresAt: number,
-  epoch: Stamp,
-  sum: number,
-): Entry {
+export function createMemberCounterEntry(key: string, type: StructType, member: string, stamp: Stamp, expiresAt: number, epoch: Stamp, sum: number): Entry {
   const enc = begin()
   writeHead(enc, EntryKind.COUNTER, key, stamp, expiresAt, type, member)
   writeEpoch(enc, epoch)

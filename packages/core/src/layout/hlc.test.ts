@@ -16,7 +16,12 @@ it('issues increasing stamps even when the wall clock stands still or steps back
     [1000, 2],
     [2000, 0],
   ])
-  for (const [x, y] of [[a, b], [b, c], [c, d]] as const) expect(compareStamps(x, y)).toBeLessThan(0)
+  for (const [x, y] of [
+    [a, b],
+    [b, c],
+    [c, d],
+  ] as const)
+    expect(compareStamps(x, y)).toBeLessThan(0)
 })
 
 it('moves past stamps observed from other replicas', () => {

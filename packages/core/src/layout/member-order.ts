@@ -42,8 +42,7 @@ export function parseListPosition(position: string): number[] | undefined {
 
 /** The stream id of an entry added at `stamp`. */
 export function streamId(stamp: Stamp): string {
-  const seq =
-    stamp.counter < 2 ** 21 ? String(stamp.counter * TWO_32 + stamp.replica) : String((BigInt(stamp.counter) << 32n) + BigInt(stamp.replica))
+  const seq = stamp.counter < 2 ** 21 ? String(stamp.counter * TWO_32 + stamp.replica) : String((BigInt(stamp.counter) << 32n) + BigInt(stamp.replica))
   return `${stamp.wall}-${seq}`
 }
 

@@ -44,7 +44,6 @@ export class Collection extends StructureHandle {
     return this.removeMembers(members)
   }
 
-
   /** Whether `member` is in the set (SISMEMBER). */
   has(member: string): boolean {
     return this.read()?.members.has(member) ?? false

@@ -32,7 +32,21 @@ describe('hash set and get', () => {
 
   it('stores every kind of value in a field, and another replica reads the same', async () => {
     const store = await memoryStore()
-    const values: Value[] = [null, true, false, 0, -1.5, 2 ** 40, '', 'ünïcødé ✓ 😀', [], [1, 'a', null], {}, { a: { b: [1, { c: new Uint8Array([1, 2]) }] } }, new Uint8Array([0, 255])]
+    const values: Value[] = [
+      null,
+      true,
+      false,
+      0,
+      -1.5,
+      2 ** 40,
+      '',
+      'ünïcødé ✓ 😀',
+      [],
+      [1, 'a', null],
+      {},
+      { a: { b: [1, { c: new Uint8Array([1, 2]) }] } },
+      new Uint8Array([0, 255]),
+    ]
     const h = store.hash('h')
     values.forEach((v, i) => h.set(`f${i}`, v))
     const replica = await replicaOf(store)
@@ -122,7 +136,10 @@ describe('hash input limits', () => {
     const store = await memoryStore()
     const h = store.hash('h')
     for (const bad of [undefined, NaN, Infinity, () => 1, new Date(), new Map(), 10n]) {
-      expect(codeOf(() => h.set('f', bad as never)), String(bad)).toBe('INVALID_VALUE')
+      expect(
+        codeOf(() => h.set('f', bad as never)),
+        String(bad),
+      ).toBe('INVALID_VALUE')
     }
     expect(store.has('h')).toBe(false)
   })

@@ -67,7 +67,6 @@ export class Hash extends StructureHandle {
     return this.removeMembers(fields)
   }
 
-
   /** Whether `field` exists (HEXISTS). */
   has(field: string): boolean {
     return this.read()?.members.has(field) ?? false

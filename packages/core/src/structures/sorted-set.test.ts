@@ -60,7 +60,10 @@ describe('sorted set add and score', () => {
     const store = await memoryStore({ maxKeyBytes: 8 })
     const z = store.sortedSet('z')
     for (const score of [NaN, Infinity, -Infinity, '1', null, undefined]) {
-      expect(codeOf(() => z.add('m', score as never)), String(score)).toBe('INVALID_VALUE')
+      expect(
+        codeOf(() => z.add('m', score as never)),
+        String(score),
+      ).toBe('INVALID_VALUE')
     }
     expect(codeOf(() => z.add(5 as never, 1))).toBe('INVALID_VALUE')
     expect(codeOf(() => z.add('123456789', 1))).toBe('INVALID_VALUE')
@@ -94,7 +97,10 @@ describe('sorted set incr', () => {
     const z = store.sortedSet('z')
     z.add('m', 1)
     for (const by of [NaN, Infinity, -Infinity, '1', undefined]) {
-      expect(codeOf(() => z.incr('m', by as never)), String(by)).toBe('INVALID_VALUE')
+      expect(
+        codeOf(() => z.incr('m', by as never)),
+        String(by),
+      ).toBe('INVALID_VALUE')
     }
     expect(codeOf(() => z.incr(null as never, 1))).toBe('INVALID_VALUE')
     expect(z.range(0, -1, { withScores: true })).toEqual([['m', 1]])

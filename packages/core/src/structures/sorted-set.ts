@@ -73,7 +73,6 @@ export class SortedSet extends StructureHandle {
     return this.removeMembers(members)
   }
 
-
   /** The score of `member`, or undefined (ZSCORE). */
   score(member: string): number | undefined {
     const slot = this.read()?.members.get(member)

@@ -94,7 +94,10 @@ describe('stream add', () => {
     const store = await memoryStore({ maxValueBytes: 64 })
     const s = store.stream('s')
     for (const bad of [{}, null, undefined, [1, 2], new Uint8Array([1]), 'text', 5, { a: undefined }, { a: NaN }, { a: () => 1 }]) {
-      expect(codeOf(() => s.add(bad as never)), JSON.stringify(bad)).toBe('INVALID_VALUE')
+      expect(
+        codeOf(() => s.add(bad as never)),
+        JSON.stringify(bad),
+      ).toBe('INVALID_VALUE')
     }
     expect(codeOf(() => s.add({ big: 'x'.repeat(100) }))).toBe('VALUE_TOO_LARGE')
     expect(store.type('s')).toBe('none')
@@ -154,13 +157,28 @@ describe('stream range', () => {
     const bad = ['', '(', '(-', '(+', 'abc', '12-', '-12', '1-2-3', '1.5', ' 1', '1-x', '99999999999999999999', '1-18446744073709551616', 5, null]
     for (const s of [store.stream('s'), store.stream('missing')]) {
       for (const id of bad) {
-        expect(codeOf(() => s.range(id as never)), `start ${String(id)}`).toBe('INVALID_VALUE')
-        expect(codeOf(() => s.range('-', id as never)), `end ${String(id)}`).toBe('INVALID_VALUE')
-        expect(codeOf(() => s.revRange(id as never)), `revRange end ${String(id)}`).toBe('INVALID_VALUE')
+        expect(
+          codeOf(() => s.range(id as never)),
+          `start ${String(id)}`,
+        ).toBe('INVALID_VALUE')
+        expect(
+          codeOf(() => s.range('-', id as never)),
+          `end ${String(id)}`,
+        ).toBe('INVALID_VALUE')
+        expect(
+          codeOf(() => s.revRange(id as never)),
+          `revRange end ${String(id)}`,
+        ).toBe('INVALID_VALUE')
       }
       for (const count of [-1, 1.5, NaN]) {
-        expect(codeOf(() => s.range('-', '+', { count })), `count ${count}`).toBe('INVALID_VALUE')
-        expect(codeOf(() => s.revRange('+', '-', { count })), `count ${count}`).toBe('INVALID_VALUE')
+        expect(
+          codeOf(() => s.range('-', '+', { count })),
+          `count ${count}`,
+        ).toBe('INVALID_VALUE')
+        expect(
+          codeOf(() => s.revRange('+', '-', { count })),
+          `count ${count}`,
+        ).toBe('INVALID_VALUE')
       }
     }
     // The largest sequence Redis allows, and the last safe millisecond, are valid bounds.
@@ -227,7 +245,10 @@ describe('stream length and trim', () => {
   it('trim refuses a maxLen that is not a non-negative integer with INVALID_VALUE', async () => {
     const { s } = await timeline()
     for (const options of [{ maxLen: -1 }, { maxLen: 1.5 }, { maxLen: NaN }, { maxLen: '1' }, {}, null, undefined]) {
-      expect(codeOf(() => s.trim(options as never)), JSON.stringify(options)).toBe('INVALID_VALUE')
+      expect(
+        codeOf(() => s.trim(options as never)),
+        JSON.stringify(options),
+      ).toBe('INVALID_VALUE')
     }
     expect(s.length).toBe(5)
   })
