@@ -46,6 +46,7 @@ export async function openStore(name: string, options: StoreOptions = {}): Promi
 function storageFactory(options: StoreOptions): StorageFactory | null {
   if (options.persist === false) return null
   if (options.storage !== undefined) return options.storage
+  // reason: the DOM lib types indexedDB as always there, but Node (and some workers) lack it: typed optional, the missing case is checked
   const idb = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB
   if (idb === undefined) {
     throw new TideKVError('STORAGE_FAILED', 'IndexedDB is not available here: pass options.indexedDB (fake-indexeddb in Node) or persist: false')

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { openStore, type Store, type Value } from './index.js'
-import { codeOf, manualClock, memoryStores } from './testing/test-support.js'
+import { openStore, type Value } from './index.js'
+import { codeOf, illTyped, manualClock, memoryStores } from './testing/test-support.js'
 
 const memoryStore = memoryStores('test')
 
@@ -69,9 +69,9 @@ describe('get, set, has, delete', () => {
       { ['__proto__']: 1 },
     ]
     for (const v of bad) {
-      const value = v === bad[15] ? JSON.parse('{"__proto__": 1}') : v
+      const value: unknown = v === bad[15] ? JSON.parse('{"__proto__": 1}') : v
       expect(
-        codeOf(() => store.set('k', value as never)),
+        codeOf(() => store.set('k', illTyped(value))),
         String(v),
       ).toBe('INVALID_VALUE')
     }
@@ -83,12 +83,12 @@ describe('get, set, has, delete', () => {
   it('refuses empty, non-string, too long and malformed keys with INVALID_KEY', async () => {
     const store = await memoryStore({ maxKeyBytes: 8 })
     expect(codeOf(() => store.set('', 1))).toBe('INVALID_KEY')
-    expect(codeOf(() => store.set(5 as never, 1))).toBe('INVALID_KEY')
+    expect(codeOf(() => store.set(illTyped(5), 1))).toBe('INVALID_KEY')
     expect(codeOf(() => store.set('123456789', 1))).toBe('INVALID_KEY')
     expect(codeOf(() => store.set('ééééé', 1))).toBe('INVALID_KEY') // 10 bytes of UTF-8
     expect(codeOf(() => store.set('a\udc00', 1))).toBe('INVALID_KEY')
     expect(codeOf(() => store.get(''))).toBe('INVALID_KEY')
-    expect(codeOf(() => store.delete(null as never))).toBe('INVALID_KEY')
+    expect(codeOf(() => store.delete(illTyped(null)))).toBe('INVALID_KEY')
     expect(store.set('12345678', 1)).toBeUndefined()
     expect(store.size).toBe(1)
   })
@@ -152,7 +152,7 @@ describe('many keys at once', () => {
       codeOf(() =>
         store.setMany([
           ['a', 1],
-          ['b', undefined as never],
+          ['b', illTyped(undefined)],
         ]),
       ),
     ).toBe('INVALID_VALUE')
@@ -355,7 +355,7 @@ describe('keys and entries', () => {
     const store = await memoryStore()
     expect(codeOf(() => store.keys({ limit: -1 }))).toBe('INVALID_VALUE')
     expect(codeOf(() => store.keys({ limit: 1.5 }))).toBe('INVALID_VALUE')
-    expect(codeOf(() => store.keys({ prefix: 1 as never }))).toBe('INVALID_VALUE')
+    expect(codeOf(() => store.keys({ prefix: illTyped(1) }))).toBe('INVALID_VALUE')
   })
 
   it('pages through many keys without missing or repeating one', async () => {

@@ -23,6 +23,7 @@ function holdLoad(inner: StorageFactory) {
   const state = { fastOpen: false, release: () => release() }
   const factory: StorageFactory = async (name) => {
     const s = await inner(name)
+    // reason: an object whose prototype is the adapter has all its methods: an adapter, with loadKeyspace and loadUpdates overridden
     return Object.assign(Object.create(s) as StorageAdapter, {
       loadKeyspace: async () => {
         const saved = await s.loadKeyspace()

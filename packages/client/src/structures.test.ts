@@ -13,7 +13,7 @@ import { type Change, memoryStorage, openStore, type Store } from './index.js'
 import { List } from '../../core/src/structures/list.js'
 import { SortedSet } from '../../core/src/structures/sorted-set.js'
 import { Stream } from '../../core/src/structures/stream.js'
-import { codeOf, contentsOf, HELD_TYPES, type HeldType, manualClock, memoryStores } from './testing/test-support.js'
+import { codeOf, illTyped, contentsOf, HELD_TYPES, type HeldType, manualClock, memoryStores } from './testing/test-support.js'
 
 const memoryStore = memoryStores('structures')
 
@@ -258,7 +258,7 @@ describe('the store API on structure keys', () => {
     const handles = [store.hash.bind(store), store.list.bind(store), store.collection.bind(store), store.sortedSet.bind(store), store.stream.bind(store)]
     for (const handle of handles) {
       expect(codeOf(() => handle(''))).toBe('INVALID_KEY')
-      expect(codeOf(() => handle(5 as never))).toBe('INVALID_KEY')
+      expect(codeOf(() => handle(illTyped(5)))).toBe('INVALID_KEY')
       expect(codeOf(() => handle('123456789'))).toBe('INVALID_KEY')
       expect(codeOf(() => handle('a\ud800'))).toBe('INVALID_KEY')
     }

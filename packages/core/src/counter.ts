@@ -39,7 +39,7 @@ export function counterStep(slot: Slot | undefined, current: unknown, by: number
     throw new TideKVError('NOT_AN_INTEGER', `The value of ${what} is not ${integer ? 'an integer' : 'a number'}`)
   }
   // `|| 0`: -0 + 0 is -0 in JavaScript, but a stored counter reads back as 0.
-  const result = ((current as number | undefined) ?? 0) + by || 0
+  const result = (current ?? 0) + by || 0
   if (!ok(result)) throw new TideKVError('OUT_OF_RANGE', `Incrementing ${what} by ${by} leaves the ${integer ? 'safe integer' : 'finite number'} range`)
   const live = current === undefined ? undefined : slot
   const epoch = live?.base?.stamp ?? ZERO_STAMP

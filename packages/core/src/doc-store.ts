@@ -31,7 +31,7 @@ import { Hash } from './structures/hash.js'
 import { List } from './structures/list.js'
 import { SortedSet } from './structures/sorted-set.js'
 import { Stream } from './structures/stream.js'
-import type { Change, KeyType, WatchCallback, WatchTarget } from './watchers.js'
+import type { Change, KeyType, WatchTarget } from './watchers.js'
 
 /** Options of a store over a document (`createDocStore`; `openStore` takes them too). */
 export interface DocStoreOptions {
@@ -136,7 +136,7 @@ export class DocStore {
       return undefined
     }
     if (slot.expiresAt !== 0 && slot.expiresAt <= this.clock()) return undefined
-    const value = this.replica.output(slot) as T | undefined
+    const value = this.replica.output(slot) as T | undefined // reason: T is the caller's word for what it stored (as idb's get<T>); values are checked on write, their shape is not on read
     if (value === undefined && slot.winner !== null) this.assertPlain(slot)
     return value
   }
@@ -171,7 +171,7 @@ export class DocStore {
         checkReadKey(key)
         return undefined
       }
-      return this.replica.visible(slot, this.clock()) as T | undefined
+      return this.replica.visible(slot, this.clock()) as T | undefined // reason: T is the caller's word for what it stored, as in get<T>
     })
   }
 
@@ -253,6 +253,7 @@ export class DocStore {
   /** `[key, value]` pairs in key order, for keys holding values (data structures are skipped: see `type`); same options as `keys`. */
   entries<T extends Value = Value>(options: ScanOptions = {}): [string, T][] {
     const out: [string, T][] = []
+    // reason: T is the caller's word for what it stored, as in get<T>; the scan skips structures, so every output is a value
     this.scan(options, (key, slot) => out.push([key, this.replica.output(slot) as T]), true)
     return out
   }
@@ -421,7 +422,7 @@ export class DocStore {
     if (typeof target === 'string') checkReadKey(target)
     else if (typeof target?.prefix !== 'string') throw new TideKVError('INVALID_KEY', 'watch takes a key or { prefix: string }')
     if (typeof cb !== 'function') throw new TideKVError('INVALID_VALUE', 'watch needs a callback function')
-    return this.replica.watchers.add(target, cb as WatchCallback)
+    return this.replica.watchers.add(target, cb)
   }
 
   /** Listens to a store event; returns the function that stops listening. */

@@ -4,7 +4,8 @@
 // free of IndexedDB, BroadcastChannel, WebSocket and the like (the client
 // and the relay bring those). The root tsconfig, which has DOM and Node,
 // leaves this file out.
-declare function setTimeout(callback: () => void, ms?: number): unknown
+/** A number in browsers, a Timeout object in Node. */
+declare function setTimeout(callback: () => void, ms?: number): number | object
 declare function clearTimeout(handle: unknown): void
 declare function queueMicrotask(callback: () => void): void
 declare class TextEncoder {

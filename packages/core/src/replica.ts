@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import type { Transaction } from 'yjs'
 import { afterTransactions, DocLog, inTransaction } from './layout/doc-log.js'
 import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructType } from './layout/entry.js'
-import { TideKVError } from './errors.js'
+import { asTideKVError, TideKVError } from './errors.js'
 import { compareStamps, HybridClock } from './layout/hlc.js'
 import { forEachEntry, Keyspace, placeEntry, slotValue, structureOf } from './keyspace/keyspace.js'
 import { isLoser, type Slot } from './keyspace/slot.js'
@@ -21,6 +21,9 @@ import { type ChangeOrigin, type KeyType, Watchers } from './watchers.js'
 /** Expired keys removed from the document per commit or timer tick: bounded work. */
 const SWEEP_BATCH = 1000
 const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+/** What watchers compare for a key: a plain key's value, a structure's current version (never handed out), or undefined. */
+type Watched = Value | StructureVersion | undefined
 
 export class Replica {
   readonly doc = new Y.Doc()
@@ -47,7 +50,7 @@ export class Replica {
   /** Member slots holding entries that lost (concurrent writes to one field or member). */
   private readonly dirtyMembers = new Set<Slot>()
   /** Keys written since the last commit, with their value before, for watchers. */
-  private localChanges = new Map<string, Value | undefined>()
+  private localChanges = new Map<string, Watched>()
   private commitScheduled = false
   /** True between a fast open and the document load: saved entries await their items. */
   private preloading = false
@@ -234,7 +237,7 @@ export class Replica {
       this.pendingDeletes.push(e)
       if (e.item === null && this.preloading) {
         let byClock = this.awaiting.get(e.client)
-        if (byClock === undefined) this.awaiting.set(e.client, (byClock = new Map()))
+        if (byClock === undefined) this.awaiting.set(e.client, (byClock = new Map<number, Entry>()))
         byClock.set(e.clock, e)
       }
     } else {
@@ -375,6 +378,7 @@ export class Replica {
       this.armSweep()
     }, delay)
     // In Node, a pending expiry must not keep the process alive.
+    // reason: the handle is a number in browsers (no unref: the optional call skips it) and a Timeout object in Node
     ;(timer as { unref?: () => void }).unref?.()
     this.sweepTimer = timer
   }
@@ -384,7 +388,7 @@ export class Replica {
   private onTransaction = (tr: Transaction): void => {
     if (tr.origin === this.origin || !tr.changed.has(this.log.array)) return
     const now = this.clock()
-    const before = this.watchers.active ? new Map<string, Value | undefined>() : null
+    const before = this.watchers.active ? new Map<string, Watched>() : null
     const note = (key: string): void => {
       if (before !== null && !before.has(key) && this.watchers.wants(key)) {
         const slot = this.keyspace.get(key)
@@ -393,8 +397,8 @@ export class Replica {
     }
     const touched = new Set<Slot>()
     const members = new Set<Slot>()
-    this.log.forEachDeleted(tr, (item) => {
-      const address = decodeEntryAddress((item.content as Y.ContentBinary).content)
+    this.log.forEachDeleted(tr, (item, bytes) => {
+      const address = decodeEntryAddress(bytes)
       if (address === undefined) return
       const slot = this.keyspace.get(address.key)
       if (slot === undefined) return
@@ -406,13 +410,13 @@ export class Replica {
       if (holder!.member !== null) members.add(holder!.member)
       touched.add(slot)
     })
-    this.log.forEachAdded(tr, (item) => {
-      if (this.preloading && this.attachPreloaded(item)) return
+    this.log.forEachAdded(tr, (item, bytes) => {
+      if (this.preloading && this.attachPreloaded(item, bytes)) return
       let entry: Entry
       try {
-        entry = decodeEntry((item.content as Y.ContentBinary).content, item.id.client, item.id.clock, true)
+        entry = decodeEntry(bytes, item.id.client, item.id.clock, true)
       } catch (error) {
-        this.onError(error as TideKVError)
+        this.onError(asTideKVError('INVALID_ENTRY', 'Ignored an invalid entry', error))
         return
       }
       entry.item = item
@@ -446,15 +450,15 @@ export class Replica {
     return member === undefined ? undefined : { list: member.entries, member }
   }
 
-  private report(previous: Map<string, Value | undefined>, origin: ChangeOrigin): void {
+  private report(previous: Map<string, Watched>, origin: ChangeOrigin): void {
     const now = this.clock()
     for (const [key, prev] of previous) {
       const slot = this.keyspace.get(key)
       const value = slot === undefined ? undefined : this.watchValue(slot, now)
       if (value === prev) continue
       const type = slot === undefined ? 'none' : this.typeOf(slot, now)
-      const structure = (v: Value | undefined): boolean => v instanceof StructureVersion
-      const change = { key, type, value: structure(value) ? undefined : value, previous: structure(prev) ? undefined : prev, origin }
+      const visible = (v: Watched): Value | undefined => (v instanceof StructureVersion ? undefined : v)
+      const change = { key, type, value: visible(value), previous: visible(prev), origin }
       this.watchers.emit(change, (cause) => this.onError(new TideKVError('WATCHER_FAILED', `A watcher of "${key}" threw`, { cause })))
     }
   }
@@ -500,9 +504,9 @@ export class Replica {
   }
 
   /** Links a loaded item to the saved entry with its id (or to its pending delete, if replaced since). */
-  private attachPreloaded(item: Y.Item): boolean {
+  private attachPreloaded(item: Y.Item, bytes: Uint8Array): boolean {
     const { client, clock } = item.id
-    const address = decodeEntryAddress((item.content as Y.ContentBinary).content)
+    const address = decodeEntryAddress(bytes)
     const slot = address === undefined ? undefined : this.keyspace.get(address.key)
     const holder = slot === undefined ? undefined : this.holderOf(slot, address!)
     let entry = holder?.list.find((e) => e.item === null && e.client === client && e.clock === clock)
@@ -548,16 +552,17 @@ export class Replica {
     if (slot.expiresAt !== 0 && slot.expiresAt <= now) return 'none'
     const value = slotValue(slot)
     const winner = slot.winner
+    // reason: a Structure is made only for member and meta entries, whose type decodeEntry checked is HASH..STREAM (never PLAIN)
     if (winner !== null) return winner.members.size > 0 ? TYPE_NAMES[winner.type as keyof typeof TYPE_NAMES] : 'none'
     if (value === undefined) return 'none'
     return slot.counter ? 'counter' : 'string'
   }
 
   /** What watchers compare: the visible value of a plain key, a marker for a structure. */
-  private watchValue(slot: Slot, now: number): Value | undefined {
+  private watchValue(slot: Slot, now: number): Watched {
     const type = this.typeOf(slot, now)
     if (type === 'none') return undefined
-    return type === 'string' || type === 'counter' ? this.output(slot) : (slot.winner!.token as unknown as Value)
+    return type === 'string' || type === 'counter' ? this.output(slot) : slot.winner!.token
   }
 
   /** The value a reader sees, or undefined when missing or expired (and for structures). */

@@ -41,6 +41,7 @@ export function indexedDBStorage(factory: IDBFactory): StorageFactory {
 async function openIndexedDBStorage(factory: IDBFactory, name: string): Promise<StorageAdapter> {
   // idb recognises IndexedDB objects by the global classes (IDBRequest, ...),
   // which browsers have and Node lacks: say how to get them instead of crashing.
+  // reason: the DOM lib types IDBRequest as always there; in Node it is missing unless fake-indexeddb/auto put it there
   if (typeof (globalThis as { IDBRequest?: unknown }).IDBRequest === 'undefined') {
     throw new TideKVError('STORAGE_FAILED', "IndexedDB's classes are not globals here; in Node, import 'fake-indexeddb/auto' before opening a persisted store")
   }
@@ -53,6 +54,7 @@ async function openIndexedDBStorage(factory: IDBFactory, name: string): Promise<
   const blocked = new Promise<never>((_, reject) => {
     request.onblocked = () => reject(new TideKVError('STORAGE_FAILED', `IndexedDB "${databaseName(name)}" is blocked by an older open connection`))
   })
+  // reason: idb's wrap knows only that the request opens some database; it has Schema's stores, which onupgradeneeded above creates
   const db = (await Promise.race([wrap(request), blocked])) as unknown as IDBPDatabase<Schema>
   return new IndexedDBStorage(db)
 }

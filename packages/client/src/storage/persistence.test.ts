@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { databaseName, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store } from '../index.js'
+import { databaseName, type MemoryDisk, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store } from '../index.js'
 
 /** Every value of a store, for comparing two of them. */
 const dump = (store: Store) => store.entries()
@@ -12,12 +12,12 @@ async function storedRows(idb: IDBFactory, name: string): Promise<number> {
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     const req = idb.open(databaseName(name))
     req.onsuccess = () => resolve(req.result)
-    req.onerror = () => reject(req.error)
+    req.onerror = () => reject(req.error!)
   })
   const count = await new Promise<number>((resolve, reject) => {
     const req = db.transaction('updates').objectStore('updates').count()
     req.onsuccess = () => resolve(req.result)
-    req.onerror = () => reject(req.error)
+    req.onerror = () => reject(req.error!)
   })
   db.close()
   return count
@@ -25,7 +25,7 @@ async function storedRows(idb: IDBFactory, name: string): Promise<number> {
 
 /** Wraps a storage factory so a test can make its writes fail, or hold compactions. */
 function faultyStorage(inner: StorageFactory) {
-  const control = { failAppends: false, appends: 0, compactGate: null as Promise<void> | null }
+  const control: { failAppends: boolean; appends: number; compactGate: Promise<void> | null } = { failAppends: false, appends: 0, compactGate: null }
   const factory: StorageFactory = async (name) => {
     const s = await inner(name)
     const wrapped: StorageAdapter = {
@@ -224,7 +224,7 @@ describe('storage writes', () => {
     const { factory, control } = faultyStorage(disk)
     const store = await openStore('quota', { storage: factory })
     const errors: unknown[] = []
-    store.on('error', (e) => errors.push([e.code, (e.cause as DOMException).name]))
+    store.on('error', (e) => errors.push([e.code, e.cause instanceof Error ? e.cause.name : e.cause]))
     control.failAppends = true
     store.set('k', 'value')
     await expect(store.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
@@ -248,7 +248,7 @@ describe('storage writes', () => {
         req.result.close()
         resolve()
       }
-      req.onerror = () => reject(req.error)
+      req.onerror = () => reject(req.error!)
     })
     store.set('k', 2)
     await expect(store.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
@@ -263,12 +263,12 @@ describe('storage writes', () => {
   })
 
   it('a damaged saved keyspace is ignored: the document is the truth', async () => {
-    const disk = new Map()
+    const disk: MemoryDisk = new Map()
     const storage = memoryStorage(disk)
     const store = await openStore('damaged', { storage })
     store.set('k', 'v')
     await store.close()
-    disk.get('damaged').keyspace.bytes = new Uint8Array([1, 200, 3])
+    disk.get('damaged')!.keyspace!.bytes = new Uint8Array([1, 200, 3])
     const reopened = await openStore('damaged', { storage })
     expect(reopened.get('k')).toBe('v')
   })
@@ -335,6 +335,7 @@ describe('updates applied before the document loads', () => {
     const held = new Promise<void>((r) => (release = r))
     const gated: StorageFactory = async (name) => {
       const s = await disk(name)
+      // reason: an object whose prototype is the adapter has all its methods: an adapter, with loadUpdates overridden
       return Object.assign(Object.create(s) as StorageAdapter, {
         loadUpdates: async () => {
           await held

@@ -4,7 +4,8 @@ export function tokenIsReadOnly(token: unknown): boolean {
   try {
     const payload = token.split('.')[1] ?? ''
     const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
-    return (JSON.parse(json) as { mode?: unknown }).mode === 'read'
+    const claims: unknown = JSON.parse(json)
+    return typeof claims === 'object' && claims !== null && 'mode' in claims && claims.mode === 'read'
   } catch {
     return false // reason: not a JWT we can read: the relay decides
   }

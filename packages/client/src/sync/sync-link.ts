@@ -89,6 +89,7 @@ export class SyncLink {
       // Tabs converge through the store's own channel, which keeps read-only tabs silent.
       disableBc: true,
       maxBackoffTime: options.maxBackoffMs ?? 2500,
+      // reason: the option is unknown so that Node callers can pass ws's class, whose types are not the DOM's; y-websocket only calls `new` on it with a URL
       ...(options.WebSocket === undefined ? {} : { WebSocketPolyfill: options.WebSocket as typeof WebSocket }),
     })
     this.provider.messageHandlers[MessageType.PERSISTED] = (_encoder, decoder) => this.onPersisted(decoder)

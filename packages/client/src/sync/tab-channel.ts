@@ -34,6 +34,7 @@ export class TabChannel {
   ) {
     this.channel = new BroadcastChannel(`tidekv:${name}`)
     // In Node, an open channel would keep the process alive.
+    // reason: Node's BroadcastChannel has unref (not in the DOM lib's type); browsers' has none, and the optional call skips it
     ;(this.channel as { unref?: () => void }).unref?.()
     this.channel.onmessage = (event: MessageEvent) => this.receive(event.data)
     doc.on('update', this.onUpdate)

@@ -7,7 +7,7 @@
 import * as Y from 'yjs'
 import { openStore, type Store, type StoreOptions } from '../index.js'
 
-export { codeOf, contentsOf, HELD_TYPES, type HeldType, manualClock } from '@tidekv/core/testing'
+export { codeOf, contentsOf, HELD_TYPES, type HeldType, illTyped, manualClock } from '@tidekv/core/testing'
 
 /**
  * An opener of stores called `name` that persist nothing and use no tab

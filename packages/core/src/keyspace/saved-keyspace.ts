@@ -77,7 +77,7 @@ export function decodeKeyspace(bytes: Uint8Array): SavedKeyspace | undefined {
     const maxStamp: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: 0 }
     const count = decoding.readVarUint(dec)
     const all = decoding.readVarString(dec)
-    const keys: string[] = new Array(count)
+    const keys = new Array<string>(count)
     const offsets = new Uint32Array(count)
     const counts = new Uint32Array(count)
     const expiries = new Float64Array(count)

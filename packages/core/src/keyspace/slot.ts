@@ -53,6 +53,7 @@ export class Slot {
 }
 
 /** The entries of a slot still encoded: never pushed to (materialize replaces it). */
+// reason: frozen so that a stray push throws at once; typed as the mutable Entry[] of `slot.entries`, which holds it only until materialize replaces it
 export const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[]
 
 /** Orders two entries of a key; ties (only from a misbehaving peer) fall to the item id. */
@@ -107,7 +108,7 @@ export function resolveSlot(slot: Slot): void {
   }
   const baseValue = base === null ? 0 : safeDecode(base)
   const numeric = typeof baseValue === 'number' && (float ? Number.isFinite(baseValue) : Number.isSafeInteger(baseValue))
-  slot.value = (numeric ? (baseValue as number) : 0) + sum
+  slot.value = (numeric ? baseValue : 0) + sum
 }
 
 /** Whether an entry of a plain key or member neither wins nor counts (valid right after `resolveSlot`). */

@@ -61,8 +61,8 @@ export class DocLog {
     if (markers !== null) markers.length = 0
   }
 
-  /** Calls `fn` for every live entry item that transaction `tr` added. */
-  forEachAdded(tr: Transaction, fn: (item: Item) => void): void {
+  /** Calls `fn` for every live entry item that transaction `tr` added, with the entry's bytes. */
+  forEachAdded(tr: Transaction, fn: (item: Item, bytes: Uint8Array) => void): void {
     const clients = this.doc.store.clients
     tr.afterState.forEach((after, client) => {
       const before = tr.beforeState.get(client) ?? 0
@@ -71,15 +71,15 @@ export class DocLog {
       if (structs === undefined) return
       for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
         const s = structs[i]
-        if (s instanceof Item && !s.deleted && s.parent === this.array && s.content instanceof ContentBinary) fn(s)
+        if (s instanceof Item && !s.deleted && s.parent === this.array && s.content instanceof ContentBinary) fn(s, s.content.content)
       }
     })
   }
 
-  /** Calls `fn` for every entry item that transaction `tr` deleted (its content is still readable). */
-  forEachDeleted(tr: Transaction, fn: (item: Item) => void): void {
+  /** Calls `fn` for every entry item that transaction `tr` deleted, with the entry's bytes (still readable). */
+  forEachDeleted(tr: Transaction, fn: (item: Item, bytes: Uint8Array) => void): void {
     iterateDeletedStructs(tr, tr.deleteSet, (s) => {
-      if (s instanceof Item && s.parent === this.array && s.content instanceof ContentBinary) fn(s)
+      if (s instanceof Item && s.parent === this.array && s.content instanceof ContentBinary) fn(s, s.content.content)
     })
   }
 

@@ -46,6 +46,11 @@ export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind]
 const KIND_BIT = 1
 const EXPIRY_BIT = 2
 
+/** Whether `type` (a tag's low bits) names a data structure: hash, set, sorted set, list or stream. */
+function isStructureType(type: number): type is StructType {
+  return type >= StructType.HASH && type <= StructType.STREAM
+}
+
 /**
  * One live entry of a key, in memory. A key usually has one; it has more
  * while concurrent writes await clean-up, and one per replica for counters.
@@ -190,15 +195,16 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
     const head = decoding.readUint8(dec)
     const version = head >> 4
     if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) throw new Error(`unknown entry format ${version}`)
-    const kind = (head & KIND_BIT) as EntryKind
+    const kind = (head & KIND_BIT) === 0 ? EntryKind.VALUE : EntryKind.COUNTER
     const key = decoding.readVarString(dec)
     if (key.length === 0) throw new Error('empty key')
     let type: StructType = StructType.PLAIN
     let member: string | null = null
     if (version === STRUCTURE_VERSION) {
       const tag = decoding.readUint8(dec)
-      type = (tag & ~META_BIT) as StructType
-      if (type < StructType.HASH || type > StructType.STREAM) throw new Error(`unknown structure ${type}`)
+      const tagType = tag & ~META_BIT
+      if (!isStructureType(tagType)) throw new Error(`unknown structure ${tagType}`)
+      type = tagType
       if ((tag & META_BIT) === 0) member = decoding.readVarString(dec)
       else if (kind !== EntryKind.VALUE) throw new Error('a meta entry cannot be a counter')
       if (member !== null && type === StructType.LIST && parseListPosition(member) === undefined) throw new Error('bad list position')
@@ -224,7 +230,7 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
     return entry
   } catch (cause) {
     if (cause instanceof TideKVError) throw cause
-    throw new TideKVError('INVALID_ENTRY', `Ignored an invalid entry in item ${client}:${clock}: ${(cause as Error).message}`, { cause })
+    throw new TideKVError('INVALID_ENTRY', `Ignored an invalid entry in item ${client}:${clock}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
 }
 
@@ -245,9 +251,12 @@ export function decodeEntryValue(entry: Entry, validate = false): Value {
   if ((validate && !(isValue(value) && fitsStructure(entry.type, value))) || dec.pos !== entry.bytes.length) {
     throw new TideKVError('INVALID_ENTRY', `Entry for "${entry.key}" holds an invalid value`)
   }
-  entry.binary = freezeDecoded(value as Value)
-  entry.value = value as Value
-  return value as Value
+  // reason: checked by isValue above when `validate`; unchecked are only entries this replica wrote (writeValue checked the value)
+  // or saved in its keyspace cache after checking them on arrival (decodeEntry eager)
+  const checked = value as Value
+  entry.binary = freezeDecoded(checked)
+  entry.value = checked
+  return checked
 }
 
 /** Whether a member's value has the shape its structure needs: a finite score; a stream entry's [field, value, ...] list. */
@@ -275,7 +284,9 @@ export function decodeEntryAddress(bytes: Uint8Array): EntryAddress | undefined 
     const key = decoding.readVarString(dec)
     if (version === FORMAT_VERSION) return { key, type: StructType.PLAIN, member: null }
     const tag = decoding.readUint8(dec)
-    return { key, type: (tag & ~META_BIT) as StructType, member: (tag & META_BIT) === 0 ? decoding.readVarString(dec) : null }
+    const type = tag & ~META_BIT
+    if (!isStructureType(type)) return undefined
+    return { key, type, member: (tag & META_BIT) === 0 ? decoding.readVarString(dec) : null }
   } catch {
     return undefined // reason: a malformed entry was never indexed, so there is nothing to remove
   }

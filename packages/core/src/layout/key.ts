@@ -40,6 +40,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** String.prototype.isWellFormed where the runtime has it (Chrome 111, Node 20). */
 export function isWellFormed(s: string): boolean {
+  // reason: isWellFormed is ES2024, past the ES2022 lib the packages compile against; typed optional, so a runtime without it takes the fallback
   const native = (s as { isWellFormed?: () => boolean }).isWellFormed
   return native !== undefined ? native.call(s) : !LONE_SURROGATE.test(s)
 }

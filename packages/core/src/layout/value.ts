@@ -84,20 +84,21 @@ function write(enc: encoding.Encoder, input: unknown): boolean {
     // Holes in sparse arrays read as undefined, which is refused like any undefined.
     for (let i = 0; i < input.length; i++) binary = write(enc, input[i]) || binary
   } else {
-    const proto = Object.getPrototypeOf(input)
+    const proto: unknown = Object.getPrototypeOf(input)
     if (proto !== Object.prototype && proto !== null) {
-      throw invalid(`a ${proto?.constructor?.name ?? 'class'} instance cannot be stored; use a plain object`)
+      const name = typeof proto === 'object' && typeof proto.constructor === 'function' ? proto.constructor.name : 'class'
+      throw invalid(`a ${name} instance cannot be stored; use a plain object`)
     }
-    const keys = Object.keys(input)
+    const fields: [string, unknown][] = Object.entries(input)
     encoding.writeUint8(enc, 118)
-    encoding.writeVarUint(enc, keys.length)
-    for (const key of keys) {
+    encoding.writeVarUint(enc, fields.length)
+    for (const [key, value] of fields) {
       // Decoders (lib0's readAny, JSON tools) would turn this key into a prototype,
       // so other replicas could not read the value back as it was written.
       if (key === '__proto__') throw invalid('"__proto__" cannot be an object key')
       if (!isWellFormed(key)) throw invalid('object keys must be well-formed UTF-16')
       writeString(enc, key)
-      binary = write(enc, (input as Record<string, unknown>)[key]) || binary
+      binary = write(enc, value) || binary
     }
   }
   ancestors.pop()
@@ -140,7 +141,7 @@ export function freezeDecoded(value: Value): boolean {
   if (Array.isArray(value)) {
     for (const v of value) binary = freezeDecoded(v) || binary
   } else {
-    for (const key in value) binary = freezeDecoded(value[key] as Value) || binary
+    for (const v of Object.values(value)) binary = freezeDecoded(v) || binary
   }
   if (!binary) Object.freeze(value)
   return binary
@@ -152,7 +153,7 @@ export function cloneValue(value: Value): Value {
   if (value instanceof Uint8Array) return new Uint8Array(value)
   if (Array.isArray(value)) return value.map(cloneValue)
   const out: { [key: string]: Value } = {}
-  for (const key of Object.keys(value)) out[key] = cloneValue(value[key] as Value)
+  for (const [key, v] of Object.entries(value)) out[key] = cloneValue(v)
   return out
 }
 
@@ -164,10 +165,10 @@ export function isValue(input: unknown, depth = 0): input is Value {
   if (typeof input !== 'object' || depth >= MAX_DEPTH) return false
   if (input instanceof Uint8Array) return true
   if (Array.isArray(input)) return input.every((v) => isValue(v, depth + 1))
-  const proto = Object.getPrototypeOf(input)
+  const proto: unknown = Object.getPrototypeOf(input)
   if (proto !== Object.prototype && proto !== null) return false
-  for (const key of Object.keys(input)) if (!isValue((input as Record<string, unknown>)[key], depth + 1)) return false
-  return true
+  const values: unknown[] = Object.values(input)
+  return values.every((v) => isValue(v, depth + 1))
 }
 
 function invalid(reason: string): TideKVError {

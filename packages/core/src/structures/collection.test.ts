@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { DocStore as Store } from '../index.js'
-import { codeOf, memoryStores } from '../testing/test-support.js'
+import { codeOf, illTyped, memoryStores } from '../testing/test-support.js'
 
 const memoryStore = memoryStores('collection')
 
@@ -68,8 +68,8 @@ describe('collection add, has, members, size', () => {
     expect(codeOf(() => s.add())).toBe('INVALID_VALUE')
     expect(store.type('s')).toBe('none')
     s.add('keep')
-    expect(codeOf(() => s.add('ok', 5 as never))).toBe('INVALID_VALUE')
-    expect(codeOf(() => s.add('ok', null as never))).toBe('INVALID_VALUE')
+    expect(codeOf(() => s.add('ok', illTyped(5)))).toBe('INVALID_VALUE')
+    expect(codeOf(() => s.add('ok', illTyped(null)))).toBe('INVALID_VALUE')
     expect(codeOf(() => s.add('ok', '123456789'))).toBe('INVALID_VALUE')
     expect(codeOf(() => s.add('ok', 'ééééé'))).toBe('INVALID_VALUE') // 10 bytes of UTF-8
     expect(s.members()).toEqual(['keep'])
@@ -153,6 +153,6 @@ describe('collection union, intersect, diff', () => {
       expect(codeOf(() => store.collection('s1').diff(other))).toBe('WRONG_TYPE')
     }
     expect(codeOf(() => store.collection('s1').union(''))).toBe('INVALID_KEY')
-    expect(codeOf(() => store.collection('s1').diff(5 as never))).toBe('INVALID_KEY')
+    expect(codeOf(() => store.collection('s1').diff(illTyped(5)))).toBe('INVALID_KEY')
   })
 })

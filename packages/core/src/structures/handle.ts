@@ -59,7 +59,7 @@ export abstract class StructureHandle {
     const type = this.replica.typeOf(slot, this.store.clock())
     if (type === 'none') return undefined
     if (slot.winner === null || slot.winner.type !== this.type) {
-      const wanted = TYPE_NAMES[this.type as keyof typeof TYPE_NAMES]
+      const wanted = TYPE_NAMES[this.type as keyof typeof TYPE_NAMES] // reason: a handle is made only for a structure type (hash() … stream()), never PLAIN
       throw new TideKVError('WRONG_TYPE', `"${this.key}" holds a ${type}, not a ${wanted}`)
     }
     return slot.winner
@@ -88,9 +88,11 @@ export abstract class StructureHandle {
 
   /** @throws TideKVError `INVALID_VALUE` unless `fields` is a plain object with at least one field */
   protected checkFields(fields: unknown, what: string): asserts fields is Readonly<Record<string, Value>> {
-    const proto = typeof fields === 'object' && fields !== null ? Object.getPrototypeOf(fields) : undefined
-    if (proto !== Object.prototype && proto !== null) throw new TideKVError('INVALID_VALUE', `${what} takes a plain object of fields`)
-    if (Object.keys(fields as object).length === 0) throw new TideKVError('INVALID_VALUE', `${what} needs at least one field`)
+    const proto: unknown = typeof fields === 'object' && fields !== null ? Object.getPrototypeOf(fields) : undefined
+    if (typeof fields !== 'object' || fields === null || (proto !== Object.prototype && proto !== null)) {
+      throw new TideKVError('INVALID_VALUE', `${what} takes a plain object of fields`)
+    }
+    if (Object.keys(fields).length === 0) throw new TideKVError('INVALID_VALUE', `${what} needs at least one field`)
   }
 
   /** Encodes a member's value. @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE` */
@@ -121,6 +123,12 @@ export abstract class StructureHandle {
     return this.replica.output(member)
   }
 
+  /** The visible value of a member, as the type `T` the caller of a generic read (`hash.get<T>`) names. */
+  protected valueAs<T extends Value>(member: Slot): T | undefined {
+    // reason: T is the caller's word for what it stored (as in store.get<T>, or idb's get<T>); values are checked on write, their shape is not on read
+    return this.replica.output(member) as T | undefined
+  }
+
   /**
    * Adds `by` to a member's number through this replica's counter
    * contribution, so increments made concurrently elsewhere all count.
@@ -141,6 +149,7 @@ export abstract class StructureHandle {
     const target = this.open()
     this.replica.contributeMember(target, step.own, entry)
     // What is stored is base + (sum of contributions): with floats, not always (base + old sum) + by.
+    // reason: the member now holds a counter, whose value the slot computes as a number (numeric base or 0, plus the sum)
     return integer ? step.result : (slotValue(target.members.get(member)!) as number)
   }
 }

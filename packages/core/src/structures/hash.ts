@@ -48,7 +48,7 @@ export class Hash extends StructureHandle {
   /** The value of `field`, or undefined (HGET). @throws TideKVError `WRONG_TYPE`, `CLOSED` */
   get<T extends Value = Value>(field: string): T | undefined {
     const member = this.read()?.members.get(field)
-    return member === undefined ? undefined : (this.valueOf(member) as T | undefined)
+    return member === undefined ? undefined : this.valueAs<T>(member)
   }
 
   /** Every field and value, fields in code-unit order (HGETALL). */
@@ -58,7 +58,7 @@ export class Hash extends StructureHandle {
     const names = sortedNames(struct)
     return toRecord(
       names,
-      names.map((name) => this.valueOf(struct.members.get(name)!) as T),
+      names.map((name) => this.valueAs<T>(struct.members.get(name)!)!),
     )
   }
 
@@ -94,7 +94,7 @@ export class Hash extends StructureHandle {
   values<T extends Value = Value>(): T[] {
     const struct = this.read()
     if (struct === undefined) return []
-    return sortedNames(struct).map((name) => this.valueOf(struct.members.get(name)!) as T)
+    return sortedNames(struct).map((name) => this.valueAs<T>(struct.members.get(name)!)!)
   }
 
   /** How many fields (HLEN). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { DocStore as Store, Value } from '../index.js'
-import { codeOf, memoryStores, replicaOf } from '../testing/test-support.js'
+import { codeOf, illTyped, memoryStores, replicaOf } from '../testing/test-support.js'
 
 const memoryStore = memoryStores('list')
 
@@ -58,9 +58,9 @@ describe('list push', () => {
     expect(codeOf(() => l.pushLeft())).toBe('INVALID_VALUE')
     expect(store.type('l')).toBe('none')
     l.pushRight('keep')
-    expect(codeOf(() => l.pushRight('ok', undefined as never))).toBe('INVALID_VALUE')
+    expect(codeOf(() => l.pushRight('ok', illTyped(undefined)))).toBe('INVALID_VALUE')
     expect(codeOf(() => l.pushLeft('ok', NaN))).toBe('INVALID_VALUE')
-    expect(codeOf(() => l.pushLeft('ok', new Date() as never))).toBe('INVALID_VALUE')
+    expect(codeOf(() => l.pushLeft('ok', illTyped(new Date())))).toBe('INVALID_VALUE')
     expect(codeOf(() => l.pushRight('ok', 'x'.repeat(100)))).toBe('VALUE_TOO_LARGE')
     expect(l.range(0, -1)).toEqual(['keep'])
   })
@@ -142,7 +142,7 @@ describe('list range', () => {
       expect(codeOf(() => l.range(0.5, 2))).toBe('INVALID_VALUE')
       expect(codeOf(() => l.range(0, NaN))).toBe('INVALID_VALUE')
       expect(codeOf(() => l.range(0, Infinity))).toBe('INVALID_VALUE')
-      expect(codeOf(() => l.range('0' as never, 1))).toBe('INVALID_VALUE')
+      expect(codeOf(() => l.range(illTyped('0'), 1))).toBe('INVALID_VALUE')
     }
   })
 })
@@ -167,7 +167,7 @@ describe('list at', () => {
     const l = (await abcde()).list('l')
     expect(codeOf(() => l.at(1.5))).toBe('INVALID_VALUE')
     expect(codeOf(() => l.at(NaN))).toBe('INVALID_VALUE')
-    expect(codeOf(() => l.at('1' as never))).toBe('INVALID_VALUE')
+    expect(codeOf(() => l.at(illTyped('1')))).toBe('INVALID_VALUE')
   })
 })
 
@@ -196,7 +196,7 @@ describe('list set', () => {
     const l = store.list('l')
     l.pushRight('a')
     expect(codeOf(() => l.set(0.5, 'x'))).toBe('INVALID_VALUE')
-    expect(codeOf(() => l.set(0, undefined as never))).toBe('INVALID_VALUE')
+    expect(codeOf(() => l.set(0, illTyped(undefined)))).toBe('INVALID_VALUE')
     expect(codeOf(() => l.set(0, 'x'.repeat(100)))).toBe('VALUE_TOO_LARGE')
     expect(l.range(0, -1)).toEqual(['a'])
   })
@@ -260,7 +260,7 @@ describe('list remove', () => {
     const l = (await repeated()).list('l')
     expect(codeOf(() => l.remove('x', 1.5))).toBe('INVALID_VALUE')
     expect(codeOf(() => l.remove('x', NaN))).toBe('INVALID_VALUE')
-    expect(codeOf(() => l.remove(undefined as never))).toBe('INVALID_VALUE')
+    expect(codeOf(() => l.remove(illTyped(undefined)))).toBe('INVALID_VALUE')
     expect(l.length).toBe(6)
   })
 })

@@ -42,12 +42,12 @@ export class List extends StructureHandle {
 
   /** Removes and returns the first value, or undefined when empty (LPOP). */
   popLeft<T extends Value = Value>(): T | undefined {
-    return this.pop(false) as T | undefined
+    return this.pop<T>(false)
   }
 
   /** Removes and returns the last value, or undefined when empty (RPOP). */
   popRight<T extends Value = Value>(): T | undefined {
-    return this.pop(true) as T | undefined
+    return this.pop<T>(true)
   }
 
   /** Values from index `start` to `stop` inclusive, negative from the end (LRANGE). O(log n + k). */
@@ -55,14 +55,14 @@ export class List extends StructureHandle {
     const index = this.read()?.index
     const span = positions(start, stop, index?.size ?? 0)
     if (span === null) return []
-    return index!.slice(span[0], span[1]).map((m) => this.valueOf(m) as T)
+    return index!.slice(span[0], span[1]).map((m) => this.valueAs<T>(m)!)
   }
 
   /** The value at `index` (negative from the end), or undefined (LINDEX). O(log n). */
   at<T extends Value = Value>(index: number): T | undefined {
     checkIndex(index, 'index')
     const member = this.element(this.read(), index)
-    return member === undefined ? undefined : (this.valueOf(member) as T)
+    return member === undefined ? undefined : this.valueAs<T>(member)
   }
 
   /**
@@ -128,12 +128,12 @@ export class List extends StructureHandle {
     return target.index!.size
   }
 
-  private pop(right: boolean): Value | undefined {
+  private pop<T extends Value>(right: boolean): T | undefined {
     const struct = this.check()
     const index = struct?.index
     if (index == null || index.size === 0) return undefined
     const member = index.at(right ? index.size - 1 : 0)!
-    const value = this.valueOf(member)
+    const value = this.valueAs<T>(member)
     this.replica.removeMember(member)
     return value
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { DocStore as Store } from '../index.js'
-import { codeOf, memoryStores } from '../testing/test-support.js'
+import { codeOf, illTyped, memoryStores } from '../testing/test-support.js'
 
 const memoryStore = memoryStores('sorted-set')
 
@@ -61,11 +61,11 @@ describe('sorted set add and score', () => {
     const z = store.sortedSet('z')
     for (const score of [NaN, Infinity, -Infinity, '1', null, undefined]) {
       expect(
-        codeOf(() => z.add('m', score as never)),
+        codeOf(() => z.add('m', illTyped(score))),
         String(score),
       ).toBe('INVALID_VALUE')
     }
-    expect(codeOf(() => z.add(5 as never, 1))).toBe('INVALID_VALUE')
+    expect(codeOf(() => z.add(illTyped(5), 1))).toBe('INVALID_VALUE')
     expect(codeOf(() => z.add('123456789', 1))).toBe('INVALID_VALUE')
     expect(store.type('z')).toBe('none')
   })
@@ -98,11 +98,11 @@ describe('sorted set incr', () => {
     z.add('m', 1)
     for (const by of [NaN, Infinity, -Infinity, '1', undefined]) {
       expect(
-        codeOf(() => z.incr('m', by as never)),
+        codeOf(() => z.incr('m', illTyped(by))),
         String(by),
       ).toBe('INVALID_VALUE')
     }
-    expect(codeOf(() => z.incr(null as never, 1))).toBe('INVALID_VALUE')
+    expect(codeOf(() => z.incr(illTyped(null), 1))).toBe('INVALID_VALUE')
     expect(z.range(0, -1, { withScores: true })).toEqual([['m', 1]])
   })
 
@@ -272,7 +272,7 @@ describe('sorted set range by score', () => {
     for (const z of [store.sortedSet('z'), store.sortedSet('missing')]) {
       expect(codeOf(() => z.rangeByScore(NaN, 1))).toBe('INVALID_VALUE')
       expect(codeOf(() => z.rangeByScore(0, NaN))).toBe('INVALID_VALUE')
-      expect(codeOf(() => z.rangeByScore('0' as never, 1))).toBe('INVALID_VALUE')
+      expect(codeOf(() => z.rangeByScore(illTyped('0'), 1))).toBe('INVALID_VALUE')
       expect(codeOf(() => z.rangeByScore(0, 1, { offset: -1 }))).toBe('INVALID_VALUE')
       expect(codeOf(() => z.rangeByScore(0, 1, { offset: 0.5 }))).toBe('INVALID_VALUE')
       expect(codeOf(() => z.rangeByScore(0, 1, { limit: -1 }))).toBe('INVALID_VALUE')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { DocStore as Store, Value } from '../index.js'
-import { codeOf, manualClock, memoryStores } from '../testing/test-support.js'
+import type { Value } from '../index.js'
+import { codeOf, illTyped, manualClock, memoryStores } from '../testing/test-support.js'
 
 const memoryStore = memoryStores('stream')
 
@@ -82,7 +82,7 @@ describe('stream add', () => {
     s.add(fields)
     s.add({ list: [1], bytes: new Uint8Array([1]) })
     fields.list.push(2)
-    const [plain, binary] = s.range().map((e) => e.fields as { list: number[]; bytes?: Uint8Array })
+    const [plain, binary] = s.range().map((e) => e.fields as { list: number[]; bytes?: Uint8Array }) // reason: the two entries added above, of these shapes
     expect(Object.isFrozen(plain!.list)).toBe(true)
     // Values holding bytes cannot be frozen: they come back as fresh copies.
     binary!.bytes![0] = 7
@@ -95,7 +95,7 @@ describe('stream add', () => {
     const s = store.stream('s')
     for (const bad of [{}, null, undefined, [1, 2], new Uint8Array([1]), 'text', 5, { a: undefined }, { a: NaN }, { a: () => 1 }]) {
       expect(
-        codeOf(() => s.add(bad as never)),
+        codeOf(() => s.add(illTyped(bad))),
         JSON.stringify(bad),
       ).toBe('INVALID_VALUE')
     }
@@ -158,15 +158,15 @@ describe('stream range', () => {
     for (const s of [store.stream('s'), store.stream('missing')]) {
       for (const id of bad) {
         expect(
-          codeOf(() => s.range(id as never)),
+          codeOf(() => s.range(illTyped(id))),
           `start ${String(id)}`,
         ).toBe('INVALID_VALUE')
         expect(
-          codeOf(() => s.range('-', id as never)),
+          codeOf(() => s.range('-', illTyped(id))),
           `end ${String(id)}`,
         ).toBe('INVALID_VALUE')
         expect(
-          codeOf(() => s.revRange(id as never)),
+          codeOf(() => s.revRange(illTyped(id))),
           `revRange end ${String(id)}`,
         ).toBe('INVALID_VALUE')
       }
@@ -246,7 +246,7 @@ describe('stream length and trim', () => {
     const { s } = await timeline()
     for (const options of [{ maxLen: -1 }, { maxLen: 1.5 }, { maxLen: NaN }, { maxLen: '1' }, {}, null, undefined]) {
       expect(
-        codeOf(() => s.trim(options as never)),
+        codeOf(() => s.trim(illTyped(options))),
         JSON.stringify(options),
       ).toBe('INVALID_VALUE')
     }

@@ -110,12 +110,13 @@ export class Stream extends StructureHandle {
   }
 
   private entryOf<T extends Value>(member: Slot): StreamEntry<T> {
+    // reason: a stream member's value is its [field, value, …] list, fields at the even places (fitsStructure checks other replicas' entries, add builds ours)
     const flat = this.valueOf(member) as Value[]
     const names: string[] = []
     const values: T[] = []
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      names.push(flat[i] as string)
-      values.push(flat[i + 1] as T)
+      names.push(flat[i] as string) // reason: an even place holds a field name, a string (see flat)
+      values.push(flat[i + 1] as T) // reason: T is the caller's word for the field values, as in store.get<T>
     }
     return { id: member.key, fields: toRecord(names, values) }
   }

@@ -4,7 +4,6 @@
  * holds whatever its type. Test-only: `testing/` is excluded from the build
  * (tsconfig.build.json) and never exported from `index.ts`.
  */
-import { expect } from 'vitest'
 import * as Y from 'yjs'
 import { createDocStore, type DocStore as Store, type DocStoreOptions as StoreOptions, type KeyType, TideKVError } from '../index.js'
 
@@ -39,10 +38,22 @@ export function codeOf(fn: () => unknown): string | undefined {
   try {
     fn()
   } catch (e) {
-    expect(e).toBeInstanceOf(TideKVError)
-    return (e as TideKVError).code
+    if (!(e instanceof TideKVError)) throw e
+    return e.code
   }
   return undefined
+}
+
+/**
+ * `value` typed to fit any parameter: for tests that pass what the API's types
+ * refuse (a number for a key, undefined for a value), as a JavaScript caller
+ * can, to pin the runtime check that refuses it too.
+ *
+ * @example
+ * expect(codeOf(() => store.set(illTyped(5), 1))).toBe('INVALID_KEY')
+ */
+export function illTyped(value: unknown): never {
+  return value as never // reason: on purpose: the point is to get past the types to the runtime checks
 }
 
 /**
