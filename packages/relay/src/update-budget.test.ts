@@ -150,18 +150,18 @@ const deletes = (sections: Array<[number, Array<[number, number]>]>) =>
   })
 
 /** A TideKV entry the way packages/client/src/entry.ts encodes it (value kind, no expiry). */
-function entry(key: string, wall: number, counter: number, value: unknown): Uint8Array {
+function entry(key: string, wall: number, counter: number, value: encoding.AnyEncodable): Uint8Array {
   return frame((e) => {
     u8(e, 1 << 4)
     str(e, key)
     u(e, wall)
     u(e, counter)
-    encoding.writeAny(e, value as any) // reason: writeAny's parameter type lists lib0's encodable values; callers pass JSON data
+    encoding.writeAny(e, value)
   })
 }
 
 /** Items of a root array, in order (TideKV deletes items by reference). */
-function itemsOf(type: Y.AbstractType<any>): Y.Item[] {
+function itemsOf(type: { _start: Y.Item | null }): Y.Item[] {
   const out: Y.Item[] = []
   for (let n = type._start; n !== null; n = n.right) out.push(n)
   return out
@@ -186,7 +186,7 @@ describe('checkUpdate accepts legitimate updates', () => {
     log.delete(3, 10)
     log.delete(50, 1)
     log.insert(7, [new Uint8Array(0), new Uint8Array(300)])
-    const map = doc.getMap<any>('m')
+    const map = doc.getMap<unknown>('m')
     map.set('obj', { deep: [1, 2, { a: 'b', n: null, t: true, f: false }], s: 'héllo 😀', e: '' })
     map.set('float', 1.5)
     map.set('big', 2 ** 52)
@@ -202,9 +202,9 @@ describe('checkUpdate accepts legitimate updates', () => {
     text.insertEmbed(3, { image: 'x.png' })
     text.delete(2, 4)
     text.format(1, 2, { bold: null })
-    const nested = new Y.Map<any>()
+    const nested = new Y.Map<unknown>()
     map.set('nested', nested)
-    const inner = new Y.Array<any>()
+    const inner = new Y.Array<unknown>()
     nested.set('inner', inner)
     inner.push(['q', new Y.Text('zz'), new Y.Map()])
     const xml = doc.getXmlFragment('x')
@@ -216,7 +216,7 @@ describe('checkUpdate accepts legitimate updates', () => {
     map.delete('nested')
     // Y.Array of JSON values and legacy ContentJSON (`Y.Array.insert` writes ContentAny;
     // ContentJSON only comes from old documents, so write one by hand below).
-    const arr = doc.getArray<any>('arr')
+    const arr = doc.getArray<unknown>('arr')
     arr.push([1, 'two', { three: 3 }, [4], null])
     arr.delete(1, 2)
     expect(updates.length).toBeGreaterThan(20)
@@ -327,7 +327,7 @@ describe('checkUpdate accepts legitimate updates', () => {
     const batch: Uint8Array[] = []
     let count = 0
     let checked = 0
-    const newValue = (): any => {
+    const newValue = (): unknown => {
       switch (rng.int(0, 6)) {
         case 0:
           return rng.bytes(rng.int(0, 40))
@@ -363,9 +363,10 @@ describe('checkUpdate accepts legitimate updates', () => {
         })
       }),
     )
-    const containers = (doc: Y.Doc): Y.AbstractType<any>[] => {
-      const out: Y.AbstractType<any>[] = [doc.getArray('tidekv'), doc.getMap('m'), doc.getText('t')]
-      for (const v of doc.getMap('m').values()) if (v instanceof Y.AbstractType) out.push(v)
+    // The root types, and the ones newValue() nests in the map.
+    const containers = (doc: Y.Doc): (Y.Array<unknown> | Y.Map<unknown> | Y.Text)[] => {
+      const out: (Y.Array<unknown> | Y.Map<unknown> | Y.Text)[] = [doc.getArray('tidekv'), doc.getMap('m'), doc.getText('t')]
+      for (const v of doc.getMap('m').values()) if (v instanceof Y.Array || v instanceof Y.Map || v instanceof Y.Text) out.push(v)
       return out
     }
     while (count < 2000) {
@@ -492,7 +493,7 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
     const doc = new Y.Doc()
     const updates: Uint8Array[] = []
     doc.on('update', (update: Uint8Array) => updates.push(update))
-    const log = doc.getArray<any>('tidekv')
+    const log = doc.getArray<unknown>('tidekv')
     const text = doc.getText('t')
     for (let i = 0; i < 30; i++) {
       log.insert(rng.int(0, log.length), [entry(`k${i}`, i, 0, i)])
@@ -847,7 +848,7 @@ describe('checkUpdate refuses hostile updates, which really hurt Y.applyUpdate',
       oneItem(2, (e) => (u(e, 1), str(e, '{"a":'.repeat(limit + 1) + '1' + '}'.repeat(limit + 1)))),
       'maxValueDepth',
     )
-    checkUpdate(oneItem(8, (e) => (u(e, 1), [...Array(limit)].forEach(() => (u8(e, 117), u(e, 1))), u8(e, 127))))
+    checkUpdate(oneItem(8, (e) => (u(e, 1), Array.from({ length: limit }).forEach(() => (u8(e, 117), u(e, 1))), u8(e, 127))))
     // Demonstrations
     const room = new Y.Doc()
     Y.applyUpdate(room, json)
