@@ -24,6 +24,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   if (props.text !== undefined) el.textContent = props.text
   if (props.title !== undefined) el.title = props.title
   for (const [name, value] of Object.entries(props.attrs ?? {})) el.setAttribute(name, value)
+  // reason: the listener registered for `type` receives that type's event, the one Props.on typed it to take
   for (const [type, listener] of Object.entries(props.on ?? {})) el.addEventListener(type, listener as EventListener)
   el.append(...children)
   return el

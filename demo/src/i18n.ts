@@ -76,6 +76,7 @@ export class I18n {
   translate(root: ParentNode): void {
     document.documentElement.lang = this.current
     document.title = this.t('app.title')
+    // reason: index.html's data-i18n* attributes name message keys; a wrong one throws in t(), which the browser tests would show
     for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = this.t(el.dataset.i18n as MessageKey)
     for (const [attr, data] of [
       ['placeholder', 'i18nPlaceholder'],
@@ -83,7 +84,7 @@ export class I18n {
       ['aria-label', 'i18nAriaLabel'],
     ] as const) {
       for (const el of root.querySelectorAll<HTMLElement>(`[data-${attr === 'aria-label' ? 'i18n-aria-label' : `i18n-${attr}`}]`)) {
-        el.setAttribute(attr, this.t(el.dataset[data] as MessageKey))
+        el.setAttribute(attr, this.t(el.dataset[data] as MessageKey)) // reason: a message key, as data-i18n's above
       }
     }
   }

@@ -209,7 +209,7 @@ export function mountKeyBrowser(demo: Demo): void {
     const key = keyInput.value
     let value: Value
     try {
-      value = JSON.parse(valueInput.value) as Value
+      value = JSON.parse(valueInput.value) as Value // reason: JSON is a Value (store.set still refuses a lone surrogate or a __proto__ key, shown like any error)
     } catch (error) {
       showError(null, i18n.t('kb.invalidJson', { message: describeError(error).message }))
       return

@@ -43,11 +43,10 @@ export function mountPrefs(demo: Demo): void {
 
   language.replaceChildren(...LANGUAGES.map(({ code, name }) => new Option(name, code)))
 
-  const read = (): Prefs => ({
-    theme: readTheme(store.get(THEME)),
-    language: isLanguage(store.get(LANGUAGE)) ? (store.get(LANGUAGE) as Language) : defaultLanguage(),
-    fontSize: readFontSize(store.get(FONT_SIZE)),
-  })
+  const read = (): Prefs => {
+    const stored = store.get(LANGUAGE)
+    return { theme: readTheme(store.get(THEME)), language: isLanguage(stored) ? stored : defaultLanguage(), fontSize: readFontSize(store.get(FONT_SIZE)) }
+  }
 
   const apply = (): void => {
     const prefs = read()

@@ -7,7 +7,7 @@
  * When a new build's worker is waiting, the page offers a reload; the worker
  * takes over only then, so a running page never loses the assets it started with.
  */
-import type { I18n, MessageKey } from './i18n.js'
+import type { I18n } from './i18n.js'
 import { byTestId, setText } from './dom.js'
 
 export function registerServiceWorker(i18n: I18n, onError: (error: unknown) => void): void {
@@ -20,7 +20,7 @@ export function registerServiceWorker(i18n: I18n, onError: (error: unknown) => v
   const render = (): void => {
     status.dataset.state = state
     document.documentElement.dataset.sw = state
-    setText(text, i18n.t(`sw.${state}` as MessageKey))
+    setText(text, i18n.t(`sw.${state}`))
   }
   i18n.onChange(render)
 

@@ -11,7 +11,6 @@ import type { SyncStatus } from '@tidekv/client'
 import type { Demo } from './demo.js'
 import { byTestId, setText } from './dom.js'
 import { describeError } from './format.js'
-import type { MessageKey } from './i18n.js'
 
 /** How long the relay may be unreachable before the banner says so. */
 const GRACE_MS = 1500
@@ -56,7 +55,7 @@ export function mountStatus(demo: Demo): void {
 
     const state = savedState === 'pending' && status !== 'syncing' && status !== 'synced' ? 'waiting' : savedState
     saved.dataset.state = state
-    setText(savedText, i18n.t(`status.saved.${state}` as MessageKey))
+    setText(savedText, i18n.t(`status.saved.${state}`))
   }
 
   const setWorkingOffline = (offline: boolean): void => {

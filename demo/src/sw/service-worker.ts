@@ -22,6 +22,7 @@ declare const self: ServiceWorkerGlobalScope
 /** Filled in by the build: a hash of the shell's names and bytes. */
 const VERSION = '__TIDEKV_SW_VERSION__'
 /** Filled in by the build: the shell's URLs, relative to this file. */
+// reason: the build replaces the placeholder with the JSON of the shell's URL list (precacheManifest in vite.config.ts)
 const SHELL: readonly string[] = JSON.parse('__TIDEKV_SW_SHELL__') as string[]
 
 const CACHE_PREFIX = 'tidekv-demo-'
