@@ -146,7 +146,7 @@ const pageErrors: string[] = []
 /** Calls the page's benchmark API. A string expression, not a function: tsx would add helpers the page lacks. */
 async function call<K extends keyof BenchPage>(page: Page, name: K, ...args: Parameters<BenchPage[K]>): Promise<Awaited<ReturnType<BenchPage[K]>>> {
   const result: unknown = await page.evaluate(`globalThis.tidekvBench.${name}(...${JSON.stringify(args)})`)
-  return result as Awaited<ReturnType<BenchPage[K]>>
+  return result as Awaited<ReturnType<BenchPage[K]>> // reason: page.ts's tidekvBench implements BenchPage: the call resolved to this (structured-cloned)
 }
 
 async function openPage(context: BrowserContext): Promise<Page> {
@@ -358,8 +358,9 @@ async function tabRows(context: BrowserContext): Promise<{ visibility: string[] 
   await call(a, 'tabJoin', 'xtab')
   await call(b, 'rawServe', 'xtab-raw')
   await call(a, 'rawJoin', 'xtab-raw')
-  const tide = { oneWay: [] as number[], back: [] as number[], rtt: [] as number[] }
-  const raw = { oneWay: [] as number[], back: [] as number[], rtt: [] as number[] }
+  const series = (): { oneWay: number[]; back: number[]; rtt: number[] } => ({ oneWay: [], back: [], rtt: [] })
+  const tide = series()
+  const raw = series()
   for (let k = 0; k < TAB_BLOCKS; k++) {
     const warmup = k === 0 ? TAB_WARMUP_FIRST : TAB_WARMUP
     for (const impl of rotate(['tide', 'raw'] as const, k)) {
@@ -441,13 +442,13 @@ async function main(): Promise<void> {
   const profile = mkdtempSync(join(os.tmpdir(), 'tidekv-bench-browser-'))
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
   let info: ReturnType<BenchPage['info']>
-  let product = 'unknown'
-  let visibility: string[] = []
+  let product: string
+  let visibility: string[]
   try {
     const first = await openPage(context)
     info = await call(first, 'info')
     const cdp = await context.newCDPSession(first)
-    product = ((await cdp.send('Browser.getVersion')) as { product: string }).product
+    product = (await cdp.send('Browser.getVersion')).product
     await first.close()
     log(`${product}; crossOriginIsolated ${info.crossOriginIsolated}, timer step ${ms(info.timerResolutionMs)}, gc ${info.gc}`)
 

@@ -373,7 +373,7 @@ type LatencyResult = Record<'yjs' | 'tidekv', Record<Server, LatencyRun[]>>
 async function interleavedLatency(pairs: Record<Server, LatencyPair>): Promise<Record<Server, number[]>> {
   const samples: Record<Server, number[]> = { tidekv: [], stock: [] }
   for (let i = -LAT_WARMUP; i < LAT_WRITES; i++) {
-    for (const server of (i & 1) === 0 ? SERVERS : ([...SERVERS].reverse() as Server[])) {
+    for (const server of (i & 1) === 0 ? SERVERS : [...SERVERS].reverse()) {
       const pair = pairs[server]
       const seen = pair.seen(i)
       const t0 = now()
@@ -435,7 +435,11 @@ interface FanRun {
 }
 
 type ReaderKind = 'provider' | 'raw'
-const READER_KINDS = (process.env.BENCH_RELAY_READERS ?? 'provider,raw').split(',').map((k) => k.trim()) as ReaderKind[]
+const READER_KINDS = (process.env.BENCH_RELAY_READERS ?? 'provider,raw').split(',').map((k): ReaderKind => {
+  const kind = k.trim()
+  if (kind !== 'provider' && kind !== 'raw') throw new Error(`BENCH_RELAY_READERS: "${kind}" is neither provider nor raw`)
+  return kind
+})
 const fanKey = (kind: ReaderKind, readers: number): string => `${kind}-${readers}`
 
 type FanResult = Record<string, Record<Server, FanRun[]>>
@@ -449,7 +453,7 @@ async function fanOut(pool: Record<Server, Child[]>): Promise<FanResult> {
         const key = fanKey(kind, readers)
         const room = `fan-${key}`
         result[key] = { tidekv: [], stock: [] }
-        const writers = {} as Record<Server, ReturnType<typeof openProvider>>
+        const writers = {} as Record<Server, ReturnType<typeof openProvider>> // reason: filled for every server by the loop right below, before any read
         for (const server of SERVERS) {
           log(`fan-out: ${readers} ${kind} readers in ${pool[server].length} processes on ${server}`)
           const rooms = Array.from({ length: readers }, () => room)
@@ -461,7 +465,7 @@ async function fanOut(pool: Record<Server, Child[]>): Promise<FanResult> {
         }
         const written: Record<Server, number> = { tidekv: 0, stock: 0 }
         for (let rep = -1; rep < REPS; rep++) {
-          const order = rep % 2 === 0 ? SERVERS : ([...SERVERS].reverse() as Server[])
+          const order = rep % 2 === 0 ? SERVERS : [...SERVERS].reverse()
           for (const server of order) {
             const relay = running[server]
             const workersOf = pool[server]
@@ -493,7 +497,7 @@ async function fanOut(pool: Record<Server, Child[]>): Promise<FanResult> {
                 `${Math.round(run.updatesPerSecond).toLocaleString('en-US')} updates/s, relay CPU ${relayCpuMs.toFixed(0)} ms ` +
                 `(${run.relayCpuUsPerUpdate.toFixed(2)} µs/update), readers' CPU ${run.readersCpuMs.toFixed(0)} ms`,
             )
-            if (rep >= 0) result[key]![server].push(run)
+            if (rep >= 0) result[key][server].push(run)
           }
         }
         for (const server of SERVERS) {

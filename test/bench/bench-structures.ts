@@ -360,7 +360,7 @@ async function listRows(): Promise<void> {
       await quiesce()
       t0 = now()
       const first = list.popRight()
-      for (let i = 2; i < n; i++) sink += (list.popRight() as string).length
+      for (let i = 2; i < n; i++) sink += list.popRight<string>()!.length
       const last = list.popRight()
       await s.flush()
       const popMs = now() - t0
@@ -400,10 +400,10 @@ async function listRows(): Promise<void> {
     nsPerOp(N),
   )
   const phases = 'In phases, on one list per run: N pushes, then N pops that drain it (FIFO).'
-  infoRow('lpush', 'LPUSH ×100k: list.pushLeft', pushTide!, pushYjs!, [
+  infoRow('lpush', 'LPUSH ×100k: list.pushLeft', pushTide!, pushYjs, [
     `${phases} TideKV: plain loop of list.pushLeft(value) + await store.flush(); Y.Array: yarray.insert(0, [value]), one transaction each. Values 'job:<i>'.`,
   ])
-  infoRow('rpop', 'RPOP ×100k: list.popRight', popTide!, popYjs!, [
+  infoRow('rpop', 'RPOP ×100k: list.popRight', popTide!, popYjs, [
     'TideKV: plain loop of list.popRight() + await store.flush(); Y.Array: get(length - 1) then delete(length - 1, 1), one transaction each.',
   ])
   log('list memory')

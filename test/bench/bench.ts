@@ -189,7 +189,7 @@ async function readRows(): Promise<void> {
     () => {
       let acc = 0
       const t0 = now()
-      for (let j = 0; j < N; j++) acc += tb.getRow('kv', keys[order[j]!]!).fontSize as number
+      for (let j = 0; j < N; j++) acc += tb.getRow('kv', keys[order[j]!]!).fontSize as number // reason: every row was written above with a numeric fontSize
       const ms = now() - t0
       sink += acc
       return ms
@@ -523,7 +523,7 @@ async function incrRows(): Promise<void> {
         let acc = 0
         const t0 = now()
         for (let i = 0; i < TB_OPS; i++) {
-          const v = ((tb.getCell('c', counterKeys[i]!, 'n') as number | undefined) ?? 0) + 1
+          const v = ((tb.getCell('c', counterKeys[i]!, 'n') as number | undefined) ?? 0) + 1 // reason: this loop writes cell n, only numbers
           tb.setCell('c', counterKeys[i]!, 'n', v)
           acc += v
         }
@@ -556,7 +556,7 @@ async function tideDatabaseBytes(name: string): Promise<{ updates: number; rows:
   const request = idb.open(databaseName(name))
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     request.onsuccess = () => resolve(request.result)
-    request.onerror = () => reject(request.error)
+    request.onerror = () => reject(request.error!)
   })
   try {
     const tx = db.transaction(['updates', 'meta'], 'readonly')
@@ -564,11 +564,12 @@ async function tideDatabaseBytes(name: string): Promise<{ updates: number; rows:
     const meta = tx.objectStore('meta').get('keyspace')
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve()
-      tx.onerror = () => reject(tx.error)
+      tx.onerror = () => reject(tx.error!)
     })
-    const updates = (all.result as Uint8Array[]).reduce((n, u) => n + u.byteLength, 0)
-    const saved = meta.result as { bytes?: Uint8Array } | undefined
-    return { updates, rows: (all.result as unknown[]).length, keyspace: saved?.bytes?.byteLength ?? 0 }
+    // reason: TideKV's IndexedDB layout (indexeddb-storage.ts): 'updates' rows are update bytes, 'meta' keyspace is { upTo, bytes }
+    const rows = all.result as Uint8Array[]
+    const saved = meta.result as { bytes?: Uint8Array } | undefined // reason: as rows above
+    return { updates: rows.reduce((n, u) => n + u.byteLength, 0), rows: rows.length, keyspace: saved?.bytes?.byteLength ?? 0 }
   } finally {
     db.close()
   }
@@ -578,7 +579,7 @@ async function deleteDatabase(name: string): Promise<void> {
   const request = idb.deleteDatabase(name)
   await new Promise<void>((resolve, reject) => {
     request.onsuccess = () => resolve()
-    request.onerror = () => reject(request.error)
+    request.onerror = () => reject(request.error!)
   })
 }
 

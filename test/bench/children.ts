@@ -125,7 +125,7 @@ export class Child {
       this.pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer)
-          resolve(v as T)
+          resolve(v as T) // reason: T is the caller's word for what the worker answers to `cmd` (its handler is the other side of this protocol)
         },
         reject: (e) => {
           clearTimeout(timer)

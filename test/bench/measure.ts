@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 
 export const now = (): number => performance.now()
 
-const collect = (globalThis as { gc?: () => void }).gc
+const collect = (globalThis as { gc?: () => void }).gc // reason: gc is a global only with --expose-gc, which no lib types
 
 /** True when `global.gc` is available (the bench script passes --expose-gc). */
 export const gcExposed = collect !== undefined
@@ -88,7 +88,8 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 export function packageVersion(name: string): string {
   try {
     const url = new URL(`../../node_modules/${name}/package.json`, import.meta.url)
-    return (JSON.parse(readFileSync(url, 'utf8')) as { version?: string }).version ?? 'unknown'
+    const pkg: unknown = JSON.parse(readFileSync(url, 'utf8'))
+    return typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : 'unknown'
   } catch {
     return 'unknown' // reason: versions are informative only
   }

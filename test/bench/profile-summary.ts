@@ -65,7 +65,7 @@ function area(f: CallFrame): string {
 
 /** Summarizes the profile at `path`, the `top` heaviest entries of each list. */
 export function summarizeProfile(path: string, top = 15): ProfileSummary {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile // reason: a .cpuprofile that node --cpu-prof wrote: V8's CPU profile JSON
   const byId = new Map<number, ProfileNode>()
   for (const node of profile.nodes) byId.set(node.id, node)
   const selfUs = new Map<number, number>()
@@ -109,6 +109,7 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
+      // reason: the computed key is `key`, of type K, which an object literal widens to string
       .map(([name, us]) => ({ [key]: name, ms: us / 1000, pct: (100 * us) / Math.max(1, busyUs) }) as { [P in K]: string } & { ms: number; pct: number })
   return {
     totalMs: totalUs / 1000,

@@ -43,7 +43,7 @@ export function openProvider(url: string, room: string, doc: Y.Doc = new Y.Doc()
   const provider = new WebsocketProvider(url, room, doc, {
     connect: false,
     disableBc: true,
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket, // reason: ws's class has the WebSocket API y-websocket uses; its types are not the DOM's
     maxBackoffTime: 1_000,
   })
   provider.awareness.setLocalState(null)

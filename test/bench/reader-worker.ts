@@ -184,7 +184,7 @@ const providers: BenchProvider[] = []
 async function handle(request: Request): Promise<unknown> {
   switch (request.cmd) {
     case 'open': {
-      const { url, rooms, raw } = request as unknown as { url: string; rooms: string[]; raw?: boolean }
+      const { url, rooms, raw } = request as unknown as { url: string; rooms: string[]; raw?: boolean } // reason: what bench-relay's 'open' calls send
       let added: Reader[]
       if (raw === true) added = await openRaw(url, rooms)
       else {
@@ -197,7 +197,7 @@ async function handle(request: Request): Promise<unknown> {
       return { opened: readers.length }
     }
     case 'write': {
-      const keys = request.keys as number
+      const keys = request.keys as number // reason: what bench-relay's 'write' calls send
       for (const p of providers) {
         const map = p.doc.getMap<string>('m')
         p.doc.transact(() => {
@@ -207,7 +207,7 @@ async function handle(request: Request): Promise<unknown> {
       return { written: providers.length }
     }
     case 'arm': {
-      expected = request.expected as number
+      expected = request.expected as number // reason: what bench-relay's 'arm' calls send
       doneTimes = new Array<number>(readers.length).fill(0)
       remaining = readers.length
       onAllDone = null
@@ -234,7 +234,7 @@ async function handle(request: Request): Promise<unknown> {
 process.on('message', (request: Request) => {
   handle(request).then(
     (result) => process.send?.({ id: request.id, result } satisfies Reply),
-    (error: unknown) => process.send?.({ id: request.id, error: (error as Error)?.stack ?? String(error) } satisfies Reply),
+    (error: unknown) => process.send?.({ id: request.id, error: (error instanceof Error ? error.stack : undefined) ?? String(error) } satisfies Reply),
   )
 })
 process.on('disconnect', () => process.exit(0))

@@ -22,7 +22,7 @@ export interface ProbeStats {
   sockets: number
 }
 
-const collect = (globalThis as { gc?: () => void }).gc
+const collect = (globalThis as { gc?: () => void }).gc // reason: gc is a global only with --expose-gc, which no lib types
 
 function stats(gc: boolean): ProbeStats {
   if (gc && collect !== undefined) {

@@ -170,6 +170,7 @@ async function measureWithVite(app: App): Promise<{ initial: Sizes; lazy: Sizes;
       rolldownOptions: { input: fileURLToPath(new URL(`./size/${app.file}`, import.meta.url)), preserveEntrySignatures: 'strict' },
     },
   })
+  // reason: vite.build returns the bundles, one or an array (a watcher only in watch mode, which is off)
   const outputs = (Array.isArray(built) ? built : [built]) as Rolldown.RolldownOutput[]
   const chunks = outputs.flatMap((o) => o.output).filter((c): c is Rolldown.OutputChunk => c.type === 'chunk')
   const byName = new Map(chunks.map((c) => [c.fileName, c]))

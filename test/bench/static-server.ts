@@ -39,7 +39,7 @@ export async function serveStatic(files: ReadonlyMap<string, StaticFile>): Promi
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
-  const { port } = server.address() as AddressInfo
+  const { port } = server.address() as AddressInfo // reason: a server listening on a TCP port (not a pipe) has an AddressInfo address
   return {
     origin: `http://127.0.0.1:${port}`,
     close: () =>

@@ -20,7 +20,7 @@ const now = (): number => performance.now()
 const absNow = (): number => performance.timeOrigin + performance.now()
 
 /** Chromium runs with --js-flags=--expose-gc: a full GC before each timed run. */
-const collect = (): void => (globalThis as { gc?: () => void }).gc?.()
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.() // reason: gc is a global only with --expose-gc, which no lib types
 
 type Prefs = { theme: string; fontSize: number; lang: string }
 const THEMES = ['dark', 'light', 'solarized'] as const
@@ -45,14 +45,14 @@ let sink = 0
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result)
-    req.onerror = () => reject(req.error)
+    req.onerror = () => reject(req.error!)
   })
 }
 
 function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve()
-    tx.onerror = () => reject(tx.error)
+    tx.onerror = () => reject(tx.error!)
     tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'))
   })
 }
@@ -76,7 +76,7 @@ function deleteDatabase(name: string): Promise<void> {
     }
     req.onerror = () => {
       clearTimeout(timer)
-      reject(req.error)
+      reject(req.error!)
     }
   })
 }
@@ -86,11 +86,11 @@ async function databaseBytes(name: string, objectStore: string): Promise<Databas
   const db = await openDatabase(name)
   try {
     const tx = db.transaction(objectStore, 'readonly')
-    const values = await request(tx.objectStore(objectStore).getAll())
+    const values: unknown[] = await request(tx.objectStore(objectStore).getAll())
     let bytes = 0
-    for (const v of values as unknown[]) {
+    for (const v of values) {
       if (v instanceof Uint8Array) bytes += v.byteLength
-      else if (typeof v === 'object' && v !== null && (v as { bytes?: unknown }).bytes instanceof Uint8Array) bytes += (v as { bytes: Uint8Array }).bytes.byteLength
+      else if (typeof v === 'object' && v !== null && 'bytes' in v && v.bytes instanceof Uint8Array) bytes += v.bytes.byteLength
     }
     return { rows: values.length, bytes }
   } finally {
@@ -112,10 +112,10 @@ const served: Record<'tidekv' | 'raw', number[]> = { tidekv: [], raw: [] }
 let servedStore: Store | null = null
 let servedChannel: BroadcastChannel | null = null
 
-interface Ping {
-  i: number
-  t: number
-}
+type Ping = { i: number; t: number }
+
+/** A ping or pong read back from the store. */
+const asPing = (value: Value | undefined): Ping => value as Ping // reason: only this page writes 'ping' and 'pong', always as Pings (tabPing, tabServe)
 
 /**
  * Sends warmup + count pings, one at a time: each waits for its pong (the
@@ -168,7 +168,7 @@ const bench: BenchPage = {
       crossOriginIsolated: globalThis.crossOriginIsolated,
       visibility: document.visibilityState,
       timerResolutionMs: step,
-      gc: typeof (globalThis as { gc?: unknown }).gc === 'function',
+      gc: typeof (globalThis as { gc?: unknown }).gc === 'function', // reason: gc is a global only with --expose-gc, which no lib types
     }
   },
 
@@ -377,7 +377,7 @@ const bench: BenchPage = {
     store.watch('ping', ({ value, origin }) => {
       if (origin !== 'tab') return
       const at = absNow()
-      const ping = value as unknown as Ping
+      const ping = asPing(value)
       served.tidekv.push(at - ping.t)
       store.set('pong', { i: ping.i, t: absNow() })
     })
@@ -388,14 +388,14 @@ const bench: BenchPage = {
     tab = store
     store.watch('pong', ({ value, origin }) => {
       if (origin !== 'tab') return
-      tabPongs.arrived?.(value as unknown as Ping, absNow())
+      tabPongs.arrived?.(asPing(value), absNow())
     })
   },
 
   tabPing(warmup, count) {
     const store = tab
     check(store !== null, 'tabJoin first')
-    return pingPong((ping) => store.set('ping', ping as unknown as Value), tabPongs, warmup, count)
+    return pingPong((ping) => store.set('ping', ping), tabPongs, warmup, count)
   },
 
   rawServe(name) {
@@ -435,5 +435,4 @@ const bench: BenchPage = {
   },
 }
 
-;(globalThis as unknown as { tidekvBench: BenchPage; tidekvSink: () => number }).tidekvBench = bench
-;(globalThis as unknown as { tidekvSink: () => number }).tidekvSink = () => sink
+Object.assign(globalThis, { tidekvBench: bench, tidekvSink: () => sink })
