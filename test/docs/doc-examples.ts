@@ -42,6 +42,9 @@ export const PREDECLARED = {
 
 export type PredeclaredName = keyof typeof PREDECLARED
 
+/** The predeclared names, in PREDECLARED's order. */
+const PREDECLARED_NAMES = Object.keys(PREDECLARED) as PredeclaredName[] // reason: PREDECLARED is the literal above: its own keys are exactly these
+
 /** The global the prelude reads the predeclared names from. */
 export const DOCS_GLOBAL = '__tidekvDocs'
 
@@ -239,8 +242,8 @@ export function writeExampleModule(root: string, dir: string, example: Example, 
     code = `${code.slice(0, literal.getStart() + 1)}${target}${code.slice(literal.getEnd() - 1)}`
   }
 
-  const needs = (Object.keys(PREDECLARED) as PredeclaredName[]).filter((name) => used.has(name) && !declared.has(name))
-  const globals = `{ ${(Object.keys(PREDECLARED) as PredeclaredName[]).map((n) => `${n}: ${PREDECLARED[n]}`).join('; ')} }`
+  const needs = PREDECLARED_NAMES.filter((name) => used.has(name) && !declared.has(name))
+  const globals = `{ ${PREDECLARED_NAMES.map((n) => `${n}: ${PREDECLARED[n]}`).join('; ')} }`
   const prelude = needs.length === 0 ? '' : `const { ${needs.join(', ')} } = (globalThis as unknown as { ${DOCS_GLOBAL}: ${globals} }).${DOCS_GLOBAL};`
   const slug = example.file.replace(/[^A-Za-z0-9]+/g, '-')
   const path = join(dir, `${String(index).padStart(3, '0')}-${slug}-${example.line}.ts`)

@@ -64,7 +64,7 @@ const selfTests = markdownExamples(
   ].join('\n'),
 ).map((example, i) => writeExampleModule(root, runDir, example, modules.length + i))
 
-const globals = globalThis as unknown as Record<string, unknown>
+const globals = globalThis as unknown as Record<string, unknown> // reason: the test sets and restores globals by name (indexedDB, WebSocket, the docs context)
 const saved = { indexedDB: globals.indexedDB, WebSocket: globals.WebSocket }
 let typeErrors = new Map<string, ExampleTypeError[]>()
 let relay: Relay | undefined
@@ -97,6 +97,7 @@ beforeAll(async () => {
   // Stores an example opens but does not keep in a top-level variable (or opens before it
   // throws) are closed too: every store goes through its class's `open` once.
   const probe = await openStore('docs-probe', { persist: false, tabs: false })
+  // reason: the store class's prototype, whose `open` (checked to be a function below) the test wraps
   const proto = Object.getPrototypeOf(probe) as { open?: (this: Store, ...args: unknown[]) => Promise<void> }
   await probe.close()
   const open = proto.open
@@ -166,7 +167,7 @@ async function runExample(module: ExampleModule): Promise<void> {
   let namespace: Record<string, unknown> | undefined
   let failure: unknown
   try {
-    namespace = await withTimeout(import(module.path) as Promise<Record<string, unknown>>, EXAMPLE_TIMEOUT_MS)
+    namespace = await withTimeout(import(module.path) as Promise<Record<string, unknown>>, EXAMPLE_TIMEOUT_MS) // reason: a module namespace: its exports by name
   } catch (e) {
     failure = e
   } finally {
@@ -175,10 +176,11 @@ async function runExample(module: ExampleModule): Promise<void> {
 
   // Close what the example opened, the latest first (a store before the relay it syncs with).
   const closeFailures: string[] = []
-  const closeables = Object.entries(namespace ?? {}).filter(([, v]) => typeof (v as { close?: unknown } | null)?.close === 'function')
+  const closeables: [string, { close: () => unknown }][] = []
+  for (const [name, value] of Object.entries(namespace ?? {})) if (hasClose(value)) closeables.push([name, value])
   for (const [name, value] of closeables.reverse()) {
     try {
-      await withTimeout(Promise.resolve((value as { close: () => unknown }).close()), EXAMPLE_TIMEOUT_MS)
+      await withTimeout(Promise.resolve(value.close()), EXAMPLE_TIMEOUT_MS)
     } catch (e) {
       closeFailures.push(`closing \`${name}\`: ${String(e)}`)
     }
@@ -197,6 +199,11 @@ async function runExample(module: ExampleModule): Promise<void> {
   if (closeFailures.length > 0) throw new Error(`${file}:${line}: ${closeFailures.join('\n  ')}`)
 }
 
+/** Whether an example's export can be closed (a store, a relay, a provider). */
+function hasClose(value: unknown): value is { close: () => unknown } {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && 'close' in value && typeof value.close === 'function'
+}
+
 /** `file:line` of line `line` of the module, and the code there. */
 function where(module: ExampleModule, line: number): string {
   const source = module.sourceLine(line)
@@ -209,7 +216,7 @@ function where(module: ExampleModule, line: number): string {
 function describeFailure(module: ExampleModule, error: unknown): string {
   const { file, line } = module.example
   const e = error instanceof Error ? error : new Error(String(error))
-  const errorCode = (e as Error & { code?: unknown }).code
+  const errorCode = 'code' in e ? e.code : undefined
   const code = typeof errorCode === 'string' ? ` [${errorCode}]` : ''
   const frame = new RegExp(`(?:file://)?${module.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)(?::\\d+)?`, 'g')
   const lines = [...(e.stack ?? '').matchAll(frame)].map((m) => Number(m[1]))
@@ -247,6 +254,6 @@ function processIsAlive(pid: number): boolean {
     process.kill(pid, 0)
     return true
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
+    return e instanceof Error && 'code' in e && e.code === 'EPERM'
   }
 }

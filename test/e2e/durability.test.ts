@@ -49,7 +49,7 @@ test('data flushed in the page survives the browser process being killed', async
   expect(await storeGet(reopened, 'rate:api')).toBe(3)
   expect(
     await reopened.evaluate(() => {
-      const value = window.tidekv?.get('bytes') as { data: Uint8Array } | undefined
+      const value = window.tidekv?.get<{ data: Uint8Array }>('bytes')
       return value === undefined ? null : [...value.data]
     }),
   ).toEqual(bytes)

@@ -36,7 +36,7 @@ async function shownScore(page: Page, player: string): Promise<number | null> {
 function feed(page: Page): Promise<{ id: string; device: string; text: string }[]> {
   return page
     .getByTestId('activity-item')
-    .evaluateAll((items) => items.map((li) => ({ id: li.getAttribute('data-id') ?? '', device: li.getAttribute('data-device') ?? '', text: (li as HTMLElement).innerText })))
+    .evaluateAll((items: HTMLElement[]) => items.map((li) => ({ id: li.getAttribute('data-id') ?? '', device: li.getAttribute('data-device') ?? '', text: li.innerText })))
 }
 
 /** The entries the stream holds (`[data-testid=activity-count]` `data-count`). */

@@ -45,7 +45,9 @@ export class LoadGate {
           if (prop === 'loadKeyspace') return loadKeyspace
           if (prop === 'loadUpdates') return loadUpdates
           const value: unknown = Reflect.get(target, prop)
-          return typeof value === 'function' ? value.bind(target) : value
+          if (typeof value !== 'function') return value
+          const bound: unknown = value.bind(target)
+          return bound
         },
       })
     }

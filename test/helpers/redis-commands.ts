@@ -16,11 +16,11 @@ export interface Step {
   /** The keys it reads or writes (their whole state is compared after it). */
   readonly keys: readonly string[]
   /** Runs the call on TideKV; its result in the shared shape, or its error's code. */
-  tide(store: Store): Outcome
+  tide: (store: Store) => Outcome
   /** The Redis command line; XADD's depends on TideKV's outcome (the id it chose). */
-  redis(tide: Outcome): readonly string[]
+  redis: (tide: Outcome) => readonly string[]
   /** Redis's reply in the shared shape. */
-  shape(reply: unknown): unknown
+  shape: (reply: unknown) => unknown
 }
 
 /** A score as a Redis argument. */
@@ -31,12 +31,12 @@ function num(n: number): string {
 interface Spec<T> {
   call: string
   keys: readonly string[]
-  run(store: Store): T
+  run: (store: Store) => T
   /** TideKV's result in the shared shape; default as is. */
-  tide?(result: T): unknown
+  tide?: (result: T) => unknown
   redis: readonly (string | number)[] | ((tide: Outcome) => readonly string[])
   /** Redis's reply in the shared shape; default as is. */
-  shape?(reply: unknown): unknown
+  shape?: (reply: unknown) => unknown
 }
 
 function step<T>(spec: Spec<T>): Step {

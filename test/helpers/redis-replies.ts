@@ -57,7 +57,7 @@ export const score = (reply: unknown): unknown => (typeof reply === 'string' ? N
 export const asIs = (reply: unknown): unknown => reply
 
 /** A flat Redis reply [a1, b1, a2, b2, ...] as pairs. */
-function pairs(reply: unknown): [unknown, unknown][] | unknown {
+function pairs(reply: unknown): unknown {
   if (!Array.isArray(reply)) return reply
   const out: [unknown, unknown][] = []
   for (let i = 0; i < reply.length; i += 2) out.push([reply[i], reply[i + 1]])

@@ -273,7 +273,7 @@ describe('bad input', () => {
 describe('http', () => {
   it('answers /healthz and /metrics, and 404 elsewhere', async () => {
     const relay = await newRelay()
-    const health = await (await fetch(`${relay.url}/healthz`)).json()
+    const health: unknown = await (await fetch(`${relay.url}/healthz`)).json()
     expect(health).toMatchObject({ status: 'ok' })
     const metrics = await (await fetch(`${relay.url}/metrics`)).text()
     expect(metrics).toContain('# TYPE tidekv_connections gauge')

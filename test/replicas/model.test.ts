@@ -19,21 +19,9 @@
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import {
-  type MemoryDisk,
-  memoryStorage,
-  openStore,
-  type ScanOptions,
-  type SetOptions,
-  type StorageAdapter,
-  type StorageFactory,
-  type Store,
-  type StoreOptions,
-  TideKVError,
-  type Value,
-} from '@tidekv/client'
+import { type MemoryDisk, memoryStorage, openStore, type ScanOptions, type SetOptions, type Store, type StoreOptions, TideKVError, type Value } from '@tidekv/client'
 import { LoadGate } from '../helpers/load-gate.js'
-import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
+import { baseSeed, illTyped, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 
 const SEQUENCES = 300
 /** More sequences on a persisted store that restarts, reopening from its saved keyspace. */
@@ -447,9 +435,9 @@ class Run {
         const options = genSetOptions(rng, this.now)
         this.same(
           `set(${show(key)}, ${show(v.input)}, ${show(options)})`,
-          () => store.set(key, v.input as Value, options),
+          () => store.set(key, illTyped(v.input), options), // invalid inputs on purpose: the store must refuse them as the model does
           () => model.set(key, v, options),
-        ) // reason: invalid inputs on purpose: the store must refuse them as the model does
+        )
         if (rng.chance(0.3)) mutate(v.input)
         return
       }
@@ -565,9 +553,9 @@ class Run {
           `setMany(${show(pairs.map(([k, v]) => [k, v.input]))}, ${show(options)})`,
           () =>
             store.setMany(
-              pairs.map(([k, v]) => [k, v.input as Value] as const),
+              pairs.map(([k, v]) => [k, illTyped(v.input)] as const), // invalid inputs on purpose, as in set
               options,
-            ), // reason: invalid inputs on purpose: the store must refuse them as the model does
+            ),
           () => model.setMany(pairs, options),
         )
         if (rng.chance(0.3)) for (const [, v] of pairs) mutate(v.input)
@@ -593,6 +581,7 @@ class Run {
         const n = rng.int(1, 6)
         const abort = rng.chance(0.2)
         this.trace.push(`batch { ${n} calls${abort ? ', then throw' : ''}`)
+        let threw = false
         let thrown: unknown = null
         try {
           store.batch(() => {
@@ -600,11 +589,12 @@ class Run {
             if (abort) throw BATCH_ABORT
           })
         } catch (e) {
+          threw = true
           thrown = e
         }
         this.trace.push('} end batch')
         // Assertion failures inside must surface as themselves, not as a batch outcome.
-        if (thrown !== null && thrown !== BATCH_ABORT) throw thrown
+        if (threw && thrown !== BATCH_ABORT) throw thrown
         expect(thrown, this.message('batch rethrows what its function threw, writes kept')).toBe(abort ? BATCH_ABORT : null)
         return
       }
