@@ -5,7 +5,7 @@
  * and the calls that wait on them: `loaded`, `flush`, `whenSynced`, `close`.
  */
 import { ObservableV2 } from 'lib0/observable'
-import { DocStore, type DocStoreEvents, type DocStoreOptions, inTransaction, type TideKVError } from '@tidekv/core/internal'
+import { afterTransactions, DocStore, type DocStoreEvents, type DocStoreOptions, inTransaction, type TideKVError } from '@tidekv/core/internal'
 import type { CompactionPolicy } from './storage/persistence.js'
 import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
@@ -83,20 +83,24 @@ export class Store extends DocStore {
     const tabs = options.tabs ?? typeof BroadcastChannel !== 'undefined'
     // After the load: the document then holds the stored state, and its client id is final
     // (y-websocket's awareness keys its state by the client id it sees at construction).
-    void this.loaded.then(() => {
-      if (this.closed) return
-      if (tabs) this.tabs = new TabChannel(this.name, this.doc, !this.readOnly, (e) => this.emitError(e))
-      if (module === null || sync === undefined) return
-      this.link = new module.SyncLink({
-        doc: this.doc,
-        room: sync.room ?? this.name,
-        options: sync,
-        clientId: () => this.replica.clientId,
-        onError: (e) => this.emitError(e),
-      })
-      this.link.onStatus((status) => this.statusEvents.emit('status', [status]))
-      if (this.online) this.link.connect()
-    })
+    // A failed load is reported through `openStore`, `flush` and the error event: nothing to start then.
+    void this.loaded.then(
+      () => {
+        if (this.closed) return
+        if (tabs) this.tabs = new TabChannel(this.name, this.doc, !this.readOnly, (e) => this.emitError(e))
+        if (module === null || sync === undefined) return
+        this.link = new module.SyncLink({
+          doc: this.doc,
+          room: sync.room ?? this.name,
+          options: sync,
+          clientId: () => this.replica.clientId,
+          onError: (e) => this.emitError(e),
+        })
+        this.link.onStatus((status) => this.statusEvents.emit('status', [status]))
+        if (this.online) this.link.connect()
+      },
+      () => undefined,
+    )
   }
 
   /** @internal Releases storage after a failed open. */
@@ -190,8 +194,8 @@ export class Store extends DocStore {
     if (!this.replica.ready) await this.loaded
     // Commit and ask storage in one go: a microtask between them would let the
     // commit's update be written without strict durability, then synced again.
-    if (inTransaction(this.doc)) await this.commitAll()
-    else this.replica.commit()
+    if (inTransaction(this.doc)) await new Promise<void>((resolve) => afterTransactions(this.doc, resolve))
+    this.replica.commit()
     await this.stored?.flush()
   }
 }

@@ -2,4 +2,4 @@
 // build on. Not for apps: it may change in any release.
 export * from './index.js'
 export { Replica } from './replica.js'
-export { holdsState, inTransaction } from './layout/doc-log.js'
+export { afterTransactions, holdsState, inTransaction } from './layout/doc-log.js'

@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     console.log(USAGE)
     return
   }
-  const secret = values.secret ?? process.env.TIDEKV_SECRET
+  // An empty value (`--secret "$TIDEKV_SECRET"` with the variable unset) is no secret.
+  const secret = values.secret || process.env.TIDEKV_SECRET || undefined
   const anonymous = values['allow-anonymous']
   if (secret === undefined && !anonymous) {
     console.error('tidekv-relay: refusing to start without a secret. Pass --secret (or set TIDEKV_SECRET), or --allow-anonymous for an open relay.')

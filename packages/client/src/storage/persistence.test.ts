@@ -179,6 +179,21 @@ describe('storage writes', () => {
     expect(control.appends).toBe(1)
   })
 
+  it('writes once when flushed inside an app transaction on store.doc (commit and durable write together)', async () => {
+    const { factory, control } = faultyStorage(memoryStorage())
+    const store = await openStore('in-transaction', { storage: factory, tabs: false })
+    await store.flush()
+    const before = control.appends
+    let flushed: Promise<void> | undefined
+    store.doc.transact(() => {
+      store.set('a', 1)
+      flushed = store.flush()
+    })
+    await flushed
+    expect(control.appends - before).toBe(1)
+    await store.close()
+  })
+
   it('compacts the log so it stays bounded', async () => {
     const idb = new IDBFactory()
     const store = await openStore('bounded', { indexedDB: idb, compaction: { maxLogRows: 10 } })
@@ -353,5 +368,34 @@ describe('updates applied before the document loads', () => {
     const after = await openStore('early-remote', { storage: disk, tabs: false })
     await after.loaded
     expect([after.get('k'), after.has('old')]).toEqual([2, false])
+  })
+
+  it('a document that fails to load after a fast open is reported by loaded (and the error event), never as an unhandled rejection', async () => {
+    const disk = memoryStorage()
+    const first = await openStore('failing-load', { storage: disk, tabs: false })
+    first.set('k', 1)
+    await first.close() // compacts: the next open answers from the saved keyspace
+    const failing: StorageFactory = async (name) => {
+      const s = await disk(name)
+      // reason: an object whose prototype is the adapter has all its methods: an adapter, with loadUpdates overridden
+      return Object.assign(Object.create(s) as StorageAdapter, {
+        loadUpdates: async () => {
+          throw new DOMException('The disk went away', 'UnknownError')
+        },
+      })
+    }
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const store = await openStore('failing-load', { storage: failing, tabs: true })
+      expect(store.get('k')).toBe(1) // the saved keyspace answers
+      await expect(store.loaded).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unhandled).toEqual([])
+      await store.close().catch(() => undefined)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
   })
 })
