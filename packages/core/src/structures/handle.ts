@@ -118,12 +118,7 @@ export abstract class StructureHandle {
     return removed
   }
 
-  /** The visible value of a member (bytes copied out). */
-  protected valueOf(member: Slot): Value | undefined {
-    return this.replica.output(member)
-  }
-
-  /** The visible value of a member, as the type `T` the caller of a generic read (`hash.get<T>`) names. */
+  /** The visible value of a member (bytes copied out), as the type `T` the caller of a generic read (`hash.get<T>`) names. */
   protected valueAs<T extends Value>(member: Slot): T | undefined {
     // reason: T is the caller's word for what it stored (as in store.get<T>, or idb's get<T>); values are checked on write, their shape is not on read
     return this.replica.output(member) as T | undefined

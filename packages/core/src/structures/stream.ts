@@ -110,8 +110,8 @@ export class Stream extends StructureHandle {
   }
 
   private entryOf<T extends Value>(member: Slot): StreamEntry<T> {
-    // reason: a stream member's value is its [field, value, …] list, fields at the even places (fitsStructure checks other replicas' entries, add builds ours)
-    const flat = this.valueOf(member) as Value[]
+    // A stream member's value is its [field, value, …] list, fields at the even places (fitsStructure checks other replicas' entries, add builds ours).
+    const flat = this.valueAs<Value[]>(member)!
     const names: string[] = []
     const values: T[] = []
     for (let i = 0; i + 1 < flat.length; i += 2) {
