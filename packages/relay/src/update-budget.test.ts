@@ -598,12 +598,7 @@ describe('checkUpdate refuses malformed updates with MALFORMED_UPDATE', () => {
     const jsonItem = (text: string) => oneItem(5, (e) => str(e, text)) // ContentEmbed: one JSON text
     let valid = 0
     for (let n = 0; n < 10_000; n++) {
-      let text = rng.pick(seeds)
-      for (let k = rng.int(0, 3); k > 0; k--) {
-        const at = rng.int(0, text.length)
-        const cut = rng.chance(0.5) ? rng.int(0, 2) : 0
-        text = text.slice(0, at) + rng.pick(junk) + text.slice(at + cut)
-      }
+      const text = rng.mutate(rng.pick(seeds), junk)
       let parses = true
       try {
         JSON.parse(text)

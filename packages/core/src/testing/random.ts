@@ -117,6 +117,20 @@ export class Random {
     return prng.word(this.gen, minLength, maxLength)
   }
 
+  /**
+   * `text` with up to three mutations, each inserting a piece of `junk` at a
+   * random place and sometimes cutting up to two characters there: inputs for
+   * a parser, near valid ones.
+   */
+  mutate(text: string, junk: readonly string[]): string {
+    for (let k = this.int(0, 3); k > 0; k--) {
+      const at = this.int(0, text.length)
+      const cut = this.chance(0.5) ? this.int(0, 2) : 0
+      text = text.slice(0, at) + this.pick(junk) + text.slice(at + cut)
+    }
+    return text
+  }
+
   /** Up to `maxLength` characters of code points 0–256 (control characters included, no surrogates). */
   text(maxLength = 20): string {
     return prng.utf16String(this.gen, maxLength)
