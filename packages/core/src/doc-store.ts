@@ -438,7 +438,9 @@ export class DocStore {
    */
   async flush(): Promise<void> {
     this.assertOpen()
-    await this.commitAll()
+    // Inside an app's transaction on `doc`, the commit waits for it to end.
+    if (inTransaction(this.doc)) await new Promise<void>((resolve) => afterTransactions(this.doc, resolve))
+    this.replica.commit()
   }
 
   /** Commits what is pending and releases the store: every later call throws `CLOSED`. */
@@ -450,12 +452,6 @@ export class DocStore {
   }
 
   // ---- the write path ----------------------------------------------------
-
-  /** Commits pending writes: at once, or once an app's running transaction on `doc` has ended. */
-  protected async commitAll(): Promise<void> {
-    if (inTransaction(this.doc)) await new Promise<void>((resolve) => afterTransactions(this.doc, resolve))
-    this.replica.commit()
-  }
 
   private stamp(): Stamp {
     return this.replica.hlc.next(this.replica.clientId)
