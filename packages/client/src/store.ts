@@ -53,26 +53,26 @@ export class Store extends DocStore {
    */
   readonly loaded: Promise<void>
 
-  private readonly stored: StoredDocument | null
-  private link: SyncLink | null = null
-  private tabs: TabChannel | null = null
+  readonly #stored: StoredDocument | null
+  #link: SyncLink | null = null
+  #tabs: TabChannel | null = null
   /** Whether the app wants to be connected (it may say so before the link exists). */
-  private online = true
-  private readonly syncs: boolean
-  private readonly statusEvents = new ObservableV2<Pick<StoreEvents, 'status'>>()
+  #online = true
+  readonly #syncs: boolean
+  readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status'>>()
 
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null) {
     super(name, options, storage === null)
     this.readOnly = options.sync?.readOnly ?? tokenIsReadOnly(options.sync?.token)
-    this.syncs = options.sync !== undefined
-    this.stored = storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction)
-    this.loaded = this.stored?.loaded ?? Promise.resolve()
+    this.#syncs = options.sync !== undefined
+    this.#stored = storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction)
+    this.loaded = this.#stored?.loaded ?? Promise.resolve()
   }
 
   /** @internal Loads the stored state; resolves once reads can be answered. */
   async open(): Promise<void> {
-    await this.stored?.open()
+    await this.#stored?.open()
   }
 
   /** @internal Starts sync and the tab channel once the document has loaded. */
@@ -87,17 +87,17 @@ export class Store extends DocStore {
     void this.loaded.then(
       () => {
         if (this.closed) return
-        if (tabs) this.tabs = new TabChannel(this.name, this.doc, !this.readOnly, (e) => this.emitError(e))
+        if (tabs) this.#tabs = new TabChannel(this.name, this.doc, !this.readOnly, (e) => this.emitError(e))
         if (module === null || sync === undefined) return
-        this.link = new module.SyncLink({
+        this.#link = new module.SyncLink({
           doc: this.doc,
           room: sync.room ?? this.name,
           options: sync,
           clientId: () => this.replica.clientId,
           onError: (e) => this.emitError(e),
         })
-        this.link.onStatus((status) => this.statusEvents.emit('status', [status]))
-        if (this.online) this.link.connect()
+        this.#link.onStatus((status) => this.#statusEvents.emit('status', [status]))
+        if (this.#online) this.#link.connect()
       },
       () => undefined,
     )
@@ -105,7 +105,7 @@ export class Store extends DocStore {
 
   /** @internal Releases storage after a failed open. */
   abandon(): void {
-    this.stored?.stop()
+    this.#stored?.stop()
   }
 
   /**
@@ -116,13 +116,13 @@ export class Store extends DocStore {
   override on<E extends keyof StoreEvents>(event: E, cb: StoreEvents[E]): () => void {
     if (event !== 'status') return super.on('error', cb as StoreEvents['error']) // reason: E is 'error' here
     const listener = cb as StoreEvents['status'] // reason: E is 'status' here
-    this.statusEvents.on('status', listener)
-    return () => this.statusEvents.off('status', listener)
+    this.#statusEvents.on('status', listener)
+    return () => this.#statusEvents.off('status', listener)
   }
 
   /** The sync status: 'local' without sync; else 'offline', 'connecting', 'syncing' (connected, catching up) or 'synced'. */
   get status(): SyncStatus {
-    return this.link?.status ?? (this.syncs ? 'offline' : 'local')
+    return this.#link?.status ?? (this.#syncs ? 'offline' : 'local')
   }
 
   /**
@@ -136,22 +136,22 @@ export class Store extends DocStore {
    */
   async whenSynced(): Promise<void> {
     this.assertOpen()
-    await this.flushStored()
-    await this.link?.whenStored()
+    await this.#flushStored()
+    await this.#link?.whenStored()
   }
 
   /** Connects to the relay (again): the app's "work online" switch. No effect without sync. */
   connect(): void {
     this.assertOpen()
-    this.online = true
-    this.link?.connect()
+    this.#online = true
+    this.#link?.connect()
   }
 
   /** Disconnects and stays offline until `connect()`: writes keep being stored locally. No effect without sync. */
   disconnect(): void {
     this.assertOpen()
-    this.online = false
-    this.link?.disconnect()
+    this.#online = false
+    this.#link?.disconnect()
   }
 
   /**
@@ -164,7 +164,7 @@ export class Store extends DocStore {
    */
   override async flush(): Promise<void> {
     this.assertOpen()
-    await this.flushStored()
+    await this.#flushStored()
   }
 
   /**
@@ -177,25 +177,25 @@ export class Store extends DocStore {
     this.closed = true
     // Stop what brings updates in first: one arriving from the relay or a tab while the last writes
     // are stored would otherwise be written after the database closed (STORAGE_FAILED).
-    this.link?.destroy()
-    this.tabs?.close()
+    this.#link?.destroy()
+    this.#tabs?.close()
     try {
-      if (this.stored !== null) {
-        await this.flushStored()
-        await this.stored.close()
+      if (this.#stored !== null) {
+        await this.#flushStored()
+        await this.#stored.close()
       }
     } finally {
-      this.stored?.stop()
+      this.#stored?.stop()
       this.replica.stop()
     }
   }
 
-  private async flushStored(): Promise<void> {
+  async #flushStored(): Promise<void> {
     if (!this.replica.ready) await this.loaded
     // Commit and ask storage in one go: a microtask between them would let the
     // commit's update be written without strict durability, then synced again.
     if (inTransaction(this.doc)) await new Promise<void>((resolve) => afterTransactions(this.doc, resolve))
     this.replica.commit()
-    await this.stored?.flush()
+    await this.#stored?.flush()
   }
 }

@@ -91,10 +91,10 @@ export class DocStore {
   protected closed = false
   /** Writes throw `READ_ONLY` (a store synced with a read-only token). */
   protected readOnly = false
-  private readonly maxValueBytes: number
-  private readonly maxKeyBytes: number
+  readonly #maxValueBytes: number
+  readonly #maxKeyBytes: number
   /** What the data structure handles use of the store. */
-  private readonly access: StoreAccess
+  readonly #access: StoreAccess
 
   /**
    * Use `createDocStore` (or `openStore` of `@tidekv/client`); subclasses call it.
@@ -103,15 +103,15 @@ export class DocStore {
   constructor(name: string, options: DocStoreOptions, ready: boolean) {
     this.name = name
     this.clock = options.clock ?? Date.now
-    this.maxValueBytes = positiveOption(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
-    this.maxKeyBytes = positiveOption(options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, 'maxKeyBytes')
+    this.#maxValueBytes = positiveOption(options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
+    this.#maxKeyBytes = positiveOption(options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, 'maxKeyBytes')
     this.replica = new Replica(this.clock, (e) => this.emitError(e))
     this.doc = this.replica.doc
-    this.access = {
+    this.#access = {
       replica: this.replica,
       clock: this.clock,
-      maxValueBytes: this.maxValueBytes,
-      maxKeyBytes: this.maxKeyBytes,
+      maxValueBytes: this.#maxValueBytes,
+      maxKeyBytes: this.#maxKeyBytes,
       assertOpen: () => this.assertOpen(),
       assertWritable: () => this.assertWritable(),
     }
@@ -137,7 +137,7 @@ export class DocStore {
     }
     if (slot.expiresAt !== 0 && slot.expiresAt <= this.clock()) return undefined
     const value = this.replica.output(slot) as T | undefined // reason: T is the caller's word for what it stored (as idb's get<T>); values are checked on write, their shape is not on read
-    if (value === undefined && slot.winner !== null) this.assertPlain(slot)
+    if (value === undefined && slot.winner !== null) this.#assertPlain(slot)
     return value
   }
 
@@ -185,7 +185,7 @@ export class DocStore {
    * store.hash('user:1').set('name', 'Ada')
    */
   hash(key: string): Hash {
-    return new Hash(this.access, key)
+    return new Hash(this.#access, key)
   }
 
   /**
@@ -194,7 +194,7 @@ export class DocStore {
    * store.list('queue').pushRight('job-1')
    */
   list(key: string): List {
-    return new List(this.access, key)
+    return new List(this.#access, key)
   }
 
   /**
@@ -204,7 +204,7 @@ export class DocStore {
    * store.collection('online').add('ada')
    */
   collection(key: string): Collection {
-    return new Collection(this.access, key)
+    return new Collection(this.#access, key)
   }
 
   /**
@@ -213,7 +213,7 @@ export class DocStore {
    * store.sortedSet('leaderboard').incr('ada', 10)
    */
   sortedSet(key: string): SortedSet {
-    return new SortedSet(this.access, key)
+    return new SortedSet(this.#access, key)
   }
 
   /**
@@ -222,7 +222,7 @@ export class DocStore {
    * store.stream('activity').add({ user: 'ada', action: 'joined' })
    */
   stream(key: string): Stream {
-    return new Stream(this.access, key)
+    return new Stream(this.#access, key)
   }
 
   /**
@@ -246,7 +246,7 @@ export class DocStore {
    */
   keys(options: ScanOptions = {}): string[] {
     const out: string[] = []
-    this.scan(options, (key) => out.push(key))
+    this.#scan(options, (key) => out.push(key))
     return out
   }
 
@@ -254,7 +254,7 @@ export class DocStore {
   entries<T extends Value = Value>(options: ScanOptions = {}): [string, T][] {
     const out: [string, T][] = []
     // reason: T is the caller's word for what it stored, as in get<T>; the scan skips structures, so every output is a value
-    this.scan(options, (key, slot) => out.push([key, this.replica.output(slot) as T]), true)
+    this.#scan(options, (key, slot) => out.push([key, this.replica.output(slot) as T]), true)
     return out
   }
 
@@ -280,19 +280,19 @@ export class DocStore {
    */
   set(key: string, value: Value, options?: SetOptions): void {
     this.assertWritable()
-    checkKey(key, this.maxKeyBytes)
-    const expiresAt = this.expiryOf(options)
-    this.replica.replace(this.valueEntry(key, value, expiresAt))
+    checkKey(key, this.#maxKeyBytes)
+    const expiresAt = this.#expiryOf(options)
+    this.replica.replace(this.#valueEntry(key, value, expiresAt))
   }
 
   /** Sets several keys; all are checked first, so a refused entry changes nothing. */
   setMany(entries: Iterable<readonly [string, Value]>, options?: SetOptions): void {
     this.assertWritable()
-    const expiresAt = this.expiryOf(options)
+    const expiresAt = this.#expiryOf(options)
     const prepared: Entry[] = []
     for (const pair of entries) {
-      checkKey(pair[0], this.maxKeyBytes)
-      prepared.push(this.valueEntry(pair[0], pair[1], expiresAt))
+      checkKey(pair[0], this.#maxKeyBytes)
+      prepared.push(this.#valueEntry(pair[0], pair[1], expiresAt))
     }
     this.batch(() => {
       for (const e of prepared) this.replica.replace(e)
@@ -344,18 +344,18 @@ export class DocStore {
    */
   incr(key: string, by = 1): number {
     this.assertWritable()
-    checkKey(key, this.maxKeyBytes)
+    checkKey(key, this.#maxKeyBytes)
     checkAmount(by)
     const slot = this.replica.slot(key)
     const current = slot === undefined ? undefined : this.replica.visible(slot, this.clock())
-    if (current === undefined && slot !== undefined) this.assertPlain(slot)
+    if (current === undefined && slot !== undefined) this.#assertPlain(slot)
     const step = counterStep(slot, current, by, this.replica.clientId, true, `"${key}"`)
     const live = current === undefined ? undefined : slot
     const expiresAt = live?.expiresAt ?? 0
     if (step.sum === undefined) {
-      this.replica.replace(createValueEntry(key, this.stamp(), expiresAt, step.result))
+      this.replica.replace(createValueEntry(key, this.#stamp(), expiresAt, step.result))
     } else {
-      this.writeContribution(key, live, step.own, step.epoch, step.sum, expiresAt)
+      this.#writeContribution(key, live, step.own, step.epoch, step.sum, expiresAt)
     }
     return step.result
   }
@@ -381,7 +381,7 @@ export class DocStore {
     const now = this.clock()
     if (slot === undefined || this.replica.typeOf(slot, now) === 'none') return false
     if (ttlMs <= 0) return this.delete(key)
-    this.rewriteExpiry(slot, safeExpiry(now + ttlMs))
+    this.#rewriteExpiry(slot, safeExpiry(now + ttlMs))
     return true
   }
 
@@ -391,7 +391,7 @@ export class DocStore {
     checkReadKey(key)
     const slot = this.replica.slot(key)
     if (slot === undefined || slot.expiresAt === 0 || this.replica.typeOf(slot, this.clock()) === 'none') return false
-    this.rewriteExpiry(slot, 0)
+    this.#rewriteExpiry(slot, 0)
     return true
   }
 
@@ -453,31 +453,31 @@ export class DocStore {
 
   // ---- the write path ----------------------------------------------------
 
-  private stamp(): Stamp {
+  #stamp(): Stamp {
     return this.replica.hlc.next(this.replica.clientId)
   }
 
-  private valueEntry(key: string, value: Value, expiresAt: number): Entry {
-    const entry = createValueEntry(key, this.stamp(), expiresAt, value, this.maxValueBytes)
+  #valueEntry(key: string, value: Value, expiresAt: number): Entry {
+    const entry = createValueEntry(key, this.#stamp(), expiresAt, value, this.#maxValueBytes)
     const size = valueByteLength(entry)
-    if (size > this.maxValueBytes) {
-      throw new TideKVError('VALUE_TOO_LARGE', `The value of "${key}" is ${size} bytes encoded; the limit is ${this.maxValueBytes}`)
+    if (size > this.#maxValueBytes) {
+      throw new TideKVError('VALUE_TOO_LARGE', `The value of "${key}" is ${size} bytes encoded; the limit is ${this.#maxValueBytes}`)
     }
     return entry
   }
 
   /** Writes this replica's contribution; a missing or expired key (`live` undefined) starts afresh. */
-  private writeContribution(key: string, live: Slot | undefined, own: Entry | undefined, epoch: Stamp, sum: number, expiresAt: number): void {
-    const entry = createCounterEntry(key, this.stamp(), expiresAt, epoch, sum)
+  #writeContribution(key: string, live: Slot | undefined, own: Entry | undefined, epoch: Stamp, sum: number, expiresAt: number): void {
+    const entry = createCounterEntry(key, this.#stamp(), expiresAt, epoch, sum)
     if (live === undefined) this.replica.replace(entry)
     else this.replica.contribute(live, own, entry)
   }
 
-  private rewriteExpiry(slot: Slot, expiresAt: number): void {
+  #rewriteExpiry(slot: Slot, expiresAt: number): void {
     if (slot.winner !== null) {
       // A structure's expiry lives in its meta entry: one write, whatever its size.
       const struct = slot.winner
-      this.replica.setMeta(struct, createMetaEntry(slot.key, struct.type, this.stamp(), expiresAt))
+      this.replica.setMeta(struct, createMetaEntry(slot.key, struct.type, this.#stamp(), expiresAt))
       return
     }
     // An integer takes its new expiry through a contribution that adds nothing,
@@ -485,16 +485,16 @@ export class DocStore {
     const value = slotValue(slot)
     if (slot.counter || (typeof value === 'number' && Number.isSafeInteger(value))) {
       const own = ownContribution(slot, this.replica.clientId)
-      this.writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
+      this.#writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
     } else {
       const base = slot.base!
-      this.replica.replace(createValueEntry(slot.key, this.stamp(), expiresAt, decodeEntryValue(base)))
+      this.replica.replace(createValueEntry(slot.key, this.#stamp(), expiresAt, decodeEntryValue(base)))
     }
   }
 
   // ---- helpers -------------------------------------------------------------
 
-  private scan(options: ScanOptions, visit: (key: string, slot: Slot) => void, valuesOnly = false): void {
+  #scan(options: ScanOptions, visit: (key: string, slot: Slot) => void, valuesOnly = false): void {
     this.assertOpen()
     const { prefix = '', after, limit = Infinity } = options ?? {}
     if (typeof prefix !== 'string' || (after !== undefined && typeof after !== 'string')) {
@@ -516,7 +516,7 @@ export class DocStore {
     })
   }
 
-  private expiryOf(options: SetOptions | undefined): number {
+  #expiryOf(options: SetOptions | undefined): number {
     if (options === undefined) return 0
     const { ttl, expiresAt } = options
     if (ttl !== undefined && expiresAt !== undefined) throw new TideKVError('INVALID_VALUE', 'Pass ttl or expiresAt, not both')
@@ -541,7 +541,7 @@ export class DocStore {
   }
 
   /** @throws TideKVError `WRONG_TYPE` when the key holds a live data structure */
-  private assertPlain(slot: Slot): void {
+  #assertPlain(slot: Slot): void {
     const type = this.replica.typeOf(slot, this.clock())
     if (type !== 'none' && type !== 'string' && type !== 'counter') {
       throw new TideKVError('WRONG_TYPE', `"${slot.key}" holds a ${type}: read it with store.${HANDLE_OF[type]}()`)

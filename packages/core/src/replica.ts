@@ -38,63 +38,63 @@ export class Replica {
    * document has loaded (Yjs would take its own structs arriving through
    * `applyUpdate` for another client's and pick a new id).
    */
-  private reusedClientId: number | undefined = undefined
+  #reusedClientId: number | undefined = undefined
   /** False until the document has loaded: commits wait for it. */
-  private docReady = false
-  private batchDepth = 0
+  #docReady = false
+  #batchDepth = 0
 
-  private pendingInserts = new Set<Entry>()
-  private pendingDeletes: Entry[] = []
+  #pendingInserts = new Set<Entry>()
+  #pendingDeletes: Entry[] = []
   /** Slots holding entries that lost to a concurrent write: cleaned at the next commit. */
-  private readonly dirty = new Set<Slot>()
+  readonly #dirty = new Set<Slot>()
   /** Member slots holding entries that lost (concurrent writes to one field or member). */
-  private readonly dirtyMembers = new Set<Slot>()
+  readonly #dirtyMembers = new Set<Slot>()
   /** Keys written since the last commit, with their value before, for watchers. */
-  private localChanges = new Map<string, Watched>()
-  private commitScheduled = false
+  #localChanges = new Map<string, Watched>()
+  #commitScheduled = false
   /** True between a fast open and the document load: saved entries await their items. */
-  private preloading = false
+  #preloading = false
   /** Saved entries replaced or deleted before the document loaded, by item id: their deletes await their items. */
-  private readonly awaiting = new Map<number, Map<number, Entry>>()
-  private sweepTimer: ReturnType<typeof setTimeout> | null = null
-  private sweepDue = Infinity
-  private stopped = false
+  readonly #awaiting = new Map<number, Map<number, Entry>>()
+  #sweepTimer: ReturnType<typeof setTimeout> | null = null
+  #sweepDue = Infinity
+  #stopped = false
 
   constructor(
     readonly clock: () => number,
     private readonly onError: (error: TideKVError) => void,
   ) {
     this.hlc = new HybridClock(clock)
-    this.doc.on('afterTransaction', this.onTransaction)
+    this.doc.on('afterTransaction', this.#onTransaction)
   }
 
   /** The Yjs client id this replica writes with (its stamps' replica id). */
   get clientId(): number {
-    return this.reusedClientId ?? this.doc.clientID
+    return this.#reusedClientId ?? this.doc.clientID
   }
 
   /** Writes with `id` (a client id released by an earlier session) once the stored document has loaded. */
   reuseClientId(id: number | undefined): void {
-    this.reusedClientId = id
+    this.#reusedClientId = id
   }
 
   /** Whether the document has loaded (`finishLoad`): until then writes wait in the keyspace. */
   get ready(): boolean {
-    return this.docReady
+    return this.#docReady
   }
 
   /** Takes on the reused client id: call once the stored document is in. */
   adoptClientId(): void {
-    if (this.reusedClientId !== undefined) this.doc.clientID = this.reusedClientId
-    this.reusedClientId = undefined
+    if (this.#reusedClientId !== undefined) this.doc.clientID = this.#reusedClientId
+    this.#reusedClientId = undefined
   }
 
   // ---- the local write path ----------------------------------------------
 
   /** Notes a key's visible value before a local change, if someone watches it. */
   noteLocal(slot: Slot): void {
-    if (this.watchers.active && !this.localChanges.has(slot.key) && this.watchers.wants(slot.key)) {
-      this.localChanges.set(slot.key, this.watchValue(slot, this.clock()))
+    if (this.watchers.active && !this.#localChanges.has(slot.key) && this.watchers.wants(slot.key)) {
+      this.#localChanges.set(slot.key, this.#watchValue(slot, this.clock()))
     }
   }
 
@@ -102,9 +102,9 @@ export class Replica {
   replace(entry: Entry): void {
     const slot = this.keyspace.ensure(entry.key)
     this.noteLocal(slot)
-    this.retireAll(slot)
+    this.#retireAll(slot)
     slot.entries = [entry]
-    this.add(slot, entry)
+    this.#add(slot, entry)
   }
 
   /**
@@ -117,7 +117,7 @@ export class Replica {
     const slot = this.keyspace.ensure(key)
     this.noteLocal(slot)
     if (this.typeOf(slot, this.clock()) === 'none') {
-      this.retireAll(slot)
+      this.#retireAll(slot)
       slot.expiresAt = 0
     }
     return structureOf(slot, type, true)!
@@ -127,10 +127,10 @@ export class Replica {
   setMember(struct: Structure, entry: Entry, ord?: number[]): void {
     const member = struct.member(entry.member!, ord)
     this.noteLocal(struct.slot)
-    this.retire(member.entries)
+    this.#retire(member.entries)
     member.entries = [entry]
-    this.pendingInserts.add(entry)
-    this.memberChanged(member)
+    this.#pendingInserts.add(entry)
+    this.#memberChanged(member)
   }
 
   /** Adds a member's counter contribution, replacing `own` (this replica's previous one on the same base). */
@@ -138,39 +138,39 @@ export class Replica {
     const member = struct.member(entry.member!)
     this.noteLocal(struct.slot)
     if (own !== undefined) {
-      this.retire([own])
+      this.#retire([own])
       member.entries = member.entries.filter((e) => e !== own)
     }
     member.entries.push(entry)
-    this.pendingInserts.add(entry)
-    this.memberChanged(member)
+    this.#pendingInserts.add(entry)
+    this.#memberChanged(member)
   }
 
   /** Removes a member (every entry of it this replica has seen); the last one takes the key with it. */
   removeMember(member: Slot): void {
     const struct = member.owner!
     this.noteLocal(struct.slot)
-    this.retire(member.entries)
+    this.#retire(member.entries)
     member.entries = []
-    this.memberChanged(member)
+    this.#memberChanged(member)
   }
 
   /** Replaces a structure's meta entries with `entry` (its new expiry). */
   setMeta(struct: Structure, entry: Entry): void {
     this.noteLocal(struct.slot)
-    this.retire(struct.metas)
+    this.#retire(struct.metas)
     struct.metas = [entry]
-    this.pendingInserts.add(entry)
+    this.#pendingInserts.add(entry)
     this.keyspace.update(struct.slot)
     this.scheduleCommit()
   }
 
-  private memberChanged(member: Slot): void {
+  #memberChanged(member: Slot): void {
     const struct = member.owner!
     struct.refresh(member)
     // An emptied structure is no more (as in Redis): its metas go too.
     if (struct.members.size === 0 && struct.metas.length > 0) {
-      this.retire(struct.metas)
+      this.#retire(struct.metas)
       struct.metas = []
     }
     this.keyspace.update(struct.slot)
@@ -178,12 +178,12 @@ export class Replica {
   }
 
   /** Queues removal of every entry of a key: plain, metas and members. */
-  private retireAll(slot: Slot): void {
-    this.retire(slot.entries)
+  #retireAll(slot: Slot): void {
+    this.#retire(slot.entries)
     slot.entries = []
     if (slot.structs !== null) {
       for (const struct of slot.structs) {
-        struct.forEachEntry((e) => this.retireOne(e))
+        struct.forEachEntry((e) => this.#retireOne(e))
         struct.metas = []
         struct.clear()
       }
@@ -196,17 +196,17 @@ export class Replica {
   contribute(slot: Slot, own: Entry | undefined, entry: Entry): void {
     this.noteLocal(slot)
     if (own !== undefined) {
-      this.retire([own])
+      this.#retire([own])
       slot.entries = slot.entries.filter((e) => e !== own)
     }
     slot.entries.push(entry)
-    this.add(slot, entry)
+    this.#add(slot, entry)
   }
 
   /** Removes a key: every entry this replica has seen. */
   remove(slot: Slot): void {
     this.noteLocal(slot)
-    this.retireAll(slot)
+    this.#retireAll(slot)
     this.keyspace.remove(slot)
     this.scheduleCommit()
   }
@@ -215,59 +215,59 @@ export class Replica {
   clear(): void {
     for (const slot of this.keyspace.all()) {
       this.noteLocal(slot)
-      this.retireAll(slot)
+      this.#retireAll(slot)
     }
     this.keyspace.clear()
     this.scheduleCommit()
   }
 
-  private add(slot: Slot, entry: Entry): void {
-    this.pendingInserts.add(entry)
+  #add(slot: Slot, entry: Entry): void {
+    this.#pendingInserts.add(entry)
     this.keyspace.update(slot)
     this.scheduleCommit()
   }
 
   /** Queues removal of entries from the document (or drops them if never committed). */
-  private retire(entries: readonly Entry[]): void {
-    for (const e of entries) this.retireOne(e)
+  #retire(entries: readonly Entry[]): void {
+    for (const e of entries) this.#retireOne(e)
   }
 
-  private retireOne(e: Entry): void {
+  #retireOne(e: Entry): void {
     if (e.item !== null || e.client >= 0) {
-      this.pendingDeletes.push(e)
-      if (e.item === null && this.preloading) {
-        let byClock = this.awaiting.get(e.client)
-        if (byClock === undefined) this.awaiting.set(e.client, (byClock = new Map<number, Entry>()))
+      this.#pendingDeletes.push(e)
+      if (e.item === null && this.#preloading) {
+        let byClock = this.#awaiting.get(e.client)
+        if (byClock === undefined) this.#awaiting.set(e.client, (byClock = new Map<number, Entry>()))
         byClock.set(e.clock, e)
       }
     } else {
-      this.pendingInserts.delete(e)
+      this.#pendingInserts.delete(e)
     }
   }
 
   /** Runs `fn` with commits held back, then commits everything it wrote as one transaction. */
   batch<T>(fn: () => T): T {
-    this.batchDepth++
+    this.#batchDepth++
     try {
       return fn()
     } finally {
-      this.batchDepth--
-      if (this.batchDepth === 0) this.commit()
+      this.#batchDepth--
+      if (this.#batchDepth === 0) this.commit()
     }
   }
 
   scheduleCommit(): void {
-    if (this.commitScheduled || this.batchDepth > 0) return
-    this.commitScheduled = true
+    if (this.#commitScheduled || this.#batchDepth > 0) return
+    this.#commitScheduled = true
     queueMicrotask(() => {
-      this.commitScheduled = false
-      if (this.batchDepth === 0) this.commit()
+      this.#commitScheduled = false
+      if (this.#batchDepth === 0) this.commit()
     })
   }
 
   /** Moves pending writes into the document in one transaction, then fires local watchers. */
   commit(): void {
-    if (!this.docReady) return
+    if (!this.#docReady) return
     // Inside someone else's transaction (an app transacting on store.doc), our items would
     // take its origin and come back through the observer as foreign: commit after it ends.
     if (inTransaction(this.doc)) {
@@ -276,37 +276,37 @@ export class Replica {
     }
     this.sweep(this.clock(), SWEEP_BATCH)
     this.settle()
-    if (this.pendingInserts.size > 0 || this.pendingDeletes.length > 0) {
-      const inserts = this.pendingInserts
-      const deletes = this.pendingDeletes
-      this.pendingInserts = new Set()
-      this.pendingDeletes = []
+    if (this.#pendingInserts.size > 0 || this.#pendingDeletes.length > 0) {
+      const inserts = this.#pendingInserts
+      const deletes = this.#pendingDeletes
+      this.#pendingInserts = new Set()
+      this.#pendingDeletes = []
       this.doc.transact((tr) => this.log.write(tr, deletes, inserts), this.origin)
     }
     this.armSweep()
-    if (this.localChanges.size > 0) {
-      const changes = this.localChanges
-      this.localChanges = new Map()
-      this.report(changes, 'local')
+    if (this.#localChanges.size > 0) {
+      const changes = this.#localChanges
+      this.#localChanges = new Map()
+      this.#report(changes, 'local')
     }
   }
 
   /** Drops the entries that lost from the keyspace now (their deletes reach the document at the next commit). */
   settle(): void {
-    if (this.dirty.size === 0 && this.dirtyMembers.size === 0) return
-    for (const member of this.dirtyMembers) this.dropMemberLosers(member)
-    this.dirtyMembers.clear()
-    for (const slot of this.dirty) this.dropLosers(slot)
-    this.dirty.clear()
+    if (this.#dirty.size === 0 && this.#dirtyMembers.size === 0) return
+    for (const member of this.#dirtyMembers) this.#dropMemberLosers(member)
+    this.#dirtyMembers.clear()
+    for (const slot of this.#dirty) this.#dropLosers(slot)
+    this.#dirty.clear()
     this.scheduleCommit()
   }
 
-  private dropLosers(slot: Slot): void {
+  #dropLosers(slot: Slot): void {
     if (this.keyspace.get(slot.key) !== slot || !slot.hasLosers) return
     const winner = slot.winner
     // A structure won over plain entries (or lost to them, or to another structure): the losing type goes whole.
     const losers = winner !== null ? slot.entries : slot.entries.filter((e) => isLoser(slot, e))
-    this.retire(losers)
+    this.#retire(losers)
     slot.entries = slot.entries.filter((e) => !losers.includes(e))
     if (slot.structs !== null) {
       for (const struct of slot.structs) {
@@ -315,12 +315,12 @@ export class Replica {
           const newest = struct.metas.reduce<Entry | null>((n, m) => (n === null || compareStamps(m.stamp, n.stamp) > 0 ? m : n), null)
           const stale = struct.metas.filter((m) => m !== newest)
           if (stale.length > 0) {
-            this.retire(stale)
+            this.#retire(stale)
             struct.metas = newest === null ? [] : [newest]
           }
           continue
         }
-        struct.forEachEntry((e) => this.retireOne(e))
+        struct.forEachEntry((e) => this.#retireOne(e))
         struct.metas = []
         struct.clear()
       }
@@ -328,12 +328,12 @@ export class Replica {
     this.keyspace.update(slot)
   }
 
-  private dropMemberLosers(member: Slot): void {
+  #dropMemberLosers(member: Slot): void {
     const struct = member.owner!
     const slot = struct.slot
     if (this.keyspace.get(slot.key) !== slot || struct.members.get(member.key) !== member || !member.hasLosers) return
     const losers = member.entries.filter((e) => isLoser(member, e))
-    this.retire(losers)
+    this.#retire(losers)
     member.entries = member.entries.filter((e) => !losers.includes(e))
     struct.refresh(member)
     this.keyspace.update(slot)
@@ -351,10 +351,10 @@ export class Replica {
       // The heap keeps stale entries of keys rewritten since: skip them.
       if (slot === undefined || slot.expiresAt === 0 || slot.expiresAt > now) continue
       // Watchers learn the value that expired, not the undefined a read gives now.
-      if (this.watchers.active && !this.localChanges.has(key) && this.watchers.wants(key)) {
-        this.localChanges.set(key, this.watchValue(slot, -Infinity)) // read as before it expired
+      if (this.watchers.active && !this.#localChanges.has(key) && this.watchers.wants(key)) {
+        this.#localChanges.set(key, this.#watchValue(slot, -Infinity)) // read as before it expired
       }
-      this.retireAll(slot)
+      this.#retireAll(slot)
       this.keyspace.remove(slot)
       n++
     }
@@ -364,35 +364,35 @@ export class Replica {
   /** One timer per store, set for the earliest expiry. */
   armSweep(): void {
     const due = this.keyspace.expiry.peek()
-    if (due === this.sweepDue || this.stopped) return
-    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer)
-    this.sweepTimer = null
-    this.sweepDue = due
+    if (due === this.#sweepDue || this.#stopped) return
+    if (this.#sweepTimer !== null) clearTimeout(this.#sweepTimer)
+    this.#sweepTimer = null
+    this.#sweepDue = due
     if (due === Infinity) return
     const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, due - this.clock()))
     const timer = setTimeout(() => {
-      this.sweepTimer = null
-      this.sweepDue = Infinity
-      if (this.stopped) return
+      this.#sweepTimer = null
+      this.#sweepDue = Infinity
+      if (this.#stopped) return
       if (this.sweep(this.clock(), SWEEP_BATCH) > 0) this.scheduleCommit()
       this.armSweep()
     }, delay)
     // In Node, a pending expiry must not keep the process alive.
     // reason: the handle is a number in browsers (no unref: the optional call skips it) and a Timeout object in Node
     ;(timer as { unref?: () => void }).unref?.()
-    this.sweepTimer = timer
+    this.#sweepTimer = timer
   }
 
   // ---- changes from other replicas and from storage ----------------------
 
-  private onTransaction = (tr: Transaction): void => {
+  #onTransaction = (tr: Transaction): void => {
     if (tr.origin === this.origin || !tr.changed.has(this.log.array)) return
     const now = this.clock()
     const before = this.watchers.active ? new Map<string, Watched>() : null
     const note = (key: string): void => {
       if (before !== null && !before.has(key) && this.watchers.wants(key)) {
         const slot = this.keyspace.get(key)
-        before.set(key, slot === undefined ? undefined : this.watchValue(slot, now))
+        before.set(key, slot === undefined ? undefined : this.#watchValue(slot, now))
       }
     }
     const touched = new Set<Slot>()
@@ -402,7 +402,7 @@ export class Replica {
       if (address === undefined) return
       const slot = this.keyspace.get(address.key)
       if (slot === undefined) return
-      const holder = this.holderOf(slot, address)
+      const holder = this.#holderOf(slot, address)
       const i = holder === undefined ? -1 : holder.list.findIndex((e) => e.item === item)
       if (i < 0) return
       note(slot.key)
@@ -411,7 +411,7 @@ export class Replica {
       touched.add(slot)
     })
     this.log.forEachAdded(tr, (item, bytes) => {
-      if (this.preloading && this.attachPreloaded(item, bytes)) return
+      if (this.#preloading && this.#attachPreloaded(item, bytes)) return
       let entry: Entry
       try {
         entry = decodeEntry(bytes, item.id.client, item.id.clock, true)
@@ -429,19 +429,19 @@ export class Replica {
     })
     for (const member of members) {
       member.owner!.refresh(member)
-      if (member.hasLosers && member.entries.length > 1) this.dirtyMembers.add(member)
+      if (member.hasLosers && member.entries.length > 1) this.#dirtyMembers.add(member)
     }
     for (const slot of touched) {
       this.keyspace.update(slot)
-      if (slot.hasLosers && this.keyspace.get(slot.key) === slot) this.dirty.add(slot)
+      if (slot.hasLosers && this.keyspace.get(slot.key) === slot) this.#dirty.add(slot)
     }
-    if (this.dirty.size > 0 || this.dirtyMembers.size > 0) this.scheduleCommit()
+    if (this.#dirty.size > 0 || this.#dirtyMembers.size > 0) this.scheduleCommit()
     this.armSweep()
-    if (before !== null && before.size > 0) this.report(before, changeOriginOf(tr.origin))
+    if (before !== null && before.size > 0) this.#report(before, changeOriginOf(tr.origin))
   }
 
   /** The list holding an entry of `address` in a key slot (and the member slot, for members). */
-  private holderOf(slot: Slot, address: EntryAddress): { list: Entry[]; member: Slot | null } | undefined {
+  #holderOf(slot: Slot, address: EntryAddress): { list: Entry[]; member: Slot | null } | undefined {
     if (address.type === StructType.PLAIN) return { list: slot.entries, member: null }
     const struct = structureOf(slot, address.type, false)
     if (struct === undefined) return undefined
@@ -450,11 +450,11 @@ export class Replica {
     return member === undefined ? undefined : { list: member.entries, member }
   }
 
-  private report(previous: Map<string, Watched>, origin: ChangeOrigin): void {
+  #report(previous: Map<string, Watched>, origin: ChangeOrigin): void {
     const now = this.clock()
     for (const [key, prev] of previous) {
       const slot = this.keyspace.get(key)
-      const value = slot === undefined ? undefined : this.watchValue(slot, now)
+      const value = slot === undefined ? undefined : this.#watchValue(slot, now)
       if (value === prev) continue
       const type = slot === undefined ? 'none' : this.typeOf(slot, now)
       const visible = (v: Watched): Value | undefined => (v instanceof StructureVersion ? undefined : v)
@@ -471,7 +471,7 @@ export class Replica {
     if (saved === undefined) return false
     this.hlc.observe(saved.maxStamp)
     this.keyspace.load(saved)
-    this.preloading = true
+    this.#preloading = true
     this.armSweep()
     return true
   }
@@ -504,13 +504,13 @@ export class Replica {
   }
 
   /** Links a loaded item to the saved entry with its id (or to its pending delete, if replaced since). */
-  private attachPreloaded(item: Y.Item, bytes: Uint8Array): boolean {
+  #attachPreloaded(item: Y.Item, bytes: Uint8Array): boolean {
     const { client, clock } = item.id
     const address = decodeEntryAddress(bytes)
     const slot = address === undefined ? undefined : this.keyspace.get(address.key)
-    const holder = slot === undefined ? undefined : this.holderOf(slot, address!)
+    const holder = slot === undefined ? undefined : this.#holderOf(slot, address!)
     let entry = holder?.list.find((e) => e.item === null && e.client === client && e.clock === clock)
-    entry ??= this.awaiting.get(client)?.get(clock)
+    entry ??= this.#awaiting.get(client)?.get(clock)
     if (entry === undefined) return false
     entry.item = item
     return true
@@ -518,7 +518,7 @@ export class Replica {
 
   /** The document has loaded: drop saved entries it does not hold (a stale save), then commit what waited. */
   finishLoad(): void {
-    if (this.preloading) {
+    if (this.#preloading) {
       const inDocument = (e: Entry): boolean => e.item !== null || e.client < 0
       for (const slot of this.keyspace.all()) {
         let stale = false
@@ -537,11 +537,11 @@ export class Replica {
         }
         this.keyspace.update(slot)
       }
-      this.pendingDeletes = this.pendingDeletes.filter((e) => e.item !== null)
-      this.awaiting.clear()
-      this.preloading = false
+      this.#pendingDeletes = this.#pendingDeletes.filter((e) => e.item !== null)
+      this.#awaiting.clear()
+      this.#preloading = false
     }
-    this.docReady = true
+    this.#docReady = true
     this.commit()
   }
 
@@ -559,7 +559,7 @@ export class Replica {
   }
 
   /** What watchers compare: the visible value of a plain key, a marker for a structure. */
-  private watchValue(slot: Slot, now: number): Watched {
+  #watchValue(slot: Slot, now: number): Watched {
     const type = this.typeOf(slot, now)
     if (type === 'none') return undefined
     return type === 'string' || type === 'counter' ? this.output(slot) : slot.winner!.token
@@ -579,9 +579,9 @@ export class Replica {
 
   /** Stops timers and listeners; the document is destroyed. */
   stop(): void {
-    this.stopped = true
-    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer)
-    this.doc.off('afterTransaction', this.onTransaction)
+    this.#stopped = true
+    if (this.#sweepTimer !== null) clearTimeout(this.#sweepTimer)
+    this.doc.off('afterTransaction', this.#onTransaction)
     this.doc.destroy()
   }
 }

@@ -27,43 +27,43 @@ export type WatchTarget = string | { readonly prefix: string }
 export type WatchCallback = (change: Change) => void
 
 export class Watchers {
-  private readonly byKey = new Map<string, Set<WatchCallback>>()
-  private readonly byPrefix: { prefix: string; cb: WatchCallback }[] = []
+  readonly #byKey = new Map<string, Set<WatchCallback>>()
+  readonly #byPrefix: { prefix: string; cb: WatchCallback }[] = []
 
   /** True when anything is watched: the store skips change tracking otherwise. */
   get active(): boolean {
-    return this.byKey.size > 0 || this.byPrefix.length > 0
+    return this.#byKey.size > 0 || this.#byPrefix.length > 0
   }
 
   add(target: WatchTarget, cb: WatchCallback): () => void {
     if (typeof target === 'string') {
-      let set = this.byKey.get(target)
-      if (set === undefined) this.byKey.set(target, (set = new Set()))
+      let set = this.#byKey.get(target)
+      if (set === undefined) this.#byKey.set(target, (set = new Set()))
       const entry = cb.bind(undefined)
       set.add(entry)
       return () => {
         set.delete(entry)
-        if (set.size === 0 && this.byKey.get(target) === set) this.byKey.delete(target)
+        if (set.size === 0 && this.#byKey.get(target) === set) this.#byKey.delete(target)
       }
     }
     const reg = { prefix: target.prefix, cb }
-    this.byPrefix.push(reg)
+    this.#byPrefix.push(reg)
     return () => {
-      const i = this.byPrefix.indexOf(reg)
-      if (i >= 0) this.byPrefix.splice(i, 1)
+      const i = this.#byPrefix.indexOf(reg)
+      if (i >= 0) this.#byPrefix.splice(i, 1)
     }
   }
 
   /** Whether any callback would see a change of `key`. */
   wants(key: string): boolean {
-    if (this.byKey.has(key)) return true
-    for (const { prefix } of this.byPrefix) if (key.startsWith(prefix)) return true
+    if (this.#byKey.has(key)) return true
+    for (const { prefix } of this.#byPrefix) if (key.startsWith(prefix)) return true
     return false
   }
 
   /** Calls every matching callback; a throwing callback is reported and the rest still run. */
   emit(change: Change, onError: (error: unknown) => void): void {
-    const exact = this.byKey.get(change.key)
+    const exact = this.#byKey.get(change.key)
     if (exact) {
       for (const cb of [...exact]) {
         try {
@@ -73,7 +73,7 @@ export class Watchers {
         }
       }
     }
-    for (const { prefix, cb } of [...this.byPrefix]) {
+    for (const { prefix, cb } of [...this.#byPrefix]) {
       if (!change.key.startsWith(prefix)) continue
       try {
         cb(change)

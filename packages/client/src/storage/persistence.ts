@@ -28,57 +28,57 @@ interface Waiter {
 }
 
 export class Persistence {
-  private queue: Uint8Array[] = []
+  #queue: Uint8Array[] = []
   /** Updates enqueued so far, and how many of them are stored, and stored durably. */
-  private enqueued = 0
-  private stopped = false
-  private stored = 0
-  private synced = 0
-  private waiters: Waiter[] = []
-  private running = false
-  private failed = false
-  private logRows = 0
-  private logBytes = 0
-  private snapshotBytes = 0
-  private compactions: Promise<void> = Promise.resolve()
-  private readonly maxLogRows: number
-  private readonly minLogBytes: number
+  #enqueued = 0
+  #stopped = false
+  #stored = 0
+  #synced = 0
+  #waiters: Waiter[] = []
+  #running = false
+  #failed = false
+  #logRows = 0
+  #logBytes = 0
+  #snapshotBytes = 0
+  #compactions: Promise<void> = Promise.resolve()
+  readonly #maxLogRows: number
+  readonly #minLogBytes: number
 
   constructor(
     private readonly adapter: StorageAdapter,
     private readonly hooks: PersistenceHooks,
     policy: CompactionPolicy = {},
   ) {
-    this.maxLogRows = policy.maxLogRows ?? 500
-    this.minLogBytes = policy.minLogBytes ?? 1 << 20
+    this.#maxLogRows = policy.maxLogRows ?? 500
+    this.#minLogBytes = policy.minLogBytes ?? 1 << 20
   }
 
   /** True while nothing was appended since the last snapshot. */
   get compacted(): boolean {
-    return this.logRows === 0 && this.queue.length === 0
+    return this.#logRows === 0 && this.#queue.length === 0
   }
 
   /** Notes that storage holds more than one snapshot's worth of rows, so `close` compacts it. */
   markStale(): void {
-    this.logRows = Math.max(this.logRows, 1)
+    this.#logRows = Math.max(this.#logRows, 1)
   }
 
   /** The document has loaded: a compaction held back meanwhile may run now. */
   resume(): void {
-    if (!this.failed && this.shouldCompact()) this.kick()
+    if (!this.#failed && this.#shouldCompact()) this.#kick()
   }
 
   enqueue(update: Uint8Array): void {
-    if (this.stopped) return
-    this.queue.push(update)
-    this.enqueued++
-    if (!this.failed) this.kick()
+    if (this.#stopped) return
+    this.#queue.push(update)
+    this.#enqueued++
+    if (!this.#failed) this.#kick()
   }
 
   /** The store is closing its storage: nothing more is written (what is left came from other replicas, which keep it). */
   stop(): void {
-    this.stopped = true
-    this.queue = []
+    this.#stopped = true
+    this.#queue = []
   }
 
   /**
@@ -86,120 +86,120 @@ export class Persistence {
    * @throws TideKVError `STORAGE_FAILED` when storage refuses the write (it is retried on the next flush).
    */
   flush(): Promise<void> {
-    if (this.synced >= this.enqueued) return Promise.resolve()
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ target: this.enqueued, resolve, reject }))
-    this.failed = false
-    this.kick()
+    if (this.#synced >= this.#enqueued) return Promise.resolve()
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ target: this.#enqueued, resolve, reject }))
+    this.#failed = false
+    this.#kick()
     return done
   }
 
   /** Compacts now if anything was appended since the last snapshot (used on close). */
   async compactIfNeeded(): Promise<void> {
     await this.flush()
-    if (this.logRows > 0 || this.queue.length > 0) await this.compact()
+    if (this.#logRows > 0 || this.#queue.length > 0) await this.#compact()
   }
 
-  private kick(): void {
-    if (this.running || this.stopped) return
-    this.running = true
+  #kick(): void {
+    if (this.#running || this.#stopped) return
+    this.#running = true
     // Starting a microtask later lets every update of this tick join one storage transaction.
-    void this.run().finally(() => {
-      this.running = false
-      if (!this.failed && (this.queue.length > 0 || this.waiters.length > 0 || this.shouldCompact())) this.kick()
+    void this.#run().finally(() => {
+      this.#running = false
+      if (!this.#failed && (this.#queue.length > 0 || this.#waiters.length > 0 || this.#shouldCompact())) this.#kick()
     })
   }
 
-  private async run(): Promise<void> {
+  async #run(): Promise<void> {
     await Promise.resolve()
     for (;;) {
-      if (this.stopped) return
+      if (this.#stopped) return
       try {
-        if (this.queue.length > 0) await this.appendQueued()
-        else if (this.waiters.length > 0 && this.synced < this.stored) await this.sync()
-        else if (this.shouldCompact()) await this.compact()
+        if (this.#queue.length > 0) await this.#appendQueued()
+        else if (this.#waiters.length > 0 && this.#synced < this.#stored) await this.#sync()
+        else if (this.#shouldCompact()) await this.#compact()
         else return
       } catch (cause) {
-        this.fail(cause)
+        this.#fail(cause)
         return
       }
-      this.settle()
+      this.#settle()
     }
   }
 
-  private async appendQueued(): Promise<void> {
-    const batch = this.queue
-    this.queue = []
-    const strict = this.waiters.length > 0
+  async #appendQueued(): Promise<void> {
+    const batch = this.#queue
+    this.#queue = []
+    const strict = this.#waiters.length > 0
     try {
       await this.adapter.append(batch, strict)
     } catch (cause) {
-      this.queue = batch.concat(this.queue)
+      this.#queue = batch.concat(this.#queue)
       throw cause
     }
-    this.stored += batch.length
+    this.#stored += batch.length
     // A strict commit also makes every earlier (relaxed) write durable.
-    if (strict) this.synced = this.stored
-    this.logRows += batch.length
-    for (const u of batch) this.logBytes += u.length
+    if (strict) this.#synced = this.#stored
+    this.#logRows += batch.length
+    for (const u of batch) this.#logBytes += u.length
   }
 
-  private async sync(): Promise<void> {
-    const upTo = this.stored
+  async #sync(): Promise<void> {
+    const upTo = this.#stored
     await this.adapter.append([], true)
-    this.synced = Math.max(this.synced, upTo)
+    this.#synced = Math.max(this.#synced, upTo)
   }
 
-  private shouldCompact(): boolean {
+  #shouldCompact(): boolean {
     if (!this.hooks.ready()) return false
     // A compaction costs the whole snapshot: run one only once the log is worth a share of it,
     // so its cost stays proportional to what was written (amortized O(1) per byte).
-    return (this.logRows >= this.maxLogRows && this.logBytes * 4 >= this.snapshotBytes) || this.logBytes > Math.max(this.minLogBytes, this.snapshotBytes)
+    return (this.#logRows >= this.#maxLogRows && this.#logBytes * 4 >= this.#snapshotBytes) || this.#logBytes > Math.max(this.#minLogBytes, this.#snapshotBytes)
   }
 
   /** Compactions run one at a time (the write loop's and `close`'s). */
-  private compact(): Promise<void> {
-    const run = this.compactions.then(() => this.compactNow())
-    this.compactions = run.catch(() => undefined)
+  #compact(): Promise<void> {
+    const run = this.#compactions.then(() => this.#compactNow())
+    this.#compactions = run.catch(() => undefined)
     return run
   }
 
-  private async compactNow(): Promise<void> {
+  async #compactNow(): Promise<void> {
     let taken: Uint8Array[] = []
     let snapshotBytes = 0
     try {
       await this.adapter.compact((unseen) => {
         const result = this.hooks.build(unseen)
         // The snapshot holds every update queued so far (the build committed into the document first).
-        taken = this.queue
-        this.queue = []
+        taken = this.#queue
+        this.#queue = []
         snapshotBytes = result.snapshot.length
         return result
       })
     } catch (cause) {
-      this.queue = taken.concat(this.queue)
+      this.#queue = taken.concat(this.#queue)
       throw cause
     }
-    this.stored += taken.length
-    this.synced = this.stored
-    this.logRows = 0
-    this.logBytes = 0
-    this.snapshotBytes = snapshotBytes
+    this.#stored += taken.length
+    this.#synced = this.#stored
+    this.#logRows = 0
+    this.#logBytes = 0
+    this.#snapshotBytes = snapshotBytes
   }
 
-  private settle(): void {
-    const waiting = this.waiters
-    this.waiters = []
+  #settle(): void {
+    const waiting = this.#waiters
+    this.#waiters = []
     for (const w of waiting) {
-      if (w.target <= this.synced) w.resolve()
-      else this.waiters.push(w)
+      if (w.target <= this.#synced) w.resolve()
+      else this.#waiters.push(w)
     }
   }
 
-  private fail(cause: unknown): void {
-    this.failed = true
+  #fail(cause: unknown): void {
+    this.#failed = true
     const error = asTideKVError('STORAGE_FAILED', 'Writing to storage failed', cause)
-    const waiting = this.waiters
-    this.waiters = []
+    const waiting = this.#waiters
+    this.#waiters = []
     for (const w of waiting) w.reject(error)
     this.hooks.onError(error)
   }

@@ -12,12 +12,12 @@ import type { CompactionResult, StorageAdapter } from './storage.js'
 export class StoredDocument {
   /** Resolves once the document has loaded from storage (rejects when it could not). */
   readonly loaded: Promise<void>
-  private readonly persistence: Persistence
+  readonly #persistence: Persistence
   /** Transactions applying stored updates carry this origin (watchers report them as 'tab'). */
-  private readonly origin: TransactionOrigin
-  private stopped = false
-  private resolveLoaded!: () => void
-  private rejectLoaded!: (error: unknown) => void
+  readonly #origin: TransactionOrigin
+  #stopped = false
+  #resolveLoaded!: () => void
+  #rejectLoaded!: (error: unknown) => void
 
   constructor(
     private readonly replica: Replica,
@@ -25,23 +25,23 @@ export class StoredDocument {
     private readonly onError: (error: TideKVError) => void,
     compaction?: CompactionPolicy,
   ) {
-    this.origin = new TransactionOrigin('storage', storage)
+    this.#origin = new TransactionOrigin('storage', storage)
     this.loaded = new Promise<void>((resolve, reject) => {
-      this.resolveLoaded = resolve
-      this.rejectLoaded = reject
+      this.#resolveLoaded = resolve
+      this.#rejectLoaded = reject
     })
     // A failed load is reported by `openStore`, `flush` and the error event; never unhandled.
     this.loaded.catch(() => undefined)
-    this.persistence = new Persistence(
+    this.#persistence = new Persistence(
       storage,
       {
         ready: () => replica.ready,
-        build: (unseen) => this.buildSnapshot(unseen),
+        build: (unseen) => this.#buildSnapshot(unseen),
         onError,
       },
       compaction,
     )
-    replica.doc.on('update', this.onUpdate)
+    replica.doc.on('update', this.#onUpdate)
   }
 
   /** Loads the stored state; resolves once reads can be answered (maybe before the document has loaded: see `loaded`). */
@@ -52,24 +52,24 @@ export class StoredDocument {
     this.replica.reuseClientId(await this.storage.claimClientId())
     const saved = await this.storage.loadKeyspace()
     if (saved === undefined || !this.replica.preload(saved)) {
-      await this.loadDocument()
+      await this.#loadDocument()
       return
     }
     // The document loads in the background; `loaded` tells when it has.
-    void this.loadDocument().catch((cause) => this.onError(asTideKVError('STORAGE_FAILED', 'Loading the document failed', cause)))
+    void this.#loadDocument().catch((cause) => this.onError(asTideKVError('STORAGE_FAILED', 'Loading the document failed', cause)))
   }
 
   /** Resolves once every update made before the call is durably stored. @throws TideKVError `STORAGE_FAILED` */
   async flush(): Promise<void> {
     if (!this.replica.ready) await this.loaded
-    await this.persistence.flush()
+    await this.#persistence.flush()
   }
 
   /** Stores the last updates, compacts, offers the client id for reuse, and releases storage. */
   async close(): Promise<void> {
     try {
       await this.flush()
-      await this.persistence.compactIfNeeded()
+      await this.#persistence.compactIfNeeded()
       // Everything made with this client id is stored: a later session may take it over.
       await this.storage.releaseClientId(this.replica.clientId)
     } finally {
@@ -79,20 +79,20 @@ export class StoredDocument {
 
   /** Stops writing and releases storage at once (a failed open, or after `close`). */
   stop(): void {
-    if (this.stopped) return
-    this.stopped = true
-    this.replica.doc.off('update', this.onUpdate)
-    this.persistence.stop()
+    if (this.#stopped) return
+    this.#stopped = true
+    this.replica.doc.off('update', this.#onUpdate)
+    this.#persistence.stop()
     this.storage.close()
   }
 
-  private onUpdate = (update: Uint8Array, origin: unknown): void => {
+  #onUpdate = (update: Uint8Array, origin: unknown): void => {
     // Updates read from storage (or already stored by another tab) are not written again.
     if (origin instanceof TransactionOrigin && (origin.kind === 'storage' || origin.kind === 'tab')) return
-    this.persistence.enqueue(update)
+    this.#persistence.enqueue(update)
   }
 
-  private async loadDocument(): Promise<void> {
+  async #loadDocument(): Promise<void> {
     const doc = this.replica.doc
     const preloaded = this.replica.keyCount > 0
     try {
@@ -102,35 +102,35 @@ export class StoredDocument {
       const early = holdsState(doc)
       doc.transact(() => {
         for (const u of updates) Y.applyUpdate(doc, u)
-      }, this.origin)
+      }, this.#origin)
       if (early) {
         const stored = updates.length === 0 ? new Uint8Array([0]) : Y.encodeStateVectorFromUpdate(Y.mergeUpdates(updates))
-        this.persistence.enqueue(Y.encodeStateAsUpdate(doc, stored))
+        this.#persistence.enqueue(Y.encodeStateAsUpdate(doc, stored))
       }
       this.replica.adoptClientId()
       // More than one row, or no saved keyspace: compact on close so the next open is fast.
-      if (updates.length > 1 || (!preloaded && updates.length > 0)) this.persistence.markStale()
+      if (updates.length > 1 || (!preloaded && updates.length > 0)) this.#persistence.markStale()
     } catch (cause) {
       const error = asTideKVError('STORAGE_FAILED', 'Loading the stored document failed', cause)
-      this.rejectLoaded(error)
+      this.#rejectLoaded(error)
       throw error
     }
-    this.markLoaded()
+    this.#markLoaded()
   }
 
-  private markLoaded(): void {
-    this.resolveLoaded()
+  #markLoaded(): void {
+    this.#resolveLoaded()
     this.replica.finishLoad()
-    this.persistence.resume()
+    this.#persistence.resume()
   }
 
-  private buildSnapshot(unseen: Uint8Array[]): CompactionResult {
+  #buildSnapshot(unseen: Uint8Array[]): CompactionResult {
     if (!this.replica.ready) throw new TideKVError('STORAGE_FAILED', 'Cannot compact before the document has loaded')
     const doc = this.replica.doc
     if (unseen.length > 0) {
       doc.transact(() => {
         for (const u of unseen) Y.applyUpdate(doc, u)
-      }, this.origin)
+      }, this.#origin)
     }
     this.replica.commit()
     return { snapshot: Y.encodeStateAsUpdate(doc), keyspace: this.replica.saveKeyspace() }

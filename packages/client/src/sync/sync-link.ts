@@ -57,27 +57,27 @@ interface Waiter {
 
 export class SyncLink {
   readonly provider: WebsocketProvider
-  private readonly events = new ObservableV2<{ status: (status: SyncStatus) => void }>()
-  private current: SyncStatus = 'offline'
+  readonly #events = new ObservableV2<{ status: (status: SyncStatus) => void }>()
+  #current: SyncStatus = 'offline'
   /** This replica's clock as far as the relay has stored it. */
-  private acked = 0
-  private waiters: Waiter[] = []
-  private lastId = 0
-  private answered = 0
-  private wanted = false
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
-  private destroyed = false
+  #acked = 0
+  #waiters: Waiter[] = []
+  #lastId = 0
+  #answered = 0
+  #wanted = false
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  #destroyed = false
 
-  private readonly doc: Y.Doc
-  private readonly options: SyncOptions
-  private readonly clientId: () => number
-  private readonly onError: (error: TideKVError) => void
+  readonly #doc: Y.Doc
+  readonly #options: SyncOptions
+  readonly #clientId: () => number
+  readonly #onError: (error: TideKVError) => void
 
   constructor({ doc, room, options, clientId, onError }: SyncLinkOptions) {
-    this.doc = doc
-    this.options = options
-    this.clientId = clientId
-    this.onError = onError
+    this.#doc = doc
+    this.#options = options
+    this.#clientId = clientId
+    this.#onError = onError
     if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
       throw new TideKVError('INVALID_VALUE', `sync.url must be a ws:// or wss:// URL, got ${String(options.url)}`)
     }
@@ -92,112 +92,112 @@ export class SyncLink {
       // reason: the option is unknown so that Node callers can pass ws's class, whose types are not the DOM's; y-websocket only calls `new` on it with a URL
       ...(options.WebSocket === undefined ? {} : { WebSocketPolyfill: options.WebSocket as typeof WebSocket }),
     })
-    this.provider.messageHandlers[MessageType.PERSISTED] = (_encoder, decoder) => this.onPersisted(decoder)
+    this.provider.messageHandlers[MessageType.PERSISTED] = (_encoder, decoder) => this.#onPersisted(decoder)
     this.provider.on('status', ({ status }) => {
-      this.setStatus(status === 'connected' ? (this.provider.synced ? 'synced' : 'syncing') : status === 'connecting' ? 'connecting' : 'offline')
+      this.#setStatus(status === 'connected' ? (this.provider.synced ? 'synced' : 'syncing') : status === 'connecting' ? 'connecting' : 'offline')
     })
     this.provider.on('sync', (synced: boolean) => {
       if (!synced || !this.provider.wsconnected) return
-      this.setStatus('synced')
-      if (this.waiters.length > 0) this.askPersisted()
+      this.#setStatus('synced')
+      if (this.#waiters.length > 0) this.#askPersisted()
     })
     this.provider.on('connection-close', () => {
       // A token function is asked again before every attempt: take the reconnect over from the provider.
-      if (typeof this.options.token === 'function' && this.wanted) {
+      if (typeof this.#options.token === 'function' && this.#wanted) {
         this.provider.shouldConnect = false
-        this.scheduleReconnect()
+        this.#scheduleReconnect()
       }
     })
   }
 
   get status(): SyncStatus {
-    return this.current
+    return this.#current
   }
 
   onStatus(cb: (status: SyncStatus) => void): () => void {
-    this.events.on('status', cb)
-    return () => this.events.off('status', cb)
+    this.#events.on('status', cb)
+    return () => this.#events.off('status', cb)
   }
 
   /** Connects (again after `disconnect`): the app's "work online". */
   connect(): void {
-    this.wanted = true
-    void this.open()
+    this.#wanted = true
+    void this.#open()
   }
 
   /** Drops the connection and stays offline: the app's "work offline". Writes keep going to storage. */
   disconnect(): void {
-    this.wanted = false
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
-    this.reconnectTimer = null
+    this.#wanted = false
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer)
+    this.#reconnectTimer = null
     this.provider.disconnect()
-    this.setStatus('offline')
+    this.#setStatus('offline')
   }
 
   /** Resolves once the relay has stored every update this replica made so far. */
   whenStored(): Promise<void> {
-    const clock = Y.getState(this.doc.store, this.clientId())
-    const id = ++this.lastId
-    const done = new Promise<void>((resolve) => this.waiters.push({ clock, id, resolve }))
-    if (this.provider.wsconnected) this.askPersisted()
+    const clock = Y.getState(this.#doc.store, this.#clientId())
+    const id = ++this.#lastId
+    const done = new Promise<void>((resolve) => this.#waiters.push({ clock, id, resolve }))
+    if (this.provider.wsconnected) this.#askPersisted()
     return done
   }
 
   destroy(): void {
-    this.destroyed = true
-    this.wanted = false
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    this.#destroyed = true
+    this.#wanted = false
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer)
     this.provider.destroy()
   }
 
-  private async open(): Promise<void> {
-    if (this.destroyed || !this.wanted || this.provider.wsconnected || this.provider.wsconnecting) return
-    const token = this.options.token
+  async #open(): Promise<void> {
+    if (this.#destroyed || !this.#wanted || this.provider.wsconnected || this.provider.wsconnecting) return
+    const token = this.#options.token
     if (typeof token === 'function') {
       try {
         this.provider.params[QueryParam.TOKEN] = await token()
       } catch (cause) {
-        this.onError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
-        this.scheduleReconnect()
+        this.#onError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
+        this.#scheduleReconnect()
         return
       }
-      if (this.destroyed || !this.wanted) return
+      if (this.#destroyed || !this.#wanted) return
     }
     this.provider.connect()
   }
 
-  private scheduleReconnect(): void {
-    if (this.reconnectTimer !== null || this.destroyed) return
+  #scheduleReconnect(): void {
+    if (this.#reconnectTimer !== null || this.#destroyed) return
     const attempts = this.provider.wsUnsuccessfulReconnects
-    const delay = Math.min(2 ** attempts * 100, this.options.maxBackoffMs ?? 2500)
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null
-      void this.open()
+    const delay = Math.min(2 ** attempts * 100, this.#options.maxBackoffMs ?? 2500)
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null
+      void this.#open()
     }, delay)
   }
 
-  private askPersisted(): void {
+  #askPersisted(): void {
     const enc = encoding.createEncoder()
     encoding.writeVarUint(enc, MessageType.PERSISTED)
-    encoding.writeVarUint(enc, this.lastId)
+    encoding.writeVarUint(enc, this.#lastId)
     this.provider.ws?.send(encoding.toUint8Array(enc))
   }
 
-  private onPersisted(decoder: decoding.Decoder): void {
+  #onPersisted(decoder: decoding.Decoder): void {
     const stored = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
-    this.acked = Math.max(this.acked, stored.get(this.clientId()) ?? 0)
-    if (decoding.hasContent(decoder)) this.answered = Math.max(this.answered, decoding.readVarUint(decoder))
-    const waiting = this.waiters
-    this.waiters = []
+    this.#acked = Math.max(this.#acked, stored.get(this.#clientId()) ?? 0)
+    if (decoding.hasContent(decoder)) this.#answered = Math.max(this.#answered, decoding.readVarUint(decoder))
+    const waiting = this.#waiters
+    this.#waiters = []
     for (const w of waiting) {
-      if (w.clock <= this.acked && w.id <= this.answered) w.resolve()
-      else this.waiters.push(w)
+      if (w.clock <= this.#acked && w.id <= this.#answered) w.resolve()
+      else this.#waiters.push(w)
     }
   }
 
-  private setStatus(status: SyncStatus): void {
-    if (status === this.current) return
-    this.current = status
-    this.events.emit('status', [status])
+  #setStatus(status: SyncStatus): void {
+    if (status === this.#current) return
+    this.#current = status
+    this.#events.emit('status', [status])
   }
 }

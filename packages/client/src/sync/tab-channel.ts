@@ -19,7 +19,7 @@ const UPDATE = 1
 const ANSWER = 2
 
 export class TabChannel {
-  private readonly channel: BroadcastChannel
+  readonly #channel: BroadcastChannel
   readonly origin = new TransactionOrigin('tab', this)
 
   /**
@@ -32,32 +32,32 @@ export class TabChannel {
     private readonly send: boolean,
     private readonly onError: (error: unknown) => void,
   ) {
-    this.channel = new BroadcastChannel(`tidekv:${name}`)
+    this.#channel = new BroadcastChannel(`tidekv:${name}`)
     // In Node, an open channel would keep the process alive.
     // reason: Node's BroadcastChannel has unref (not in the DOM lib's type); browsers' has none, and the optional call skips it
-    ;(this.channel as { unref?: () => void }).unref?.()
-    this.channel.onmessage = (event: MessageEvent) => this.receive(event.data)
-    doc.on('update', this.onUpdate)
-    this.post(STATE_VECTOR, Y.encodeStateVector(doc))
+    ;(this.#channel as { unref?: () => void }).unref?.()
+    this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data)
+    doc.on('update', this.#onUpdate)
+    this.#post(STATE_VECTOR, Y.encodeStateVector(doc))
   }
 
-  private onUpdate = (update: Uint8Array, origin: unknown): void => {
+  #onUpdate = (update: Uint8Array, origin: unknown): void => {
     // Storage rows are every tab's already; channel updates came from a tab.
     if (origin === this.origin || (origin instanceof TransactionOrigin && origin.kind === 'storage')) return
-    if (this.send) this.post(UPDATE, update)
+    if (this.send) this.#post(UPDATE, update)
   }
 
-  private receive(data: unknown): void {
+  #receive(data: unknown): void {
     if (!(data instanceof Uint8Array)) return
     try {
       const dec = decoding.createDecoder(data)
       const type = decoding.readVarUint(dec)
       const payload = decoding.readVarUint8Array(dec)
       if (type === STATE_VECTOR) {
-        if (this.send) this.post(UPDATE, Y.encodeStateAsUpdate(this.doc, payload))
-        this.post(ANSWER, Y.encodeStateVector(this.doc))
+        if (this.send) this.#post(UPDATE, Y.encodeStateAsUpdate(this.doc, payload))
+        this.#post(ANSWER, Y.encodeStateVector(this.doc))
       } else if (type === ANSWER) {
-        if (this.send) this.post(UPDATE, Y.encodeStateAsUpdate(this.doc, payload))
+        if (this.send) this.#post(UPDATE, Y.encodeStateAsUpdate(this.doc, payload))
       } else if (type === UPDATE) {
         Y.applyUpdate(this.doc, payload, this.origin)
       }
@@ -66,15 +66,15 @@ export class TabChannel {
     }
   }
 
-  private post(type: number, payload: Uint8Array): void {
+  #post(type: number, payload: Uint8Array): void {
     const enc = encoding.createEncoder()
     encoding.writeVarUint(enc, type)
     encoding.writeVarUint8Array(enc, payload)
-    this.channel.postMessage(encoding.toUint8Array(enc))
+    this.#channel.postMessage(encoding.toUint8Array(enc))
   }
 
   close(): void {
-    this.doc.off('update', this.onUpdate)
-    this.channel.close()
+    this.doc.off('update', this.#onUpdate)
+    this.#channel.close()
   }
 }

@@ -4,56 +4,58 @@
  * rewritten with another expiry; the caller checks and skips them.
  */
 export class ExpiryQueue {
-  private at: number[] = []
-  private keys: string[] = []
+  #at: number[] = []
+  #keys: string[] = []
 
   get size(): number {
-    return this.at.length
+    return this.#at.length
   }
 
   push(expiresAt: number, key: string): void {
-    this.at.push(expiresAt)
-    this.keys.push(key)
-    this.up(this.at.length - 1)
+    this.#at.push(expiresAt)
+    this.#keys.push(key)
+    this.#up(this.#at.length - 1)
   }
 
   /** The earliest expiry in the queue, or Infinity when empty. */
   peek(): number {
-    return this.at.length ? this.at[0]! : Infinity
+    return this.#at.length ? this.#at[0]! : Infinity
   }
 
   /** Removes and returns the key with the earliest expiry. */
   pop(): string | undefined {
-    const n = this.at.length
+    const n = this.#at.length
     if (n === 0) return undefined
-    const top = this.keys[0]
-    const lastAt = this.at.pop()!
-    const lastKey = this.keys.pop()!
+    const top = this.#keys[0]
+    const lastAt = this.#at.pop()!
+    const lastKey = this.#keys.pop()!
     if (n > 1) {
-      this.at[0] = lastAt
-      this.keys[0] = lastKey
-      this.down(0)
+      this.#at[0] = lastAt
+      this.#keys[0] = lastKey
+      this.#down(0)
     }
     return top
   }
 
   clear(): void {
-    this.at = []
-    this.keys = []
+    this.#at = []
+    this.#keys = []
   }
 
-  private up(i: number): void {
-    const { at, keys } = this
+  #up(i: number): void {
+    const at = this.#at
+    const keys = this.#keys
     while (i > 0) {
       const parent = (i - 1) >> 1
       if (at[parent]! <= at[i]!) break
-      this.swap(i, parent, at, keys)
+      this.#swap(i, parent, at, keys)
       i = parent
     }
   }
 
-  private down(i: number): void {
-    const { at, keys } = this
+  #down(i: number): void {
+    const at = this.#at
+    const keys = this.#keys
     const n = at.length
     for (;;) {
       const l = 2 * i + 1
@@ -62,12 +64,12 @@ export class ExpiryQueue {
       if (l < n && at[l]! < at[m]!) m = l
       if (r < n && at[r]! < at[m]!) m = r
       if (m === i) return
-      this.swap(i, m, at, keys)
+      this.#swap(i, m, at, keys)
       i = m
     }
   }
 
-  private swap(i: number, j: number, at: number[], keys: string[]): void {
+  #swap(i: number, j: number, at: number[], keys: string[]): void {
     const a = at[i]!
     at[i] = at[j]!
     at[j] = a

@@ -148,7 +148,7 @@ export interface SavedKeys {
 }
 
 export class Keyspace {
-  private readonly slots = new Map<string, Slot>()
+  readonly #slots = new Map<string, Slot>()
   index = new SortedIndex()
   readonly expiry = new ExpiryQueue()
   /**
@@ -157,17 +157,17 @@ export class Keyspace {
    * document has loaded. Building 100,000 slots and a map of them up front
    * would cost more than the whole rest of opening.
    */
-  private saved: (SavedKeys & { promoted: Uint8Array; left: number }) | null = null
+  #saved: (SavedKeys & { promoted: Uint8Array; left: number }) | null = null
 
   /** How many keys there are (expired ones included until swept). */
   get size(): number {
-    return this.slots.size + (this.saved?.left ?? 0)
+    return this.#slots.size + (this.#saved?.left ?? 0)
   }
 
   /** The slot of `key`, its entries possibly still encoded: for reads, which need only the value. */
   peek(key: string): Slot | undefined {
-    const slot = this.slots.get(key)
-    return slot !== undefined || this.saved === null ? slot : this.promote(key)
+    const slot = this.#slots.get(key)
+    return slot !== undefined || this.#saved === null ? slot : this.#promote(key)
   }
 
   /** The slot of `key`, its entries decoded. */
@@ -179,8 +179,8 @@ export class Keyspace {
 
   /** Every slot, entries decoded (O(n)). */
   all(): Slot[] {
-    this.promoteAll()
-    const out = [...this.slots.values()]
+    this.#promoteAll()
+    const out = [...this.#slots.values()]
     for (const slot of out) if (slot.raw !== null) materialize(slot)
     return out
   }
@@ -190,7 +190,7 @@ export class Keyspace {
     let slot = this.get(key)
     if (slot === undefined) {
       slot = new Slot(key)
-      this.slots.set(key, slot)
+      this.#slots.set(key, slot)
       this.index.insert(key)
     }
     return slot
@@ -207,14 +207,14 @@ export class Keyspace {
     if (slot.expiresAt > 0 && slot.expiresAt !== before) {
       this.expiry.push(slot.expiresAt, slot.key)
       // Rewrites leave stale heap entries behind (skipped when popped): rebuild before they pile up.
-      if (this.expiry.size > 2 * this.size + 1024) this.rebuildExpiry()
+      if (this.expiry.size > 2 * this.size + 1024) this.#rebuildExpiry()
     }
   }
 
-  private rebuildExpiry(): void {
+  #rebuildExpiry(): void {
     this.expiry.clear()
-    for (const slot of this.slots.values()) if (slot.expiresAt > 0) this.expiry.push(slot.expiresAt, slot.key)
-    const saved = this.saved
+    for (const slot of this.#slots.values()) if (slot.expiresAt > 0) this.expiry.push(slot.expiresAt, slot.key)
+    const saved = this.#saved
     if (saved !== null) {
       for (let i = 0; i < saved.keys.length; i++) {
         if (saved.promoted[i] === 0 && saved.expiries[i]! > 0) this.expiry.push(saved.expiries[i]!, saved.keys[i]!)
@@ -223,17 +223,17 @@ export class Keyspace {
   }
 
   remove(slot: Slot): void {
-    if (this.slots.get(slot.key) === slot) {
-      this.slots.delete(slot.key)
+    if (this.#slots.get(slot.key) === slot) {
+      this.#slots.delete(slot.key)
       this.index.delete(slot.key)
     }
   }
 
   clear(): void {
-    this.slots.clear()
+    this.#slots.clear()
     this.index.clear()
     this.expiry.clear()
-    this.saved = null
+    this.#saved = null
   }
 
   /** Fills an empty keyspace from a saved one, in O(n) with no slot made yet. */
@@ -241,11 +241,11 @@ export class Keyspace {
     const n = saved.keys.length
     this.index = SortedIndex.fromSorted(saved.keys)
     for (let i = 0; i < n; i++) if (saved.expiries[i]! > 0) this.expiry.push(saved.expiries[i]!, saved.keys[i]!)
-    this.saved = n > 0 ? { ...saved, promoted: new Uint8Array(n), left: n } : null
+    this.#saved = n > 0 ? { ...saved, promoted: new Uint8Array(n), left: n } : null
   }
 
-  private promote(key: string): Slot | undefined {
-    const saved = this.saved!
+  #promote(key: string): Slot | undefined {
+    const saved = this.#saved!
     const keys = saved.keys
     let lo = 0
     let hi = keys.length
@@ -256,25 +256,25 @@ export class Keyspace {
     }
     // A promoted key may since have been deleted: it must not come back from the saved copy.
     if (keys[lo] !== key || saved.promoted[lo] === 1) return undefined
-    return this.make(lo)
+    return this.#make(lo)
   }
 
-  private promoteAll(): void {
-    const saved = this.saved
+  #promoteAll(): void {
+    const saved = this.#saved
     if (saved === null) return
-    for (let i = 0; i < saved.keys.length; i++) if (saved.promoted[i] === 0) this.make(i)
+    for (let i = 0; i < saved.keys.length; i++) if (saved.promoted[i] === 0) this.#make(i)
   }
 
-  private make(i: number): Slot {
-    const saved = this.saved!
+  #make(i: number): Slot {
+    const saved = this.#saved!
     const slot = new Slot(saved.keys[i]!, NO_ENTRIES)
     slot.raw = saved.raw
     slot.rawOffset = saved.offsets[i]!
     slot.rawCount = saved.counts[i]!
     slot.expiresAt = saved.expiries[i]!
     saved.promoted[i] = 1
-    if (--saved.left === 0) this.saved = null
-    this.slots.set(slot.key, slot)
+    if (--saved.left === 0) this.#saved = null
+    this.#slots.set(slot.key, slot)
     return slot
   }
 }

@@ -36,14 +36,14 @@ const CHUNK = 256
 
 /** Items of `T` in the order of `compare`, each position counted. */
 export class RankedIndex<T> {
-  private chunks: T[][] = []
+  #chunks: T[][] = []
   /** 1-based Fenwick tree: tree[i] sums the sizes of chunks (i - lowbit(i), i]. */
-  private tree = new Int32Array(1)
+  #tree = new Int32Array(1)
   /** The largest power of two ≤ chunks.length, where the descent in `chunkAt` starts. */
-  private topBit = 0
-  private total = 0
-  private readonly load: number
-  private readonly minLoad: number
+  #topBit = 0
+  #total = 0
+  readonly #load: number
+  readonly #minLoad: number
 
   /**
    * @param compare - a total order; items comparing equal (0) are the same item.
@@ -53,8 +53,8 @@ export class RankedIndex<T> {
     private readonly compare: (a: T, b: T) => number,
     load = CHUNK,
   ) {
-    this.load = Math.max(2, Math.floor(load))
-    this.minLoad = this.load >> 1
+    this.#load = Math.max(2, Math.floor(load))
+    this.#minLoad = this.#load >> 1
   }
 
   /**
@@ -65,65 +65,65 @@ export class RankedIndex<T> {
     const index = new RankedIndex(compare, load)
     // Even chunks rather than `load`-sized ones plus a short tail, so every chunk starts ≥ load / 2.
     const n = items.length
-    const chunkCount = Math.ceil(n / index.load)
+    const chunkCount = Math.ceil(n / index.#load)
     for (let c = 0; c < chunkCount; c++) {
-      index.chunks.push(items.slice(Math.floor((c * n) / chunkCount), Math.floor(((c + 1) * n) / chunkCount)))
+      index.#chunks.push(items.slice(Math.floor((c * n) / chunkCount), Math.floor(((c + 1) * n) / chunkCount)))
     }
-    index.total = n
-    index.rebuild()
+    index.#total = n
+    index.#rebuild()
     return index
   }
 
   get size(): number {
-    return this.total
+    return this.#total
   }
 
   /** Adds `item`; returns false (and changes nothing) if an equal item (compare === 0) is there. */
   insert(item: T): boolean {
-    if (this.chunks.length === 0) {
-      this.chunks.push([item])
-      this.total = 1
-      this.rebuild()
+    if (this.#chunks.length === 0) {
+      this.#chunks.push([item])
+      this.#total = 1
+      this.#rebuild()
       return true
     }
-    const ci = this.chunkFor(item)
-    const chunk = this.chunks[ci]!
-    const pos = this.lowerBound(chunk, item)
+    const ci = this.#chunkFor(item)
+    const chunk = this.#chunks[ci]!
+    const pos = this.#lowerBound(chunk, item)
     if (pos < chunk.length && this.compare(chunk[pos]!, item) === 0) return false
     chunk.splice(pos, 0, item)
-    this.total++
-    if (chunk.length > 2 * this.load) {
-      this.chunks.splice(ci + 1, 0, chunk.splice(chunk.length >> 1))
-      this.rebuild()
+    this.#total++
+    if (chunk.length > 2 * this.#load) {
+      this.#chunks.splice(ci + 1, 0, chunk.splice(chunk.length >> 1))
+      this.#rebuild()
     } else {
-      this.add(ci, 1)
+      this.#add(ci, 1)
     }
     return true
   }
 
   /** Removes the item equal to `item`; returns false if none. */
   delete(item: T): boolean {
-    if (this.chunks.length === 0) return false
-    const ci = this.chunkFor(item)
-    const chunk = this.chunks[ci]!
-    const pos = this.lowerBound(chunk, item)
+    if (this.#chunks.length === 0) return false
+    const ci = this.#chunkFor(item)
+    const chunk = this.#chunks[ci]!
+    const pos = this.#lowerBound(chunk, item)
     if (pos >= chunk.length || this.compare(chunk[pos]!, item) !== 0) return false
     chunk.splice(pos, 1)
-    this.total--
-    if (this.total === 0) this.clear()
-    else if (chunk.length >= this.minLoad || this.chunks.length === 1) this.add(ci, -1)
-    else this.fold(ci)
+    this.#total--
+    if (this.#total === 0) this.clear()
+    else if (chunk.length >= this.#minLoad || this.#chunks.length === 1) this.#add(ci, -1)
+    else this.#fold(ci)
     return true
   }
 
   /** Position (0-based) of the item equal to `item`, or -1. */
   rank(item: T): number {
-    if (this.chunks.length === 0) return -1
-    const ci = this.chunkFor(item)
-    const chunk = this.chunks[ci]!
-    const pos = this.lowerBound(chunk, item)
+    if (this.#chunks.length === 0) return -1
+    const ci = this.#chunkFor(item)
+    const chunk = this.#chunks[ci]!
+    const pos = this.#lowerBound(chunk, item)
     if (pos >= chunk.length || this.compare(chunk[pos]!, item) !== 0) return -1
-    return this.before(ci) + pos
+    return this.#before(ci) + pos
   }
 
   /**
@@ -139,7 +139,7 @@ export class RankedIndex<T> {
    * index.count((i) => compare(i, x) <= 0) // 2, the upper bound of x: items ≤ x
    */
   count(before: (item: T) => boolean): number {
-    const chunks = this.chunks
+    const chunks = this.#chunks
     let lo = 0
     let hi = chunks.length
     while (lo < hi) {
@@ -148,7 +148,7 @@ export class RankedIndex<T> {
       if (before(chunk[chunk.length - 1]!)) lo = mid + 1
       else hi = mid
     }
-    if (lo === chunks.length) return this.total
+    if (lo === chunks.length) return this.#total
     const chunk = chunks[lo]!
     let a = 0
     let b = chunk.length - 1 // the last item is known to fail `before`
@@ -157,14 +157,14 @@ export class RankedIndex<T> {
       if (before(chunk[mid]!)) a = mid + 1
       else b = mid
     }
-    return this.before(lo) + a
+    return this.#before(lo) + a
   }
 
   /** The item at position `i` (0-based), or undefined when `i` is not an integer in [0, size); negative `i` does not count from the end. */
   at(i: number): T | undefined {
-    if (!Number.isInteger(i) || i < 0 || i >= this.total) return undefined
-    const ci = this.chunkAt(i)
-    return this.chunks[ci]![i - this.before(ci)]
+    if (!Number.isInteger(i) || i < 0 || i >= this.#total) return undefined
+    const ci = this.#chunkAt(i)
+    return this.#chunks[ci]![i - this.#before(ci)]
   }
 
   /**
@@ -175,11 +175,11 @@ export class RankedIndex<T> {
    * change during the walk.
    */
   walk(start: number, reverse: boolean, visit: (item: T) => boolean | void): void {
-    const first = reverse ? Math.min(this.total - 1, Math.floor(start)) : Math.max(0, Math.ceil(start))
-    if (!(first >= 0 && first < this.total)) return // also NaN
-    let ci = this.chunkAt(first)
-    let pos = first - this.before(ci)
-    const chunks = this.chunks
+    const first = reverse ? Math.min(this.#total - 1, Math.floor(start)) : Math.max(0, Math.ceil(start))
+    if (!(first >= 0 && first < this.#total)) return // also NaN
+    let ci = this.#chunkAt(first)
+    let pos = first - this.#before(ci)
+    const chunks = this.#chunks
     if (reverse) {
       for (;;) {
         const chunk = chunks[ci]!
@@ -199,13 +199,13 @@ export class RankedIndex<T> {
   /** Items at positions [start, end) ∩ [0, size), in order; unlike Array#slice, negative positions do not count from the end. */
   slice(start: number, end: number): T[] {
     const from = Math.max(0, Math.ceil(start))
-    const to = Math.min(this.total, Math.ceil(end))
+    const to = Math.min(this.#total, Math.ceil(end))
     const out: T[] = []
     if (!(from < to)) return out // also NaN
-    let ci = this.chunkAt(from)
-    let pos = from - this.before(ci)
+    let ci = this.#chunkAt(from)
+    let pos = from - this.#before(ci)
     for (let left = to - from; left > 0; ci++, pos = 0) {
-      const chunk = this.chunks[ci]!
+      const chunk = this.#chunks[ci]!
       const stop = Math.min(chunk.length, pos + left)
       left -= stop - pos
       for (; pos < stop; pos++) out.push(chunk[pos]!)
@@ -214,24 +214,24 @@ export class RankedIndex<T> {
   }
 
   clear(): void {
-    this.chunks = []
-    this.total = 0
-    this.rebuild()
+    this.#chunks = []
+    this.#total = 0
+    this.#rebuild()
   }
 
   /** Folds the under-full chunk `ci` into a neighbour, splitting the result again if it doubled. */
-  private fold(ci: number): void {
+  #fold(ci: number): void {
     const left = ci > 0 ? ci - 1 : 0
-    const into = this.chunks[left]!
-    for (const item of this.chunks[left + 1]!) into.push(item)
-    if (into.length > 2 * this.load) this.chunks[left + 1] = into.splice(into.length >> 1)
-    else this.chunks.splice(left + 1, 1)
-    this.rebuild()
+    const into = this.#chunks[left]!
+    for (const item of this.#chunks[left + 1]!) into.push(item)
+    if (into.length > 2 * this.#load) this.#chunks[left + 1] = into.splice(into.length >> 1)
+    else this.#chunks.splice(left + 1, 1)
+    this.#rebuild()
   }
 
   /** The chunk whose range holds `item`: the first chunk whose last item ≥ item, else the last chunk. */
-  private chunkFor(item: T): number {
-    const chunks = this.chunks
+  #chunkFor(item: T): number {
+    const chunks = this.#chunks
     let lo = 0
     let hi = chunks.length - 1
     while (lo < hi) {
@@ -243,7 +243,7 @@ export class RankedIndex<T> {
     return lo
   }
 
-  private lowerBound(chunk: readonly T[], item: T): number {
+  #lowerBound(chunk: readonly T[], item: T): number {
     let lo = 0
     let hi = chunk.length
     while (lo < hi) {
@@ -255,19 +255,19 @@ export class RankedIndex<T> {
   }
 
   /** How many items the chunks before chunk `ci` hold: the Fenwick prefix sum, O(log C). */
-  private before(ci: number): number {
-    const tree = this.tree
+  #before(ci: number): number {
+    const tree = this.#tree
     let sum = 0
     for (let i = ci; i > 0; i -= i & -i) sum += tree[i]!
     return sum
   }
 
   /** The chunk holding position `pos` (0 ≤ pos < size): a descent of the Fenwick tree, O(log C). */
-  private chunkAt(pos: number): number {
-    const tree = this.tree
-    const n = this.chunks.length
+  #chunkAt(pos: number): number {
+    const tree = this.#tree
+    const n = this.#chunks.length
     let ci = 0 // chunks fully before `pos` so far
-    for (let bit = this.topBit; bit > 0; bit >>= 1) {
+    for (let bit = this.#topBit; bit > 0; bit >>= 1) {
       const next = ci + bit
       if (next <= n && tree[next]! <= pos) {
         ci = next
@@ -278,24 +278,24 @@ export class RankedIndex<T> {
   }
 
   /** Adds `delta` to the size of chunk `ci` in the Fenwick tree, O(log C). */
-  private add(ci: number, delta: number): void {
-    const tree = this.tree
-    const n = this.chunks.length
+  #add(ci: number, delta: number): void {
+    const tree = this.#tree
+    const n = this.#chunks.length
     for (let i = ci + 1; i <= n; i += i & -i) tree[i]! += delta
   }
 
   /** Rebuilds the Fenwick tree after chunks were split, folded or replaced, in O(C). */
-  private rebuild(): void {
-    const n = this.chunks.length
+  #rebuild(): void {
+    const n = this.#chunks.length
     const tree = new Int32Array(n + 1)
     for (let i = 1; i <= n; i++) {
-      tree[i]! += this.chunks[i - 1]!.length
+      tree[i]! += this.#chunks[i - 1]!.length
       const parent = i + (i & -i)
       if (parent <= n) tree[parent]! += tree[i]!
     }
-    this.tree = tree
+    this.#tree = tree
     let bit = 1
     while (bit * 2 <= n) bit *= 2
-    this.topBit = n === 0 ? 0 : bit
+    this.#topBit = n === 0 ? 0 : bit
   }
 }

@@ -60,8 +60,8 @@ export class Structure {
   /** How many members carry an expiry (used only when no meta is left: see `expiry`). */
   expiring = 0
   /** The earliest member expiry and how many members carry it; NaN: unknown, recomputed on demand. */
-  private earliest = NaN
-  private atEarliest = 0
+  #earliest = NaN
+  #atEarliest = 0
 
   constructor(
     readonly type: StructType,
@@ -107,7 +107,7 @@ export class Structure {
       return newest.expiresAt
     }
     if (this.expiring === 0) return 0
-    if (Number.isNaN(this.earliest)) {
+    if (Number.isNaN(this.#earliest)) {
       // O(n), but only once each time the members at the earliest expiry have all gone.
       let min = Infinity
       let count = 0
@@ -116,19 +116,19 @@ export class Structure {
         if (m.expiresAt < min) (min = m.expiresAt), (count = 0)
         count++
       }
-      this.earliest = min
-      this.atEarliest = count
+      this.#earliest = min
+      this.#atEarliest = count
     }
-    return this.earliest === Infinity ? 0 : this.earliest
+    return this.#earliest === Infinity ? 0 : this.#earliest
   }
 
   /** Keeps the cached earliest member expiry right when one member's expiry goes from `before` to `after` (0: none). */
-  private moveExpiry(before: number, after: number): void {
-    if (before === after || Number.isNaN(this.earliest)) return
-    if (before > 0 && before === this.earliest && --this.atEarliest === 0) this.earliest = NaN
-    if (after > 0 && !Number.isNaN(this.earliest)) {
-      if (after < this.earliest) (this.earliest = after), (this.atEarliest = 1)
-      else if (after === this.earliest) this.atEarliest++
+  #moveExpiry(before: number, after: number): void {
+    if (before === after || Number.isNaN(this.#earliest)) return
+    if (before > 0 && before === this.#earliest && --this.#atEarliest === 0) this.#earliest = NaN
+    if (after > 0 && !Number.isNaN(this.#earliest)) {
+      if (after < this.#earliest) (this.#earliest = after), (this.#atEarliest = 1)
+      else if (after === this.#earliest) this.#atEarliest++
     }
   }
 
@@ -157,15 +157,15 @@ export class Structure {
       slot.expiresAt = 0
     } else {
       resolveSlot(slot)
-      if (this.index !== null) this.reindex(slot)
+      if (this.index !== null) this.#reindex(slot)
     }
     this.expiring += (slot.expiresAt > 0 ? 1 : 0) - (hadExpiry ? 1 : 0)
-    this.moveExpiry(before, slot.expiresAt)
+    this.#moveExpiry(before, slot.expiresAt)
     const isIn = this.members.get(slot.key) === slot
     if (isIn !== wasIn || slot.base !== wasBase || (slot.counter ? slot.value : undefined) !== wasValue) this.token = new StructureVersion()
   }
 
-  private reindex(slot: Slot): void {
+  #reindex(slot: Slot): void {
     if (this.type === StructType.ZSET) {
       const value = resolvedValue(slot)
       const score = typeof value === 'number' ? value : NaN
@@ -186,7 +186,7 @@ export class Structure {
     this.members.clear()
     this.index?.clear()
     this.expiring = 0
-    this.earliest = NaN
+    this.#earliest = NaN
   }
 
   /** Every entry of the structure (metas and members). */

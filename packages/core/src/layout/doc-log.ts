@@ -19,7 +19,7 @@ import { type Entry, LOG_NAME } from './entry.js'
 export class DocLog {
   readonly array: Y.Array<Uint8Array>
   /** The last item this replica integrated: the next one goes right after it. */
-  private tail: Item | null = null
+  #tail: Item | null = null
 
   constructor(readonly doc: Y.Doc) {
     this.array = doc.getArray<Uint8Array>(LOG_NAME)
@@ -33,7 +33,7 @@ export class DocLog {
     }
     const client = this.doc.clientID
     let clock = getState(this.doc.store, client)
-    let left = this.resolveTail(tr)
+    let left = this.#resolveTail(tr)
     const right = left === null ? this.array._start : left.right
     for (const e of inserts) {
       const item = new Item(
@@ -54,7 +54,7 @@ export class DocLog {
       clock++
       left = item
     }
-    this.tail = left
+    this.#tail = left
     // Search markers speed up index access by other code on this array; we moved
     // items without updating them, so drop them (they are rebuilt on demand).
     const markers = this.array._searchMarker
@@ -83,8 +83,8 @@ export class DocLog {
     })
   }
 
-  private resolveTail(tr: Transaction): Item | null {
-    const tail = this.tail
+  #resolveTail(tr: Transaction): Item | null {
+    const tail = this.#tail
     if (tail === null || !tail.deleted) return tail
     // A deleted tail may have been merged into its left neighbour by Yjs's
     // clean-up, leaving this object detached; look up what holds its id now.

@@ -27,8 +27,8 @@ export function sameStamp(a: Stamp, b: Stamp): boolean {
 
 /** The clock of one replica. */
 export class HybridClock {
-  private wall = 0
-  private counter = 0
+  #wall = 0
+  #counter = 0
 
   constructor(private readonly now: () => number) {}
 
@@ -36,20 +36,20 @@ export class HybridClock {
   next(replica: number): Stamp {
     // Whole milliseconds: stamps are encoded as integers, and every replica must compare what was encoded.
     const t = Math.floor(this.now())
-    if (t > this.wall) {
-      this.wall = t
-      this.counter = 0
+    if (t > this.#wall) {
+      this.#wall = t
+      this.#counter = 0
     } else {
-      this.counter++
+      this.#counter++
     }
-    return { wall: this.wall, counter: this.counter, replica }
+    return { wall: this.#wall, counter: this.#counter, replica }
   }
 
   /** Moves the clock past a stamp seen from another replica. */
   observe(stamp: Stamp): void {
-    if (stamp.wall > this.wall || (stamp.wall === this.wall && stamp.counter > this.counter)) {
-      this.wall = stamp.wall
-      this.counter = stamp.counter
+    if (stamp.wall > this.#wall || (stamp.wall === this.#wall && stamp.counter > this.#counter)) {
+      this.#wall = stamp.wall
+      this.#counter = stamp.counter
     }
   }
 }

@@ -63,24 +63,24 @@ export class Collection extends StructureHandle {
   /** Members of this set or any of the sets at `others`, sorted (SUNION). Missing keys are empty sets. */
   union(...others: string[]): string[] {
     const all = new Set<string>()
-    for (const set of this.sets(others)) for (const m of set) all.add(m)
+    for (const set of this.#sets(others)) for (const m of set) all.add(m)
     return [...all].sort()
   }
 
   /** Members of this set that are in every set at `others`, sorted (SINTER). */
   intersect(...others: string[]): string[] {
-    const [first, ...rest] = this.sets(others)
+    const [first, ...rest] = this.#sets(others)
     return [...first!].filter((m) => rest.every((set) => set.has(m))).sort()
   }
 
   /** Members of this set that are in none of the sets at `others`, sorted (SDIFF). */
   diff(...others: string[]): string[] {
-    const [first, ...rest] = this.sets(others)
+    const [first, ...rest] = this.#sets(others)
     return [...first!].filter((m) => !rest.some((set) => set.has(m))).sort()
   }
 
   /** The member sets of this key and `others` (each checked for its type). */
-  private sets(others: string[]): ReadonlySet<string>[] {
+  #sets(others: string[]): ReadonlySet<string>[] {
     const handles = [this, ...others.map((key) => (checkKey(key, this.store.maxKeyBytes), new Collection(this.store, key)))]
     return handles.map((h) => new Set(h.read()?.members.keys() ?? []))
   }

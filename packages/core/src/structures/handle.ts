@@ -44,16 +44,16 @@ export abstract class StructureHandle {
    */
   protected read(): Structure | undefined {
     this.store.assertOpen()
-    return this.find()
+    return this.#find()
   }
 
   /** Like `read`, for a write: also refuses read-only stores. Changes nothing yet. */
   protected check(): Structure | undefined {
     this.store.assertWritable()
-    return this.find()
+    return this.#find()
   }
 
-  private find(): Structure | undefined {
+  #find(): Structure | undefined {
     const slot = this.replica.slot(this.key)
     if (slot === undefined) return undefined
     const type = this.replica.typeOf(slot, this.store.clock())

@@ -28,7 +28,7 @@ export class List extends StructureHandle {
    * @throws TideKVError `INVALID_VALUE`, `VALUE_TOO_LARGE`, `WRONG_TYPE`, `READ_ONLY`, `CLOSED`
    */
   pushLeft(...values: Value[]): number {
-    return this.push('L', values)
+    return this.#push('L', values)
   }
 
   /**
@@ -37,17 +37,17 @@ export class List extends StructureHandle {
    * store.list('jobs').pushRight({ id: 1 }, { id: 2 })
    */
   pushRight(...values: Value[]): number {
-    return this.push('R', values)
+    return this.#push('R', values)
   }
 
   /** Removes and returns the first value, or undefined when empty (LPOP). */
   popLeft<T extends Value = Value>(): T | undefined {
-    return this.pop<T>(false)
+    return this.#pop<T>(false)
   }
 
   /** Removes and returns the last value, or undefined when empty (RPOP). */
   popRight<T extends Value = Value>(): T | undefined {
-    return this.pop<T>(true)
+    return this.#pop<T>(true)
   }
 
   /** Values from index `start` to `stop` inclusive, negative from the end (LRANGE). O(log n + k). */
@@ -61,7 +61,7 @@ export class List extends StructureHandle {
   /** The value at `index` (negative from the end), or undefined (LINDEX). O(log n). */
   at<T extends Value = Value>(index: number): T | undefined {
     checkIndex(index, 'index')
-    const member = this.element(this.read(), index)
+    const member = this.#element(this.read(), index)
     return member === undefined ? undefined : this.valueAs<T>(member)
   }
 
@@ -73,7 +73,7 @@ export class List extends StructureHandle {
   set(index: number, value: Value): void {
     checkIndex(index, 'index')
     const struct = this.check()
-    const member = this.element(struct, index)
+    const member = this.#element(struct, index)
     if (member === undefined) throw new TideKVError('OUT_OF_RANGE', struct === undefined ? `No list at "${this.key}"` : `Index ${index} is out of range`)
     this.replica.setMember(struct!, this.memberEntry(member.key, value, struct))
   }
@@ -117,7 +117,7 @@ export class List extends StructureHandle {
     return this.read()?.index?.size ?? 0
   }
 
-  private push(side: 'L' | 'R', values: Value[]): number {
+  #push(side: 'L' | 'R', values: Value[]): number {
     const struct = this.check()
     if (values.length === 0) throw new TideKVError('INVALID_VALUE', 'push needs at least one value')
     // One stamp for the call: its values stay together, in order, whatever is pushed concurrently.
@@ -128,7 +128,7 @@ export class List extends StructureHandle {
     return target.index!.size
   }
 
-  private pop<T extends Value>(right: boolean): T | undefined {
+  #pop<T extends Value>(right: boolean): T | undefined {
     const struct = this.check()
     const index = struct?.index
     if (index == null || index.size === 0) return undefined
@@ -138,7 +138,7 @@ export class List extends StructureHandle {
     return value
   }
 
-  private element(struct: Structure | undefined, i: number): Slot | undefined {
+  #element(struct: Structure | undefined, i: number): Slot | undefined {
     const index = struct?.index
     if (index == null) return undefined
     return index.at(i < 0 ? i + index.size : i)

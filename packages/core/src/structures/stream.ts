@@ -60,12 +60,12 @@ export class Stream extends StructureHandle {
    * @throws TideKVError `INVALID_VALUE` for a malformed bound or count
    */
   range<T extends Value = Value>(start = '-', end = '+', options: StreamRangeOptions = {}): StreamEntry<T>[] {
-    return this.collect<T>(start, end, false, options ?? {})
+    return this.#collect<T>(start, end, false, options ?? {})
   }
 
   /** Entries with `end ≥ id ≥ start`, newest first (XREVRANGE: note the order of the bounds). */
   revRange<T extends Value = Value>(end = '+', start = '-', options: StreamRangeOptions = {}): StreamEntry<T>[] {
-    return this.collect<T>(start, end, true, options ?? {})
+    return this.#collect<T>(start, end, true, options ?? {})
   }
 
   /** How many entries (XLEN). */
@@ -90,7 +90,7 @@ export class Stream extends StructureHandle {
     return doomed.length
   }
 
-  private collect<T extends Value>(start: string, end: string, reverse: boolean, options: StreamRangeOptions): StreamEntry<T>[] {
+  #collect<T extends Value>(start: string, end: string, reverse: boolean, options: StreamRangeOptions): StreamEntry<T>[] {
     const lower = bound(start, false)
     const upper = bound(end, true)
     const { count = Infinity } = options
@@ -103,13 +103,13 @@ export class Stream extends StructureHandle {
     const take = Math.min(count, hi - lo)
     const out: StreamEntry<T>[] = []
     index.walk(reverse ? hi - 1 : lo, reverse, (m) => {
-      out.push(this.entryOf<T>(m))
+      out.push(this.#entryOf<T>(m))
       return out.length < take
     })
     return out
   }
 
-  private entryOf<T extends Value>(member: Slot): StreamEntry<T> {
+  #entryOf<T extends Value>(member: Slot): StreamEntry<T> {
     // A stream member's value is its [field, value, …] list, fields at the even places (fitsStructure checks other replicas' entries, add builds ours).
     const flat = this.valueAs<Value[]>(member)!
     const names: string[] = []
