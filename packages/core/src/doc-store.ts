@@ -21,7 +21,7 @@ import { slotValue } from './keyspace/keyspace.js'
 import type { Slot } from './keyspace/slot.js'
 import { afterTransactions, inTransaction } from './layout/doc-log.js'
 import { createCounterEntry, createMetaEntry, createValueEntry, decodeEntryValue, type Entry, valueByteLength } from './layout/entry.js'
-import { type Stamp, ZERO_STAMP } from './layout/hlc.js'
+import { MAX_WALL, type Stamp, ZERO_STAMP } from './layout/hlc.js'
 import { checkKey, checkReadKey } from './layout/key.js'
 import type { Value } from './layout/value.js'
 import { Replica } from './replica.js'
@@ -574,10 +574,10 @@ export function createDocStore(options: DocStoreOptions & { name?: string } = {}
   return new DocStore(options.name ?? 'tidekv', options, true)
 }
 
-/** An expiry in whole milliseconds that every replica can decode (varUints stop at 2^53). */
+/** An expiry in whole milliseconds that every replica accepts (up to `MAX_WALL`, the end of year 9999). */
 function safeExpiry(at: number): number {
   const ms = Math.ceil(at)
-  if (!Number.isSafeInteger(ms)) throw new TideKVError('INVALID_VALUE', `The expiry ${at} is beyond the last representable time`)
+  if (!(ms <= MAX_WALL)) throw new TideKVError('INVALID_VALUE', `The expiry ${at} is beyond the last representable time (the end of year 9999)`)
   return ms
 }
 

@@ -4,3 +4,4 @@
 // bundler put the whole engine in a chunk shared with it.
 export { MessageType, CloseCode, QueryParam } from './layout/protocol.js'
 export { TideKVError, ErrorCode } from './errors.js'
+export { readSafeVarUint } from './layout/varint.js'

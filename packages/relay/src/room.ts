@@ -11,15 +11,16 @@
  * write survives a crash of the relay.
  */
 import { MessageType } from '@tidekv/core'
+import { readSafeVarUint } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as authProtocol from 'y-protocols/auth'
-import * as awarenessProtocol from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
+import { Presence, PresenceRefused } from './presence.js'
 import type { RelayStorage } from './storage.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected } from './update-budget.js'
 
@@ -35,9 +36,6 @@ export interface Peer {
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError'
 }
-
-/** Awareness states one connection may hold. */
-const MAX_AWARENESS_PER_PEER = 32
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
@@ -71,9 +69,9 @@ export interface RoomContext {
 
 export class Room {
   readonly doc = new Y.Doc()
-  readonly awareness = new awarenessProtocol.Awareness(this.doc)
-  /** Peers, with the awareness client ids each controls. */
-  readonly peers = new Map<Peer, Set<number>>()
+  /** Awareness (presence) states, bounded and owned by the connection that announced them. */
+  readonly presence = new Presence<Peer>()
+  readonly peers = new Set<Peer>()
   /** Resolves once the stored state is in the document: no peer is served before. */
   readonly ready: Promise<void>
   /** Encoded state vector of what storage holds. */
@@ -97,8 +95,6 @@ export class Room {
     private readonly ctx: RoomContext,
   ) {
     this.stepTwoBudget = scaleBudget(ctx.limits.maxMessageBytes, ctx.budget)
-    this.awareness.setLocalState(null)
-    this.awareness.on('update', this.onAwareness)
     this.ready = this.load()
     this.doc.on('update', this.onUpdate)
   }
@@ -120,7 +116,7 @@ export class Room {
       name: this.name,
       loaded: this.loaded,
       connections: this.peers.size,
-      awarenessStates: this.awareness.getStates().size,
+      awarenessStates: this.presence.size,
       writers: store.clients.size,
       pending: store.pendingStructs !== null || store.pendingDs !== null,
     })
@@ -128,21 +124,20 @@ export class Room {
 
   /** Adds a peer and starts the sync: the room's state vector, then the awareness states. */
   join(peer: Peer): void {
-    this.peers.set(peer, new Set())
+    this.peers.add(peer)
     const step1 = encoding.createEncoder()
     encoding.writeVarUint(step1, MessageType.SYNC)
     syncProtocol.writeSyncStep1(step1, this.doc)
     peer.send(encoding.toUint8Array(step1))
-    const states = this.awareness.getStates()
-    if (states.size > 0) peer.send(this.awarenessMessage([...states.keys()]))
+    const states = this.presence.all()
+    if (states !== null) peer.send(this.awarenessMessage(states))
   }
 
   /** Removes a peer and the awareness states it controlled. */
   leave(peer: Peer): void {
-    const ids = this.peers.get(peer)
-    if (ids === undefined) return
-    this.peers.delete(peer)
-    if (ids.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null)
+    if (!this.peers.delete(peer)) return
+    const removed = this.presence.leave(peer)
+    if (removed !== null) this.broadcast(this.awarenessMessage(removed))
   }
 
   /**
@@ -158,23 +153,20 @@ export class Room {
           this.receiveSync(peer, decoder)
           break
         case MessageType.AWARENESS: {
-          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), peer)
-          // A peer speaks for itself (a few tabs' worth at most), not for thousands of made-up clients.
-          const ids = this.peers.get(peer)
-          if (ids !== undefined && ids.size > MAX_AWARENESS_PER_PEER) {
-            awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null)
-            ids.clear()
-            throw new ProtocolError(`a peer may hold at most ${MAX_AWARENESS_PER_PEER} awareness states`)
-          }
+          const changed = this.presence.apply(peer, decoding.readVarUint8Array(decoder))
+          if (changed !== null) this.broadcast(this.awarenessMessage(changed))
           break
         }
-        case MessageType.QUERY_AWARENESS:
-          peer.send(this.awarenessMessage([...this.awareness.getStates().keys()]))
+        case MessageType.QUERY_AWARENESS: {
+          const states = this.presence.all()
+          if (states !== null) peer.send(this.awarenessMessage(states))
           break
+        }
         case MessageType.PERSISTED:
           // Answered once every update received before the question is stored.
           if (peer.acks) {
-            const id = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : undefined
+            // Echoed back: a safe integer only (lib0 reads 146 × 0x80, 0x7f as Infinity, and writing Infinity never ends).
+            const id = decoding.hasContent(decoder) ? readSafeVarUint(decoder) : undefined
             this.flush()
             void this.writes.then(() => this.peers.has(peer) && peer.send(this.persistedMessage(id)))
           }
@@ -184,6 +176,7 @@ export class Room {
       }
     } catch (e) {
       if (e instanceof ProtocolError) throw e
+      if (e instanceof PresenceRefused) throw new ProtocolError(e.message, { cause: e })
       throw new ProtocolError(`malformed message: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
     }
   }
@@ -246,7 +239,7 @@ export class Room {
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === STORAGE) return
     this.pending.push(update)
-    // reason: Map.has compares identity only, so any origin may be looked up; one it finds is a peer
+    // reason: Set.has compares identity only, so any origin may be looked up; one it finds is a peer
     this.pendingOrigins.push(origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
     if (!this.flushQueued) {
       this.flushQueued = true
@@ -278,7 +271,7 @@ export class Room {
     const toAll = this.syncMessage(merged)
     const senders = new Set(origins)
     const toSender = new Map<Peer, Uint8Array | null>()
-    for (const peer of this.peers.keys()) {
+    for (const peer of this.peers) {
       if (!senders.has(peer)) {
         peer.send(toAll)
         continue
@@ -342,24 +335,17 @@ export class Room {
     this.flush()
     await this.writes
     if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()
-    this.awareness.destroy()
     this.doc.destroy()
   }
 
-  private onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void => {
-    const ids = this.peers.get(origin as Peer) // reason: Map.get compares identity only; an origin that is no peer finds nothing
-    if (ids !== undefined) {
-      for (const id of added) ids.add(id)
-      for (const id of removed) ids.delete(id)
-    }
-    const message = this.awarenessMessage([...added, ...updated, ...removed])
-    for (const peer of this.peers.keys()) peer.send(message)
+  private broadcast(message: Uint8Array): void {
+    for (const peer of this.peers) peer.send(message)
   }
 
-  private awarenessMessage(clients: number[]): Uint8Array {
+  private awarenessMessage(update: Uint8Array): Uint8Array {
     const encoder = encoding.createEncoder()
     encoding.writeVarUint(encoder, MessageType.AWARENESS)
-    encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
+    encoding.writeVarUint8Array(encoder, update)
     return encoding.toUint8Array(encoder)
   }
 

@@ -14,7 +14,7 @@
  * makes a delete count (a delete adds no item, so the clock alone would not
  * tell it was stored). Stock y-websocket servers never answer.
  */
-import { MessageType, QueryParam, TideKVError } from '@tidekv/core/wire'
+import { MessageType, QueryParam, readSafeVarUint, TideKVError } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { ObservableV2 } from 'lib0/observable'
@@ -186,7 +186,7 @@ export class SyncLink {
   #onPersisted(decoder: decoding.Decoder): void {
     const stored = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
     this.#acked = Math.max(this.#acked, stored.get(this.#clientId()) ?? 0)
-    if (decoding.hasContent(decoder)) this.#answered = Math.max(this.#answered, decoding.readVarUint(decoder))
+    if (decoding.hasContent(decoder)) this.#answered = Math.max(this.#answered, readSafeVarUint(decoder))
     const waiting = this.#waiters
     this.#waiters = []
     for (const w of waiting) {

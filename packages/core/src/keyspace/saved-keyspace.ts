@@ -18,6 +18,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { compareStamps, type Stamp, ZERO_STAMP } from '../layout/hlc.js'
+import { readSafeVarUint } from '../layout/varint.js'
 import { forEachEntry, type Keyspace, type SavedKeys } from './keyspace.js'
 
 const VERSION = 2
@@ -73,9 +74,9 @@ export function encodeKeyspace(keyspace: Keyspace): Uint8Array {
 export function decodeKeyspace(bytes: Uint8Array): SavedKeyspace | undefined {
   try {
     const dec = decoding.createDecoder(bytes)
-    if (decoding.readVarUint(dec) !== VERSION) return undefined
-    const maxStamp: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: 0 }
-    const count = decoding.readVarUint(dec)
+    if (readSafeVarUint(dec) !== VERSION) return undefined
+    const maxStamp: Stamp = { wall: readSafeVarUint(dec), counter: readSafeVarUint(dec), replica: 0 }
+    const count = readSafeVarUint(dec)
     const all = decoding.readVarString(dec)
     const keys = new Array<string>(count)
     const offsets = new Uint32Array(count)
@@ -84,13 +85,13 @@ export function decodeKeyspace(bytes: Uint8Array): SavedKeyspace | undefined {
     let pos = 0
     let offset = 0
     for (let i = 0; i < count; i++) {
-      const length = decoding.readVarUint(dec)
+      const length = readSafeVarUint(dec)
       if (length === 0) return undefined
       keys[i] = all.slice(pos, (pos += length))
-      expiries[i] = decoding.readVarUint(dec)
-      counts[i] = decoding.readVarUint(dec)
+      expiries[i] = readSafeVarUint(dec)
+      counts[i] = readSafeVarUint(dec)
       offsets[i] = offset
-      offset += decoding.readVarUint(dec)
+      offset += readSafeVarUint(dec)
     }
     if (pos !== all.length || dec.pos + offset !== bytes.length) return undefined
     const start = dec.pos

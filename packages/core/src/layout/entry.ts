@@ -24,7 +24,8 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { Item } from 'yjs'
 import { TideKVError } from '../errors.js'
-import type { Stamp } from './hlc.js'
+import { MAX_WALL, type Stamp, stampInBounds } from './hlc.js'
+import { readSafeVarUint } from './varint.js'
 import { parseListPosition, parseStreamId } from './member-order.js'
 import { freezeDecoded, isValue, type Value, writeString, writeValue } from './value.js'
 
@@ -210,10 +211,14 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
       if (member !== null && type === StructType.LIST && parseListPosition(member) === undefined) throw new Error('bad list position')
       if (member !== null && type === StructType.STREAM && parseStreamId(member) === undefined) throw new Error('bad stream id')
     }
-    const stamp: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: client }
-    const expiresAt = head & EXPIRY_BIT ? decoding.readVarUint(dec) : 0
+    // Safe varints and bounded stamps: a peer's Infinity or 2^60 would become this replica's clock (see hlc.ts).
+    const stamp: Stamp = { wall: readSafeVarUint(dec), counter: readSafeVarUint(dec), replica: client }
+    if (!stampInBounds(stamp)) throw new Error('stamp out of range')
+    const expiresAt = head & EXPIRY_BIT ? readSafeVarUint(dec) : 0
+    if (expiresAt > MAX_WALL) throw new Error('expiry out of range')
     if (kind === EntryKind.COUNTER) {
-      const epoch: Stamp = { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec), replica: decoding.readVarUint(dec) }
+      const epoch: Stamp = { wall: readSafeVarUint(dec), counter: readSafeVarUint(dec), replica: readSafeVarUint(dec) }
+      if (!stampInBounds(epoch)) throw new Error('counter epoch out of range')
       const sum = type === StructType.PLAIN ? decoding.readVarInt(dec) : decoding.readFloat64(dec)
       if (type === StructType.PLAIN || type === StructType.HASH ? !Number.isSafeInteger(sum) : !Number.isFinite(sum)) {
         throw new Error('counter sum out of range')

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { compareStamps, HybridClock } from './hlc.js'
+import { compareStamps, HybridClock, MAX_CLOCK_DRIFT_MS, MAX_COUNTER, MAX_WALL, stampInBounds } from './hlc.js'
 
 it('issues increasing stamps even when the wall clock stands still or steps back', () => {
   let now = 1000
@@ -34,4 +34,25 @@ it('moves past stamps observed from other replicas', () => {
 it('orders equal times by counter, then by replica id', () => {
   expect(compareStamps({ wall: 1, counter: 1, replica: 1 }, { wall: 1, counter: 0, replica: 9 })).toBeGreaterThan(0)
   expect(compareStamps({ wall: 1, counter: 1, replica: 2 }, { wall: 1, counter: 1, replica: 1 })).toBeGreaterThan(0)
+})
+
+it('does not adopt a stamp from more than MAX_CLOCK_DRIFT_MS ahead: a peer from year 2126 does not drag this clock along', () => {
+  const now = 1_800_000_000_000
+  const clock = new HybridClock(() => now)
+  clock.observe({ wall: now + 100 * 365 * 86_400_000, counter: 0, replica: 2 })
+  clock.observe({ wall: 2 ** 60, counter: 0, replica: 2 })
+  expect(clock.next(1)).toEqual({ wall: now, counter: 0, replica: 1 })
+  clock.observe({ wall: now + MAX_CLOCK_DRIFT_MS, counter: 3, replica: 2 }) // within the drift: adopted
+  expect(clock.next(1)).toEqual({ wall: now + MAX_CLOCK_DRIFT_MS, counter: 4, replica: 1 })
+})
+
+it('moves to the next millisecond rather than past MAX_COUNTER, and never past MAX_WALL', () => {
+  const clock = new HybridClock(() => 1000)
+  clock.observe({ wall: 1000, counter: MAX_COUNTER, replica: 2 })
+  expect(clock.next(1)).toEqual({ wall: 1001, counter: 0, replica: 1 })
+  const late = new HybridClock(() => Number.MAX_SAFE_INTEGER)
+  expect(late.next(1).wall).toBe(MAX_WALL)
+  expect(stampInBounds({ wall: MAX_WALL, counter: MAX_COUNTER, replica: 1 })).toBe(true)
+  expect(stampInBounds({ wall: MAX_WALL + 1, counter: 0, replica: 1 })).toBe(false)
+  expect(stampInBounds({ wall: 0, counter: MAX_COUNTER + 1, replica: 1 })).toBe(false)
 })

@@ -1,0 +1,132 @@
+/**
+ * Attacks on the relay from issue 10, replayed. The ones that crashed or hung
+ * the relay run it in a process of its own (`startRelayProcess`), so that
+ * before the fix the test fails on a dead or silent relay instead of hanging
+ * the test runner; the others use a relay in this process.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { MessageType } from '@tidekv/core'
+import { createToken } from '@tidekv/relay'
+import { startRelayProcess } from '../helpers/relay-process.js'
+import { newRelay, rawSocket, tempDir } from '../helpers/relay.js'
+
+const SECRET = 'hostile-test-secret'
+/** lib0's readVarUint reads this as Infinity (146 × 0x80, then 0x7f). */
+const INFINITE_VARINT = [...new Array<number>(146).fill(0x80), 0x7f]
+
+/** An awareness message (y-protocols' encoding) announcing `states` as [client id, clock, JSON text]. */
+function awareness(states: readonly (readonly [number, number, string])[], count = states.length): Uint8Array {
+  const update = encoding.createEncoder()
+  encoding.writeVarUint(update, count)
+  for (const [client, clock, json] of states) {
+    encoding.writeVarUint(update, client)
+    encoding.writeVarUint(update, clock)
+    encoding.writeVarString(update, json)
+  }
+  const message = encoding.createEncoder()
+  encoding.writeVarUint(message, MessageType.AWARENESS)
+  encoding.writeVarUint8Array(message, encoding.toUint8Array(update))
+  return encoding.toUint8Array(message)
+}
+
+/** Collects every awareness state a socket is sent, by client id (the last one wins). */
+function presenceSeenBy(ws: WebSocket): Map<number, string> {
+  const seen = new Map<number, string>()
+  ws.on('message', (data: Buffer) => {
+    const bytes = new Uint8Array(data)
+    if (bytes[0] !== MessageType.AWARENESS) return
+    const dec = decoding.createDecoder(decoding.readVarUint8Array(decoding.createDecoder(bytes.subarray(1))))
+    const n = decoding.readVarUint(dec)
+    for (let i = 0; i < n; i++) {
+      const client = decoding.readVarUint(dec)
+      decoding.readVarUint(dec)
+      seen.set(client, decoding.readVarString(dec))
+    }
+  })
+  return seen
+}
+
+async function healthz(http: string): Promise<number> {
+  const res = await fetch(`${http}/healthz`, { signal: AbortSignal.timeout(5000) })
+  return res.status
+}
+
+describe('a relay under attack from a read-only token', () => {
+  it('a presence state nested 20,000 deep is refused (1002); the relay stays up and the owner keeps its state', async () => {
+    const relay = await startRelayProcess(tempDir(), ['--secret', SECRET])
+    const read = await createToken({ secret: SECRET, room: 'r', mode: 'read' })
+    const a = await rawSocket(`${relay.ws}/r`)
+    a.ws.send(awareness([[7, 1, '{"user":"a"}']]))
+    const b = await rawSocket(`${relay.ws}/r?token=${read}`)
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    b.ws.send(awareness([[7, 2, deep]]))
+    expect(await b.closed).toBe(1002)
+    // The next join is what made the relay encode the poisoned state, and crash.
+    const c = await rawSocket(`${relay.ws}/r`)
+    const seen = presenceSeenBy(c.ws)
+    c.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
+    await expect.poll(() => seen.get(7), { timeout: 5000 }).toBe('{"user":"a"}')
+    expect(await healthz(relay.http)).toBe(200)
+    a.ws.close()
+    c.ws.close()
+  })
+
+  it('a PERSISTED request id that lib0 reads as Infinity is refused (1002) and the relay keeps answering', async () => {
+    const relay = await startRelayProcess(tempDir(), ['--secret', SECRET])
+    const read = await createToken({ secret: SECRET, room: 'r', mode: 'read' })
+    const attacker = await rawSocket(`${relay.ws}/r?token=${read}&acks=1`)
+    attacker.ws.send(new Uint8Array([MessageType.PERSISTED, ...INFINITE_VARINT]))
+    expect(await attacker.closed).toBe(1002)
+    expect(await healthz(relay.http)).toBe(200)
+  })
+})
+
+describe('presence from hostile peers', () => {
+  it('a message claiming 200,000 client ids is refused whole: no honest peer receives any of it', async () => {
+    const relay = await newRelay()
+    const honest = await rawSocket(`${relay.ws}/p`)
+    const seen = presenceSeenBy(honest.ws)
+    const attacker = await rawSocket(`${relay.ws}/p`)
+    const states = Array.from({ length: 200_000 }, (_, i) => [i + 1, 1, '{}'] as const)
+    attacker.ws.send(awareness(states))
+    expect(await attacker.closed).toBe(1002)
+    // A message sent after the attack arrives after anything the attack caused.
+    const later = await rawSocket(`${relay.ws}/p`)
+    later.ws.send(awareness([[999, 1, '{"later":true}']]))
+    await expect.poll(() => seen.get(999)).toBe('{"later":true}')
+    expect(seen.size).toBe(1)
+    expect(relay.rooms.get('p')?.awarenessStates).toBe(1)
+  })
+
+  it("a peer cannot overwrite or remove another connection's presence; the owner can", async () => {
+    const relay = await newRelay()
+    const owner = await rawSocket(`${relay.ws}/q`)
+    owner.ws.send(awareness([[7, 1, '{"name":"Ada"}']]))
+    await expect.poll(() => relay.rooms.get('q')?.awarenessStates).toBe(1)
+    const other = await rawSocket(`${relay.ws}/q`)
+    other.ws.send(awareness([[7, 5, '{"name":"Mallory"}']]))
+    other.ws.send(awareness([[7, 9, 'null']]))
+    const watcher = await rawSocket(`${relay.ws}/q`)
+    const seen = presenceSeenBy(watcher.ws)
+    watcher.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
+    await expect.poll(() => seen.get(7)).toBe('{"name":"Ada"}')
+    owner.ws.send(awareness([[7, 2, '{"name":"Ada L."}']]))
+    await expect.poll(() => seen.get(7)).toBe('{"name":"Ada L."}')
+    owner.ws.close()
+    await expect.poll(() => seen.get(7)).toBe('null') // leaving removes it, for everyone
+    expect(relay.rooms.get('q')?.awarenessStates).toBe(0)
+  })
+
+  it('states too large, too deep, or not JSON are refused with 1002', async () => {
+    const relay = await newRelay()
+    for (const json of [`"${'x'.repeat(20_000)}"`, `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, '{"a":', '\u0000']) {
+      const s = await rawSocket(`${relay.ws}/bad`)
+      s.ws.send(awareness([[1, 1, json]]))
+      expect(await s.closed).toBe(1002)
+    }
+    expect(relay.rooms.get('bad')?.awarenessStates ?? 0).toBe(0)
+  })
+})
