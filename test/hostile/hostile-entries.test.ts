@@ -106,6 +106,28 @@ describe('entries from a hostile peer', () => {
     expect([store.get('a'), other.get('a')]).toEqual(['later', 'later'])
   })
 
+  it('a value with a "__proto__" key is refused, as set() refuses it (lib0 would have read it as {})', () => {
+    const { store, errors } = honest()
+    const head = FORMAT_VERSION << 4
+    for (const [key, inner] of [
+      ['primitive', [125, 1]], // { __proto__: 1 }
+      ['object', [118, 1, ...str('polluted'), 120]], // { __proto__: { polluted: true } }
+    ] as const) {
+      const value = [118, 1, ...str('__proto__'), ...inner]
+      receive(store, new Uint8Array([head, ...str(key), ...varUint(1_800_000_000_000), 0, ...value]))
+    }
+    expect(errors).toEqual(['INVALID_ENTRY', 'INVALID_ENTRY'])
+    expect([store.has('primitive'), store.has('object')]).toEqual([false, false])
+    expect(Object.prototype).not.toHaveProperty('polluted')
+  })
+
+  it('a value nested past 256 levels is refused without recursing through it', () => {
+    const { store, errors } = honest()
+    const deep = [...new Array<number>(100_000).fill(0).flatMap(() => [117, 1]), 126]
+    receive(store, new Uint8Array([FORMAT_VERSION << 4, ...str('deep'), ...varUint(1_800_000_000_000), 0, ...deep]))
+    expect(errors).toEqual(['INVALID_ENTRY'])
+  })
+
   it('a list position whose wall is out of range is refused like any other bad position', () => {
     const { store, errors } = honest()
     receive(store, listEntry('l', `L${'9'.repeat(17)}.0.1.0`, 1))

@@ -4,10 +4,14 @@
  * before the fix the test fails on a dead or silent relay instead of hanging
  * the test runner; the others use a relay in this process.
  */
+import { symlinkSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { join } from 'node:path'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import * as Y from 'yjs'
 import { MessageType } from '@tidekv/core'
 import { createToken } from '@tidekv/relay'
 import { startRelayProcess } from '../helpers/relay-process.js'
@@ -99,6 +103,7 @@ describe('presence from hostile peers', () => {
     await expect.poll(() => seen.get(999)).toBe('{"later":true}')
     expect(seen.size).toBe(1)
     expect(relay.rooms.get('p')?.awarenessStates).toBe(1)
+    expect(relay.metrics.rejected['presence-refused']).toBe(1)
   })
 
   it("a peer cannot overwrite or remove another connection's presence; the owner can", async () => {
@@ -130,3 +135,95 @@ describe('presence from hostile peers', () => {
     expect(relay.rooms.get('bad')?.awarenessStates ?? 0).toBe(0)
   })
 })
+
+describe('the relay, where it leaked, overflowed or said too much', () => {
+  it('upgrades that never become WebSockets (no Sec-WebSocket-Key) are refused before a room is loaded', async () => {
+    const relay = await newRelay()
+    const { port } = relay
+    for (let i = 0; i < 20; i++) {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(`GET /leak-${i} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+        })
+        let text = ''
+        socket.on('data', (d) => (text += d.toString()))
+        socket.on('close', () => resolve(text))
+        socket.on('error', reject)
+      })
+      expect(reply).toMatch(/^HTTP\/1\.1 400/)
+    }
+    expect(relay.rooms.size).toBe(0)
+    expect(relay.metrics.rejected['bad-handshake']).toBe(20)
+  })
+
+  it('a token valid for 30 days keeps its connection open (setTimeout overflows past 24.8 days)', async () => {
+    const secret = 'thirty-days'
+    const relay = await newRelay({ auth: { secret, anonymous: 'none' } })
+    const token = await createToken({ secret, room: 'long', mode: 'write', expiresIn: '30d' })
+    const s = await rawSocket(`${relay.ws}/long?token=${token}`)
+    let code: number | undefined
+    void s.closed.then((c) => (code = c))
+    // Before the fix it was closed with 4401 within milliseconds; a round trip through the room shows it is still served.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    s.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
+    s.ws.send(awareness([[5, 1, '{}']]))
+    await expect.poll(() => relay.rooms.get('long')?.awarenessStates).toBe(1)
+    expect([code, s.ws.readyState]).toEqual([undefined, WebSocket.OPEN])
+    s.ws.close()
+  })
+
+  it('--static serves neither dotfiles nor files that symlinks lead to outside its folder', async () => {
+    const site = tempDir()
+    const outside = tempDir()
+    writeFileSync(join(site, 'index.html'), '<h1>demo</h1>')
+    writeFileSync(join(site, '.env'), 'SECRET=1')
+    writeFileSync(join(outside, 'private.txt'), 'private')
+    symlinkSync(join(outside, 'private.txt'), join(site, 'leak.txt'))
+    symlinkSync(outside, join(site, 'out'))
+    const relay = await newRelay({ static: site })
+    const status = async (path: string) => (await fetch(`${relay.url}${path}`)).status
+    expect(await status('/')).toBe(200)
+    expect(await status('/index.html')).toBe(200)
+    expect(await status('/.env')).toBe(404)
+    expect(await status('/leak.txt')).toBe(404)
+    expect(await status('/out/private.txt')).toBe(404)
+  })
+
+  it('a read-only client whose sync step 2 holds nothing new is not told off; one with new items is, once', async () => {
+    const secret = 'read-only-quiet'
+    const relay = await newRelay({ auth: { secret, anonymous: 'none' } })
+    const write = await createToken({ secret, room: 'ro', mode: 'write' })
+    const read = await createToken({ secret, room: 'ro', mode: 'read' })
+    // The room holds one item, written through a write token.
+    const doc = new Y.Doc()
+    doc.getArray('a').push([1])
+    const writer = await rawSocket(`${relay.ws}/ro?token=${write}`)
+    writer.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    await expect.poll(() => relay.rooms.get('ro')?.writers).toBe(1)
+    const reader = await rawSocket(`${relay.ws}/ro?token=${read}`)
+    const auth: number[] = []
+    reader.ws.on('message', (data: Buffer) => data[0] === MessageType.AUTH && auth.push(data[0]))
+    // What stock clients send on connect: an empty step 2, or one of what they already synced.
+    reader.ws.send(syncMessage(1, Y.encodeStateAsUpdate(new Y.Doc())))
+    reader.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    reader.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS])) // a round trip: the two above were handled
+    await new Promise<void>((resolve) => reader.ws.on('message', (data: Buffer) => data[0] === MessageType.AWARENESS && resolve()))
+    expect(auth).toEqual([])
+    expect(relay.metrics.rejected['read-only-write']).toBeUndefined()
+    doc.getArray('a').push([2])
+    reader.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    reader.ws.send(syncMessage(2, Y.encodeStateAsUpdate(doc)))
+    await expect.poll(() => relay.metrics.rejected['read-only-write']).toBe(2)
+    expect(auth).toEqual([MessageType.AUTH])
+    expect(relay.rooms.get('ro')?.writers).toBe(1)
+  })
+})
+
+/** A y-protocols sync message: `kind` 0 (step 1), 1 (step 2) or 2 (update). */
+function syncMessage(kind: number, payload: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, MessageType.SYNC)
+  encoding.writeVarUint(encoder, kind)
+  encoding.writeVarUint8Array(encoder, payload)
+  return encoding.toUint8Array(encoder)
+}

@@ -10,6 +10,9 @@ import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
 import { type Peer, ProtocolError, type Room } from './room.js'
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 export interface ConnectionOptions {
   readonly ws: WebSocket
   /** The room it joins once the room has loaded. */
@@ -70,14 +73,23 @@ export class Connection implements Peer {
       }
     }, limits.heartbeatMs)
     this.heartbeat.unref()
-    if (expiresAt !== undefined) {
-      this.expiry = setTimeout(() => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.max(0, expiresAt - Date.now()))
-      this.expiry.unref()
-    }
+    if (expiresAt !== undefined) this.#closeAt(expiresAt)
     void room.ready.then(
       () => this.start(),
       () => this.close(CloseCode.INTERNAL_ERROR, 'room failed to load'),
     )
+  }
+
+  /**
+   * Closes the connection with 4401 when its token expires. setTimeout takes
+   * at most 2^31 - 1 ms (24.8 days) and fires at once for more, so a longer
+   * wait is made of shorter ones.
+   */
+  #closeAt(expiresAt: number): void {
+    const left = expiresAt - Date.now()
+    const expire = () => (left > MAX_TIMER_MS ? this.#closeAt(expiresAt) : this.close(CloseCode.TOKEN_EXPIRED, 'token expired'))
+    this.expiry = setTimeout(expire, Math.max(0, Math.min(left, MAX_TIMER_MS)))
+    this.expiry.unref()
   }
 
   /** The room has loaded: join it and handle what arrived meanwhile. */
@@ -112,7 +124,7 @@ export class Connection implements Peer {
       return
     }
     if (!isBinary) {
-      this.metrics.reject('protocol-error')
+      this.metrics.reject('text-frame')
       this.close(CloseCode.PROTOCOL_ERROR, 'text frames are not part of the protocol')
       return
     }
@@ -125,7 +137,7 @@ export class Connection implements Peer {
     try {
       this.room.receive(this, message)
     } catch (e) {
-      this.metrics.reject('protocol-error')
+      this.metrics.reject(e instanceof ProtocolError ? e.reason : 'internal-error')
       this.close(e instanceof ProtocolError ? CloseCode.PROTOCOL_ERROR : CloseCode.INTERNAL_ERROR, e instanceof ProtocolError ? 'invalid message' : 'internal error')
     }
   }

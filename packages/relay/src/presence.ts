@@ -113,9 +113,8 @@ export class Presence<P> {
     return removed.length === 0 ? null : encodeUpdate(removed)
   }
 
-  /** Every state held, as one update (for a peer that joins or asks), or null when there is none. */
-  all(): Uint8Array | null {
-    if (this.#states.size === 0) return null
+  /** Every state held, as one update (for a peer that joins or asks); with none, an update of none. */
+  all(): Uint8Array {
     return encodeUpdate([...this.#states].map(([client, s]) => ({ client, clock: s.clock, json: s.json })))
   }
 

@@ -72,8 +72,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
   function onConnectionClosed(connection: Connection): void {
     connections.delete(connection)
-    const room = connection.room
-    if (room.peers.size > 0 || closing) return
+    unloadWhenIdle(connection.room)
+  }
+
+  /** Unloads a room once it has had no connection for `idleRoomMs`. */
+  function unloadWhenIdle(room: Room): void {
+    if (room.peers.size > 0 || closing || idleTimers.has(room.name)) return
     idleTimers.set(
       room.name,
       setTimeout(() => {
@@ -94,6 +98,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
     }
     if (closing) return refuse(503, 'Service Unavailable', 'shutting-down')
+    // What ws checks before it accepts a handshake, checked before a room is loaded for it: an
+    // upgrade that ws then refuses would leave a loaded room that no connection ever unloads.
+    if (!isWebSocketHandshake(req)) return refuse(400, 'Bad Request', 'bad-handshake')
     const url = new URL(req.url ?? '/', 'http://relay')
     let name: string
     try {
@@ -123,7 +130,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const loaded = rooms.get(name)
     if (loaded !== undefined && loaded.peers.size >= limits.maxConnectionsPerRoom) return refuse(503, 'Service Unavailable', 'room-full')
     const room = await roomFor(name)
+    let upgraded = false
     wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true
       if (closing) {
         ws.close(CloseCode.GOING_AWAY, 'shutting down')
         return
@@ -132,6 +141,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       const connection = new Connection({ ws, room, mode, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
       connections.add(connection)
     })
+    // ws refused the handshake after all (it answers the socket itself): the room must not stay loaded for nobody.
+    if (!upgraded) unloadWhenIdle(room)
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -206,6 +217,19 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       await storage.close()
     },
   }
+}
+
+/** The handshake checks of ws 8 (`WebSocketServer#handleUpgrade`), so that ws will not refuse an upgrade the relay let through. */
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+  const key = req.headers['sec-websocket-key']
+  const version = req.headers['sec-websocket-version']
+  return (
+    req.method === 'GET' &&
+    req.headers.upgrade?.toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key) &&
+    (version === '8' || version === '13')
+  )
 }
 
 function tokenReason(reason: TokenRefusal): string {

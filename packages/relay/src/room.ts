@@ -22,7 +22,7 @@ import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
 import type { RelayStorage } from './storage.js'
-import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected } from './update-budget.js'
+import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
 
 /** A connection as a room sees it. */
 export interface Peer {
@@ -35,6 +35,13 @@ export interface Peer {
 /** A message the relay cannot accept: the connection is closed with a protocol error. */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError'
+  /** Why, as `/metrics` counts it (`tidekv_rejected_connections_total{reason}`). */
+  readonly reason: string
+
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
+    super(message, options)
+    this.reason = options?.reason ?? 'protocol-error'
+  }
 }
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
@@ -129,8 +136,7 @@ export class Room {
     encoding.writeVarUint(step1, MessageType.SYNC)
     syncProtocol.writeSyncStep1(step1, this.doc)
     peer.send(encoding.toUint8Array(step1))
-    const states = this.presence.all()
-    if (states !== null) peer.send(this.awarenessMessage(states))
+    if (this.presence.size > 0) peer.send(this.awarenessMessage(this.presence.all()))
   }
 
   /** Removes a peer and the awareness states it controlled. */
@@ -157,11 +163,9 @@ export class Room {
           if (changed !== null) this.broadcast(this.awarenessMessage(changed))
           break
         }
-        case MessageType.QUERY_AWARENESS: {
-          const states = this.presence.all()
-          if (states !== null) peer.send(this.awarenessMessage(states))
+        case MessageType.QUERY_AWARENESS:
+          peer.send(this.awarenessMessage(this.presence.all()))
           break
-        }
         case MessageType.PERSISTED:
           // Answered once every update received before the question is stored.
           if (peer.acks) {
@@ -172,12 +176,12 @@ export class Room {
           }
           break
         default:
-          throw new ProtocolError(`unknown message type ${type}`)
+          throw new ProtocolError(`unknown message type ${type}`, { reason: 'unknown-message' })
       }
     } catch (e) {
       if (e instanceof ProtocolError) throw e
-      if (e instanceof PresenceRefused) throw new ProtocolError(e.message, { cause: e })
-      throw new ProtocolError(`malformed message: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+      if (e instanceof PresenceRefused) throw new ProtocolError(e.message, { cause: e, reason: 'presence-refused' })
+      throw new ProtocolError(`malformed message: ${e instanceof Error ? e.message : String(e)}`, { cause: e, reason: 'message-malformed' })
     }
   }
 
@@ -191,27 +195,35 @@ export class Room {
       return
     }
     if (kind !== syncProtocol.messageYjsSyncStep2 && kind !== syncProtocol.messageYjsUpdate) {
-      throw new ProtocolError(`unknown sync message ${kind}`)
+      throw new ProtocolError(`unknown sync message ${kind}`, { reason: 'unknown-message' })
     }
     const update = decoding.readVarUint8Array(decoder)
-    if (peer.mode !== 'write') {
-      this.refuseWrite(peer)
-      return
-    }
     // Sync step 2 can be a whole document (a client joining with its offline state): it gets
     // a budget scaled to the message size limit; a live update gets the plain one.
     const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
+    let summary: UpdateSummary
     try {
-      checkUpdate(update, budget, this.roomState)
+      summary = checkUpdate(update, budget, this.roomState)
     } catch (e) {
       if (e instanceof UpdateRejected && e.reason === 'maxClockJump') {
         // It builds on structs the room does not have (yet): Yjs would keep it pending, in
         // memory, forever. Usually a race (an edit overtaking the sync step 2 that carries its
         // predecessors, which carries it too); otherwise the client resends it when it resyncs.
-        this.ctx.metrics.reject('update-gap')
+        if (peer.mode === 'write') this.ctx.metrics.reject('update-gap')
+        else this.refuseWrite(peer)
         return
       }
-      throw new ProtocolError(`update refused: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+      const reason = e instanceof UpdateRejected && e.code === 'UPDATE_OVER_BUDGET' ? 'update-over-budget' : 'update-malformed'
+      throw new ProtocolError(`update refused: ${e instanceof Error ? e.message : String(e)}`, { cause: e, reason })
+    }
+    if (peer.mode !== 'write') {
+      // Every client answers the relay's sync step 1 with a step 2, most often of what the room
+      // already has: that is no write, and telling the client so made stock y-websocket log
+      // "Permission denied" (with its token in the URL) on every connect. Only structs the room
+      // lacks are a refused write. Deletes are dropped unapplied either way: telling new ones
+      // from ones the room has would mean walking the room's whole document.
+      if (summary.newStructs) this.refuseWrite(peer)
+      return
     }
     // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
     Y.applyUpdate(this.doc, update, peer)

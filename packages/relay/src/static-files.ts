@@ -1,9 +1,9 @@
 /**
  * Serves a folder over HTTP (the demo): GET and HEAD only, no path may leave
- * the folder, `/` is `index.html`.
+ * the folder (symlinks included), no dotfiles, `/` is `index.html`.
  */
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 
@@ -21,6 +21,10 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 }
 
+function inside(base: string, file: string): boolean {
+  return file === base || file.startsWith(base + sep)
+}
+
 /** Answers the request from `root` if a file matches; returns false otherwise. */
 export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false
@@ -31,13 +35,17 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     return false // reason: an undecodable path names no file
   }
   if (path.includes('\0')) return false
-  const base = resolve(root)
-  let file = resolve(join(base, normalize(path)))
-  if (file !== base && !file.startsWith(base + sep)) return false
+  // No dotfiles or dot folders (.env, .git): a build folder does not need them served.
+  if (path.split('/').some((segment) => segment.startsWith('.'))) return false
   try {
+    // Real paths on both sides: a symlink in the folder must not lead out of it.
+    const base = await realpath(resolve(root))
+    let file = await realpath(resolve(join(base, normalize(path))))
+    if (!inside(base, file)) return false
     let info = await stat(file)
     if (info.isDirectory()) {
-      file = join(file, 'index.html')
+      file = await realpath(join(file, 'index.html'))
+      if (!inside(base, file)) return false
       info = await stat(file)
     }
     if (!info.isFile()) return false

@@ -229,12 +229,25 @@ const TYPE_REF_MAX = 6
  * update has, and delete ranges beyond what the room will have, each allowing
  * `maxClockJump` slack.
  */
-export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> = DEFAULT_UPDATE_BUDGET, stateVector?: ClientClocks): void {
+export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> = DEFAULT_UPDATE_BUDGET, stateVector?: ClientClocks): UpdateSummary {
   if (!(update instanceof Uint8Array)) throw new UpdateRejected('MALFORMED_UPDATE', 'not a Uint8Array', 0)
   if (update.length > budget.maxBytes) {
     throw new UpdateRejected('UPDATE_OVER_BUDGET', 'maxBytes', 0, `${update.length} > ${budget.maxBytes}`)
   }
-  new Checker(update, budget, stateVector ?? null).run()
+  const checker = new Checker(update, budget, stateVector ?? null)
+  checker.run()
+  return { newStructs: checker.newStructs, deleteRanges: checker.deleteRanges }
+}
+
+/** What an accepted update carries, as far as the check saw it. */
+export interface UpdateSummary {
+  /**
+   * Whether it holds a struct (an item or a GC, not a Skip) past the room's
+   * state: with no state vector given, whether it holds one at all.
+   */
+  readonly newStructs: boolean
+  /** Delete ranges in its delete set (the room may already have them). */
+  readonly deleteRanges: number
 }
 
 /** The room's next clock per client (a state vector's `get`); undefined or 0 for a client it has nothing of. */
@@ -251,6 +264,10 @@ class Checker {
   private types = 0
   private subdocs = 0
   private mergeCost = 0
+  /** A struct past the room's clock for its client: the update writes something. */
+  newStructs = false
+  /** The room's clock for the current client block. */
+  private roomClock = 0
   // Current client block (struct section).
   private client = 0
   private clock = 0
@@ -273,6 +290,10 @@ class Checker {
     const depth = Math.max(0, Math.min(budget.maxValueDepth, arr.length)) + 2
     this.stackCount = new Float64Array(depth)
     this.stackKind = new Uint8Array(depth)
+  }
+
+  get deleteRanges(): number {
+    return this.ranges
   }
 
   run(): void {
@@ -463,6 +484,7 @@ class Checker {
       this.client = client
       this.clock = clock
       this.avail = this.known(client)
+      this.roomClock = this.sv?.get(client) ?? 0
       const mergeRun = new MergeRun()
       for (let i = 0; i < numStructs; i++) this.struct(mergeRun)
       this.addMergeCost(mergeRun.close())
@@ -481,7 +503,10 @@ class Checker {
       if (info !== ref) this.malformed('bad info byte', String(info))
       len = this.length()
       this.addMergeCost(run.close())
-      if (ref === REF_GC) this.applicableAt(start, len)
+      if (ref === REF_GC) {
+        this.applicableAt(start, len)
+        if (start + len > this.roomClock) this.newStructs = true
+      }
     } else {
       if (ref > REF_SKIP) {
         this.pos--
@@ -527,6 +552,7 @@ class Checker {
         this.addMergeCost(run.close())
       }
       this.applicableAt(start, len)
+      if (start + len > this.roomClock) this.newStructs = true
     }
     const next = start + len
     if (next > budget.maxClock) this.over('maxClock', `struct ends at ${next}`)

@@ -27,7 +27,7 @@ import { TideKVError } from '../errors.js'
 import { MAX_WALL, type Stamp, stampInBounds } from './hlc.js'
 import { readSafeVarUint } from './varint.js'
 import { parseListPosition, parseStreamId } from './member-order.js'
-import { freezeDecoded, isValue, type Value, writeString, writeValue } from './value.js'
+import { freezeDecoded, isValue, readValue, type Value, writeString, writeValue } from './value.js'
 
 /** Name of the root `Y.Array` holding the entries. */
 export const LOG_NAME = 'tidekv'
@@ -249,7 +249,7 @@ export function decodeEntryValue(entry: Entry, validate = false): Value {
   dec.pos = entry.valueStart
   let value: unknown
   try {
-    value = decoding.readAny(dec)
+    value = readValue(dec)
   } catch (cause) {
     throw new TideKVError('INVALID_ENTRY', `Entry for "${entry.key}" holds an undecodable value`, { cause })
   }

@@ -4,6 +4,7 @@
  * and the freezing of decoded values (so a value handed out by `get` cannot
  * change the store either).
  */
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { TideKVError } from '../errors.js'
 import { isWellFormed } from './key.js'
@@ -155,6 +156,57 @@ export function cloneValue(value: Value): Value {
   const out: { [key: string]: Value } = {}
   for (const [key, v] of Object.entries(value)) out[key] = cloneValue(v)
   return out
+}
+
+/**
+ * Reads a value that lib0's `writeAny` wrote, as lib0's `readAny` would, but
+ * refusing what no TideKV value holds instead of letting it through:
+ * `readAny` assigns object keys, so a `"__proto__"` key became the object's
+ * prototype and no check after it could see the key; and it recurses without
+ * a bound. Here a `"__proto__"` key, `undefined`, a bigint, or nesting past
+ * 256 levels throws.
+ * @throws RangeError for bytes that are not a TideKV value
+ */
+export function readValue(dec: decoding.Decoder, depth = 0): unknown {
+  const type = decoding.readUint8(dec)
+  switch (type) {
+    case 126:
+      return null
+    case 125:
+      return decoding.readVarInt(dec)
+    case 124:
+      return decoding.readFloat32(dec)
+    case 123:
+      return decoding.readFloat64(dec)
+    case 121:
+      return false
+    case 120:
+      return true
+    case 119:
+      return decoding.readVarString(dec)
+    case 116:
+      return decoding.readVarUint8Array(dec)
+    case 118: {
+      if (depth >= MAX_DEPTH) throw new RangeError(`values nest at most ${MAX_DEPTH} levels deep`)
+      const n = decoding.readVarUint(dec)
+      const obj: Record<string, unknown> = {}
+      for (let i = 0; i < n; i++) {
+        const key = decoding.readVarString(dec)
+        if (key === '__proto__') throw new RangeError('"__proto__" cannot be an object key')
+        obj[key] = readValue(dec, depth + 1)
+      }
+      return obj
+    }
+    case 117: {
+      if (depth >= MAX_DEPTH) throw new RangeError(`values nest at most ${MAX_DEPTH} levels deep`)
+      const n = decoding.readVarUint(dec)
+      const arr: unknown[] = []
+      for (let i = 0; i < n; i++) arr.push(readValue(dec, depth + 1))
+      return arr
+    }
+    default:
+      throw new RangeError(`not a TideKV value (lib0 type ${type})`)
+  }
 }
 
 /** Whether a decoded value (from another replica) is a valid TideKV value. */
