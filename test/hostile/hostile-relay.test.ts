@@ -227,3 +227,45 @@ function syncMessage(kind: number, payload: Uint8Array): Uint8Array {
   encoding.writeVarUint8Array(encoder, payload)
   return encoding.toUint8Array(encoder)
 }
+
+describe('sync step 1: few bytes in, a whole room out', () => {
+  it('a connection asking again and again is closed (1008) after a burst; the answers it got were the cached room', async () => {
+    const relay = await newRelay()
+    const writer = await rawSocket(`${relay.ws}/big`)
+    const doc = new Y.Doc()
+    doc.getArray('a').push(Array.from({ length: 2000 }, (_, i) => `value ${i}`))
+    writer.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    await expect.poll(() => relay.rooms.get('big')?.writers).toBe(1)
+    const attacker = await rawSocket(`${relay.ws}/big`)
+    let answers = 0
+    attacker.ws.on('message', (data: Buffer) => data[0] === MessageType.SYNC && data[1] === 1 && answers++)
+    const emptyStateVector = Y.encodeStateVector(new Y.Doc())
+    for (let i = 0; i < 120; i++) attacker.ws.send(syncMessage(0, emptyStateVector))
+    expect(await attacker.closed).toBe(1008)
+    expect(answers).toBeLessThanOrEqual(9)
+    expect(relay.metrics.rejected['sync-rate']).toBe(1)
+    // An honest client joining afterwards is served as always.
+    const honest = await rawSocket(`${relay.ws}/big`)
+    const got = new Y.Doc()
+    honest.ws.on('message', (data: Buffer) => {
+      const bytes = new Uint8Array(data)
+      if (bytes[0] === MessageType.SYNC && bytes[1] === 1) Y.applyUpdate(got, decoding.readVarUint8Array(decoding.createDecoder(bytes.subarray(2))))
+    })
+    honest.ws.send(syncMessage(0, emptyStateVector))
+    await expect.poll(() => got.getArray('a').length).toBe(2000)
+  })
+
+  it('a state vector naming 2,000,000 made-up clients is refused (1002) before it is decoded', async () => {
+    const relay = await newRelay()
+    const attacker = await rawSocket(`${relay.ws}/sv`)
+    const sv = encoding.createEncoder()
+    encoding.writeVarUint(sv, 2_000_000)
+    for (let i = 1; i <= 2_000_000; i++) {
+      encoding.writeVarUint(sv, i)
+      encoding.writeVarUint(sv, 1)
+    }
+    attacker.ws.send(syncMessage(0, encoding.toUint8Array(sv)))
+    expect(await attacker.closed).toBe(1002)
+    expect(relay.metrics.rejected['state-vector-too-long']).toBe(1)
+  })
+})

@@ -138,7 +138,7 @@ export class Connection implements Peer {
       this.room.receive(this, message)
     } catch (e) {
       this.metrics.reject(e instanceof ProtocolError ? e.reason : 'internal-error')
-      this.close(e instanceof ProtocolError ? CloseCode.PROTOCOL_ERROR : CloseCode.INTERNAL_ERROR, e instanceof ProtocolError ? 'invalid message' : 'internal error')
+      this.close(e instanceof ProtocolError ? e.code : CloseCode.INTERNAL_ERROR, e instanceof ProtocolError ? 'invalid message' : 'internal error')
     }
   }
 
