@@ -15,6 +15,13 @@ export interface TokenOptions {
   mode: AccessMode
   /** Lifetime: seconds, or a jose time span such as '1h', '7d'. Default: no expiry. */
   expiresIn?: number | string
+  /**
+   * Who the token is for (the JWT `sub`), e.g. your user id. The Yjs client
+   * ids a subject writes under in a room become its own: no other subject
+   * can write under them. Tokens without one share the subject "" with
+   * anonymous clients, among whom there is no such protection.
+   */
+  sub?: string
 }
 
 const ALG = 'HS256'
@@ -24,11 +31,13 @@ const keyOf = (secret: string | Uint8Array): Uint8Array => (typeof secret === 's
  * Signs a token for one room.
  * @example
  * import { createToken } from '@tidekv/relay'
- * const token = await createToken({ secret, room: 'user:42', mode: 'write', expiresIn: '1h' }) // secret: the relay's
+ * const token = await createToken({ secret, room: 'user:42', mode: 'write', sub: 'user-42', expiresIn: '1h' }) // secret: the relay's
  */
 export async function createToken(options: TokenOptions): Promise<string> {
   if (options.mode !== 'read' && options.mode !== 'write') throw new TypeError(`mode must be 'read' or 'write', got ${String(options.mode)}`)
+  if (options.sub !== undefined && (typeof options.sub !== 'string' || options.sub === '')) throw new TypeError('sub must be a non-empty string')
   const jwt = new SignJWT({ room: options.room, mode: options.mode }).setProtectedHeader({ alg: ALG }).setIssuedAt()
+  if (options.sub !== undefined) jwt.setSubject(options.sub)
   if (options.expiresIn !== undefined) {
     jwt.setExpirationTime(typeof options.expiresIn === 'number' ? Math.floor(Date.now() / 1000) + options.expiresIn : options.expiresIn)
   }
@@ -38,7 +47,7 @@ export async function createToken(options: TokenOptions): Promise<string> {
 /** Why a token was refused: HTTP 401 for the first three, 403 for the last. */
 export type TokenRefusal = 'missing' | 'invalid' | 'expired' | 'wrong-room'
 
-export type TokenCheck = { ok: true; mode: AccessMode; expiresAt: number | undefined } | { ok: false; reason: TokenRefusal }
+export type TokenCheck = { ok: true; mode: AccessMode; subject: string; expiresAt: number | undefined } | { ok: false; reason: TokenRefusal }
 
 /** Verifies `token` for `room`. Never throws. */
 export async function checkToken(token: string | null, room: string, secret: string | Uint8Array): Promise<TokenCheck> {
@@ -48,7 +57,7 @@ export async function checkToken(token: string | null, room: string, secret: str
     const mode = payload.mode
     if (mode !== 'read' && mode !== 'write') return { ok: false, reason: 'invalid' }
     if (payload.room !== room && payload.room !== '*') return { ok: false, reason: 'wrong-room' }
-    return { ok: true, mode, expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 }
+    return { ok: true, mode, subject: payload.sub ?? '', expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 }
   } catch (e) {
     return { ok: false, reason: e instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' }
   }

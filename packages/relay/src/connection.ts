@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   readonly room: Room
   /** What its token (or anonymous access) allows. */
   readonly mode: AccessMode
+  /** Its token's subject, or "" (see Peer.subject). */
+  readonly subject: string
   /** Wants PERSISTED acknowledgements (a TideKV client). */
   readonly acks: boolean
   readonly limits: RelayLimits
@@ -32,6 +34,7 @@ export interface ConnectionOptions {
 export class Connection implements Peer {
   readonly room: Room
   readonly mode: AccessMode
+  readonly subject: string
   readonly acks: boolean
   private readonly ws: WebSocket
   private readonly limits: RelayLimits
@@ -45,10 +48,11 @@ export class Connection implements Peer {
   private heartbeat: ReturnType<typeof setInterval>
   private expiry: ReturnType<typeof setTimeout> | null = null
 
-  constructor({ ws, room, mode, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
+  constructor({ ws, room, mode, subject, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
     this.ws = ws
     this.room = room
     this.mode = mode
+    this.subject = subject
     this.acks = acks
     this.limits = limits
     this.metrics = metrics

@@ -108,13 +108,15 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     } catch {
       return refuse(400, 'Bad Request', 'bad-room')
     }
-    if (name.length === 0 || Buffer.byteLength(name) > MAX_ROOM_BYTES) return refuse(400, 'Bad Request', 'bad-room')
+    // U+0000 is reserved: a room's client-id owners are stored under `<room>` U+0000 `owners`.
+    if (name.length === 0 || Buffer.byteLength(name) > MAX_ROOM_BYTES || name.includes('\u0000')) return refuse(400, 'Bad Request', 'bad-room')
     const origin = req.headers.origin
     if (config.allowedOrigins !== undefined && origin !== undefined && !config.allowedOrigins.includes(origin)) {
       return refuse(403, 'Forbidden', 'origin')
     }
     const token = url.searchParams.get(QueryParam.TOKEN)
     let mode: AccessMode
+    let subject = ''
     let expiresAt: number | undefined
     if (token === null && anonymous !== 'none') {
       mode = anonymous
@@ -124,6 +126,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       const check = await checkToken(token, name, secret)
       if (!check.ok) return refuse(check.reason === 'wrong-room' ? 403 : 401, check.reason === 'wrong-room' ? 'Forbidden' : 'Unauthorized', tokenReason(check.reason))
       mode = check.mode
+      subject = check.subject
       expiresAt = check.expiresAt
     }
     if (connections.size >= limits.maxConnections) return refuse(503, 'Service Unavailable', 'too-many-connections')
@@ -138,7 +141,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         return
       }
       const acks = url.searchParams.get(QueryParam.ACKS) === '1'
-      const connection = new Connection({ ws, room, mode, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
+      const connection = new Connection({ ws, room, mode, subject, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
       connections.add(connection)
     })
     // ws refused the handshake after all (it answers the socket itself): the room must not stay loaded for nobody.

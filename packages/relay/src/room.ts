@@ -19,6 +19,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
+import { ClientOwners } from './client-owners.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
 import type { RelayStorage } from './storage.js'
@@ -27,6 +28,8 @@ import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateR
 /** A connection as a room sees it. */
 export interface Peer {
   readonly mode: AccessMode
+  /** Its token's subject (`sub`), or "" (anonymous, or a token without one): who owns the client ids it writes under. */
+  readonly subject: string
   /** Wants PERSISTED acknowledgements (a TideKV client). */
   readonly acks: boolean
   send(message: Uint8Array): void
@@ -107,6 +110,8 @@ export class Room {
   private fullState: Uint8Array | null = null
   private readonly stepTwoBudget: UpdateBudget
   private loaded = false
+  /** Who owns each Yjs client id (see client-owners.ts); set once loaded. */
+  private owners = new ClientOwners()
 
   constructor(
     readonly name: string,
@@ -118,6 +123,7 @@ export class Room {
   }
 
   private async load(): Promise<void> {
+    this.owners = await ClientOwners.load(this.ctx.storage, this.name)
     const stored = await this.ctx.storage.load(this.name)
     this.doc.transact(() => {
       for (const u of stored.updates) Y.applyUpdate(this.doc, u)
@@ -233,6 +239,10 @@ export class Room {
       if (summary.newStructs) this.refuseWrite(peer)
       return
     }
+    if (!this.claimClients(peer, summary.newStructClients)) {
+      this.ctx.metrics.reject('foreign-client')
+      return
+    }
     // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
     Y.applyUpdate(this.doc, update, peer)
   }
@@ -286,6 +296,19 @@ export class Room {
     }
     if (decoding.hasContent(decoder)) throw new ProtocolError('bytes after the state vector', { reason: 'message-malformed' })
     return known
+  }
+
+  /**
+   * Whether `peer` may write new structs under each of `clients`: unowned ones
+   * become its subject's (stored before the update is), owned ones must be.
+   */
+  private claimClients(peer: Peer, clients: readonly number[]): boolean {
+    for (const client of clients) {
+      const owner = this.owners.ownerOf(client)
+      if (owner !== undefined && owner !== peer.subject) return false
+    }
+    for (const client of clients) if (this.owners.ownerOf(client) === undefined) this.owners.claim(client, peer.subject)
+    return true
   }
 
   /** A read-only peer's update is not applied, sent or stored; it is told once why. */
@@ -366,6 +389,8 @@ export class Room {
     this.writes = this.writes.then(async () => {
       const started = performance.now()
       try {
+        // Claims first: an update stored without its claims would leave its client ids to whoever writes next.
+        await this.owners.save(this.ctx.storage, this.name)
         this.lastSeq = await this.ctx.storage.append(this.name, update)
       } catch (error) {
         // Not acknowledged: the sender keeps the update and sends it again on reconnect.
@@ -387,6 +412,7 @@ export class Room {
       const snapshot = Y.encodeStateAsUpdate(this.doc)
       if (this.lastSeq === 0) this.lastSeq = await this.ctx.storage.append(this.name, snapshot)
       else await this.ctx.storage.compact(this.name, snapshot, this.lastSeq)
+      await this.owners.compact(this.ctx.storage, this.name)
       this.sinceCompaction = 0
       this.storeFailed = false
       return true

@@ -236,7 +236,7 @@ export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> =
   }
   const checker = new Checker(update, budget, stateVector ?? null)
   checker.run()
-  return { newStructs: checker.newStructs, deleteRanges: checker.deleteRanges }
+  return { newStructs: checker.newStructs, newStructClients: checker.newStructClients, deleteRanges: checker.deleteRanges }
 }
 
 /** What an accepted update carries, as far as the check saw it. */
@@ -246,6 +246,8 @@ export interface UpdateSummary {
    * state: with no state vector given, whether it holds one at all.
    */
   readonly newStructs: boolean
+  /** The client ids those structs are written under (each once). */
+  readonly newStructClients: readonly number[]
   /** Delete ranges in its delete set (the room may already have them). */
   readonly deleteRanges: number
 }
@@ -266,6 +268,10 @@ class Checker {
   private mergeCost = 0
   /** A struct past the room's clock for its client: the update writes something. */
   newStructs = false
+  /** The client ids under which it writes such structs. */
+  readonly newStructClients: number[] = []
+  /** Whether the current block's client is in `newStructClients`. */
+  private blockMarked = false
   /** The room's clock for the current client block. */
   private roomClock = 0
   // Current client block (struct section).
@@ -290,6 +296,13 @@ class Checker {
     const depth = Math.max(0, Math.min(budget.maxValueDepth, arr.length)) + 2
     this.stackCount = new Float64Array(depth)
     this.stackKind = new Uint8Array(depth)
+  }
+
+  private markNew(): void {
+    this.newStructs = true
+    if (this.blockMarked) return
+    this.blockMarked = true
+    this.newStructClients.push(this.client)
   }
 
   get deleteRanges(): number {
@@ -485,6 +498,7 @@ class Checker {
       this.clock = clock
       this.avail = this.known(client)
       this.roomClock = this.sv?.get(client) ?? 0
+      this.blockMarked = false
       const mergeRun = new MergeRun()
       for (let i = 0; i < numStructs; i++) this.struct(mergeRun)
       this.addMergeCost(mergeRun.close())
@@ -505,7 +519,7 @@ class Checker {
       this.addMergeCost(run.close())
       if (ref === REF_GC) {
         this.applicableAt(start, len)
-        if (start + len > this.roomClock) this.newStructs = true
+        if (start + len > this.roomClock) this.markNew()
       }
     } else {
       if (ref > REF_SKIP) {
@@ -552,7 +566,7 @@ class Checker {
         this.addMergeCost(run.close())
       }
       this.applicableAt(start, len)
-      if (start + len > this.roomClock) this.newStructs = true
+      if (start + len > this.roomClock) this.markNew()
     }
     const next = start + len
     if (next > budget.maxClock) this.over('maxClock', `struct ends at ${next}`)
