@@ -8,6 +8,7 @@
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { memoryStorage, openStore } from '@tidekv/client'
 import { createDocStore, type DocStore, FORMAT_VERSION, LOG_NAME, STRUCTURE_VERSION } from '@tidekv/core'
 import { manualClock } from '@tidekv/core/testing'
 
@@ -126,6 +127,37 @@ describe('entries from a hostile peer', () => {
     const deep = [...new Array<number>(100_000).fill(0).flatMap(() => [117, 1]), 126]
     receive(store, new Uint8Array([FORMAT_VERSION << 4, ...str('deep'), ...varUint(1_800_000_000_000), 0, ...deep]))
     expect(errors).toEqual(['INVALID_ENTRY'])
+  })
+
+  it('a century-ahead entry is not frozen in place: an overwrite by a replica that saw it wins on every replica', async () => {
+    const { store, clock } = honest()
+    receive(store, plainEntry('k', varUint(clock.now + 100 * 365 * 86_400_000), [0]))
+    const other = createDocStore({ clock: () => clock.now })
+    Y.applyUpdate(other.doc, Y.encodeStateAsUpdate(store.doc))
+    expect([store.get('k'), other.get('k')]).toEqual([1, 1])
+    // An overwrite deletes the entries it has seen, whatever their stamps, so it needs no later stamp to win.
+    store.set('k', 'now')
+    await store.flush()
+    Y.applyUpdate(other.doc, Y.encodeStateAsUpdate(store.doc))
+    expect([store.get('k'), other.get('k')]).toEqual(['now', 'now'])
+  })
+
+  it('a store saved with a poisoned clock heals when it opens: the saved clock from a century ahead is not adopted', async () => {
+    const clock = manualClock(1_800_000_000_000)
+    const disk = memoryStorage()
+    const first = await openStore('poisoned', { storage: disk, tabs: false, clock: clock.fn })
+    receive(first, plainEntry('far', varUint(clock.now + 100 * 365 * 86_400_000), [0]))
+    await first.close() // saves the keyspace, with the largest stamp it has seen
+    const reopened = await openStore('poisoned', { storage: disk, tabs: false, clock: clock.fn })
+    await reopened.loaded
+    reopened.set('after', 'from the reopened store')
+    await reopened.flush()
+    const other = createDocStore({ clock: () => clock.now + 1000 })
+    other.set('after', 'a second later')
+    await other.flush()
+    Y.applyUpdate(reopened.doc, Y.encodeStateAsUpdate(other.doc))
+    expect([reopened.get('far'), reopened.get('after')]).toEqual([1, 'a second later'])
+    await reopened.close()
   })
 
   it('a list position whose wall is out of range is refused like any other bad position', () => {
