@@ -456,7 +456,8 @@ interface Outcome {
 
 interface Context {
   relay: RelayProcess
-  token: (room: string, mode: AccessMode, expiresIn?: string) => Promise<string>
+  /** A token for `room`; `sub` names its subject (items 4 and 5: the victim and the attacker are different users). */
+  token: (room: string, mode: AccessMode, options?: { expiresIn?: string; sub?: string }) => Promise<string>
 }
 
 interface Attack {
@@ -489,7 +490,7 @@ function entryAttack(item: number, label: string, entry: () => Uint8Array): Atta
 
 /** A victim (a write token, client id `client`) writes `count` entries, is acknowledged, and goes offline; returns its document. */
 async function victimWrites(ctx: Context, room: string, client: number, count: number): Promise<Y.Doc> {
-  const victim = await join(ctx.relay, room, { token: await ctx.token(room, 'write'), acks: true })
+  const victim = await join(ctx.relay, room, { token: await ctx.token(room, 'write', { sub: 'victim' }), acks: true })
   const doc = entriesDoc(
     Array.from({ length: count }, (_, i) => plainEntry(`victim:${i}`, varUint(WALL_NOW))),
     client,
@@ -550,12 +551,12 @@ const ATTACKS: readonly Attack[] = [
   entryAttack(3, 'entry whose wall clock varint is Infinity (write)', () => plainEntry('k', INFINITE_VARINT)),
   {
     item: 4,
-    label: 'GC struct of length 2^31 at an offline victim’s clock (write)',
+    label: 'GC struct of length 2^31 at an offline victim’s clock (write, other sub)',
     async prepare(ctx) {
       const room = 'attack-4'
       const victimId = 0x4_0000
       await victimWrites(ctx, room, victimId, 3)
-      const attacker = await join(ctx.relay, room, { token: await ctx.token(room, 'write'), acks: true })
+      const attacker = await join(ctx.relay, room, { token: await ctx.token(room, 'write', { sub: 'mallory' }), acks: true })
       const before = (await roomState(ctx.relay, room))?.clocks.get(victimId) ?? 0
       // A V1 update: 1 client block of 1 struct, client, clock, GC (info 0) of length 2^31, empty delete set.
       const gc = new Uint8Array([1, 1, ...varUint(victimId), ...varUint(before), 0, ...varUint(2 ** 31), 0])
@@ -570,7 +571,7 @@ const ATTACKS: readonly Attack[] = [
   },
   {
     item: 5,
-    label: 'entry written under an offline victim’s client id at its next clock (write)',
+    label: 'entry under an offline victim’s client id at its next clock (write, other sub)',
     async prepare(ctx) {
       const room = 'attack-5'
       const victimId = 0x5_0000
@@ -581,7 +582,7 @@ const ATTACKS: readonly Attack[] = [
       forger.clientID = victimId
       forger.getArray<Uint8Array>('tidekv').push([plainEntry('forged', varUint(WALL_NOW))])
       const forged = Y.encodeStateAsUpdate(forger, Y.encodeStateVector(victimDoc))
-      const attacker = await join(ctx.relay, room, { token: await ctx.token(room, 'write'), acks: true })
+      const attacker = await join(ctx.relay, room, { token: await ctx.token(room, 'write', { sub: 'mallory' }), acks: true })
       return async () => {
         const sent = now()
         const ack = await sendAndAck(attacker, syncMessage(2, forged), 3000)
@@ -720,7 +721,7 @@ const ATTACKS: readonly Attack[] = [
     label: 'token that expires in 30 days (write)',
     async prepare({ relay, token }) {
       const room = 'attack-13'
-      const long = await token(room, 'write', '30d')
+      const long = await token(room, 'write', { expiresIn: '30d' })
       return async () => {
         const sent = now()
         const sock = open(relay, room, { token: long })
@@ -872,7 +873,7 @@ async function runAttack(live: Live, attack: Attack): Promise<Row> {
   const { relay } = live
   const ctx: Context = {
     relay,
-    token: (room, mode, expiresIn) => createToken({ secret: SECRET, room, mode, ...(expiresIn === undefined ? {} : { expiresIn }) }),
+    token: (room, mode, options = {}) => createToken({ secret: SECRET, room, mode, ...options }),
   }
   let outcome: Outcome = { ended: '-', code: null, note: '' }
   let error: string | undefined
