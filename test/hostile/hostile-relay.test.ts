@@ -269,3 +269,37 @@ describe('sync step 1: few bytes in, a whole room out', () => {
     expect(relay.metrics.rejected['state-vector-too-long']).toBe(1)
   })
 })
+
+describe('a large update inside the budget', () => {
+  it("is applied in slices, a turn of the event loop each (other rooms are served in between), holding the room's other messages until done", async () => {
+    const relay = await newRelay()
+    const doc = new Y.Doc()
+    const array = doc.getArray<number>('a')
+    for (let i = 0; i < 100_000; i++) array.insert(0, [i]) // 100,000 items that cannot merge: five slices
+    const watcher = await rawSocket(`${relay.ws}/big`)
+    let updatesSeen = 0
+    watcher.ws.on('message', (data: Buffer) => data[0] === MessageType.SYNC && data[1] === 2 && updatesSeen++)
+    const sender = await rawSocket(`${relay.ws}/big?acks=1`)
+    let acknowledged = false
+    sender.ws.on('message', (data: Buffer) => data[0] === MessageType.PERSISTED && (acknowledged = true))
+    const sameRoom = await rawSocket(`${relay.ws}/big`)
+    const later = new Y.Doc()
+    later.getArray<string>('b').push(['sent while the big one was applied'])
+    sender.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    sameRoom.ws.send(syncMessage(2, Y.encodeStateAsUpdate(later)))
+    await expect.poll(() => acknowledged, { timeout: 30_000 }).toBe(true)
+    expect(relay.metrics.slicedUpdates).toBe(1)
+    // Each slice is applied in a turn of its own, and sent on as it is: the room's peers see the state grow.
+    await expect.poll(() => updatesSeen).toBeGreaterThanOrEqual(5)
+    // A reader gets all of it, and the update held back behind it.
+    const reader = await rawSocket(`${relay.ws}/big`)
+    const got = new Y.Doc()
+    reader.ws.on('message', (data: Buffer) => {
+      const bytes = new Uint8Array(data)
+      if (bytes[0] === MessageType.SYNC && bytes[1] === 1) Y.applyUpdate(got, decoding.readVarUint8Array(decoding.createDecoder(bytes.subarray(2))))
+    })
+    reader.ws.send(syncMessage(0, Y.encodeStateVector(new Y.Doc())))
+    await expect.poll(() => [got.getArray('a').length, got.getArray('b').length], { timeout: 10_000 }).toEqual([100_000, 1])
+    expect(got.getArray('a').get(0)).toBe(99_999)
+  })
+})

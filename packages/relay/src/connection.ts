@@ -105,6 +105,10 @@ export class Connection implements Peer {
     for (const message of queued) if (!this.closed) this.handle(message)
   }
 
+  deliver(message: Uint8Array): void {
+    if (!this.closed) this.handle(message)
+  }
+
   send(message: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     // A reader that cannot keep up is dropped rather than buffered without bound.

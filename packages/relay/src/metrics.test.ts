@@ -111,6 +111,7 @@ describe('Metrics', () => {
       bytesReceived: 20,
       bytesSent: 30,
       rejected: { heartbeat: 1 },
+      slicedUpdates: 0,
     })
     expect(Object.isFrozen(snapshot) && Object.isFrozen(snapshot.rejected)).toBe(true)
     connections = 2

@@ -25,6 +25,8 @@ export interface RelayMetrics {
   readonly bytesSent: number
   /** Connections refused or closed by the relay, by reason ('rate-limit', 'token-expired', ...). */
   readonly rejected: Readonly<Record<string, number>>
+  /** Updates large enough to be applied in slices, a slice per event-loop turn. */
+  readonly slicedUpdates: number
 }
 
 /** What the gauges read when scraped. */
@@ -39,6 +41,7 @@ export class Metrics {
   messagesOut = 0
   bytesIn = 0
   bytesOut = 0
+  slicedUpdates = 0
   private readonly rejected = new Map<string, number>()
   private readonly registry = new Registry()
   private readonly writeLatency: Histogram
@@ -52,6 +55,7 @@ export class Metrics {
     countsOf(this.registry, 'tidekv_messages_sent_total', 'WebSocket messages sent.', () => this.messagesOut)
     countsOf(this.registry, 'tidekv_bytes_received_total', 'Bytes received in WebSocket messages.', () => this.bytesIn)
     countsOf(this.registry, 'tidekv_bytes_sent_total', 'Bytes sent in WebSocket messages.', () => this.bytesOut)
+    countsOf(this.registry, 'tidekv_sliced_updates_total', 'Updates applied in slices, one per event-loop turn, to keep the relay responsive.', () => this.slicedUpdates)
     countsOf(this.registry, 'tidekv_rejected_connections_total', 'Connections refused or closed by the relay, by reason.', () => this.rejected, 'reason')
     this.writeLatency = new Histogram({
       name: 'tidekv_storage_write_seconds',
@@ -89,6 +93,7 @@ export class Metrics {
       bytesReceived: this.bytesIn,
       bytesSent: this.bytesOut,
       rejected: Object.freeze(Object.fromEntries(this.rejected)),
+      slicedUpdates: this.slicedUpdates,
     })
   }
 

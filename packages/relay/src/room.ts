@@ -23,6 +23,7 @@ import { ClientOwners } from './client-owners.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
 import type { RelayStorage } from './storage.js'
+import { sliceUpdate } from './update-slices.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
 
 /** A connection as a room sees it. */
@@ -33,6 +34,8 @@ export interface Peer {
   /** Wants PERSISTED acknowledgements (a TideKV client). */
   readonly acks: boolean
   send(message: Uint8Array): void
+  /** Handles a message of this peer that the room held back while it was busy (as if it had just arrived). */
+  deliver(message: Uint8Array): void
 }
 
 /** A message the relay cannot accept: the connection is closed with a protocol error. */
@@ -49,6 +52,13 @@ export class ProtocolError extends Error {
     this.code = options?.code ?? CloseCode.PROTOCOL_ERROR
   }
 }
+
+/**
+ * An update with more structs than this is applied in slices of this many,
+ * one per event-loop turn (about 30 ms of work each here), so one client's
+ * large offline state does not stall every other room for seconds.
+ */
+const SLICE_STRUCTS = 20_000
 
 /** Sync step 1 messages a peer may send at once, and how often it gets another. */
 const STEP_ONE_BURST = 8
@@ -106,6 +116,10 @@ export class Room {
   private refusedPeers = new WeakSet<Peer>()
   /** Sync step 1 messages each peer may still send now (a token bucket). */
   private stepOneTokens = new WeakMap<Peer, { tokens: number; at: number }>()
+  /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
+  private backlog: [Peer, Uint8Array][] | null = null
+  /** Settles once the update being applied in slices (if any) is all applied. */
+  private slicing: Promise<void> = Promise.resolve()
   /** The whole room as one update, while the room has not changed since: the answer to every new client. */
   private fullState: Uint8Array | null = null
   private readonly stepTwoBudget: UpdateBudget
@@ -168,6 +182,11 @@ export class Room {
    * @throws ProtocolError for a malformed message, an unknown type or an update over the decode budget
    */
   receive(peer: Peer, message: Uint8Array): void {
+    // While a large update is applied in slices, the room's messages wait, in order.
+    if (this.backlog !== null) {
+      this.backlog.push([peer, message])
+      return
+    }
     const decoder = decoding.createDecoder(message)
     try {
       const type = decoding.readVarUint(decoder)
@@ -217,7 +236,7 @@ export class Room {
     const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
     let summary: UpdateSummary
     try {
-      summary = checkUpdate(update, budget, this.roomState)
+      summary = checkUpdate(update, budget, this.roomState, SLICE_STRUCTS)
     } catch (e) {
       if (e instanceof UpdateRejected && e.reason === 'maxClockJump') {
         // It builds on structs the room does not have (yet): Yjs would keep it pending, in
@@ -244,7 +263,46 @@ export class Room {
       return
     }
     // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
-    Y.applyUpdate(this.doc, update, peer)
+    if (summary.structs <= SLICE_STRUCTS) Y.applyUpdate(this.doc, update, peer)
+    else this.applyInSlices(peer, sliceUpdate(update, summary.layout))
+  }
+
+  /**
+   * Applies the slices of one update, one per event-loop turn, holding back
+   * the room's other messages meanwhile (they are handled in order after the
+   * last slice). Each slice is sent on and stored like any update, so peers
+   * see the state grow, and the sender is acknowledged once all of it is stored.
+   */
+  private applyInSlices(peer: Peer, slices: Uint8Array[]): void {
+    this.backlog = []
+    this.ctx.metrics.slicedUpdates++
+    this.slicing = new Promise<void>((resolve) => {
+      let i = 0
+      const next = (): void => {
+        Y.applyUpdate(this.doc, slices[i++]!, peer)
+        if (i < slices.length) {
+          setImmediate(next)
+          return
+        }
+        const held = this.backlog ?? []
+        this.backlog = null
+        resolve()
+        this.drain(held)
+      }
+      next()
+    })
+  }
+
+  /** Handles messages held back while the room was busy; stops (and holds the rest) if one makes it busy again. */
+  private drain(held: [Peer, Uint8Array][]): void {
+    for (let k = 0; k < held.length; k++) {
+      if (this.backlog !== null) {
+        this.backlog.unshift(...held.slice(k))
+        return
+      }
+      const [peer, message] = held[k]!
+      if (this.peers.has(peer)) peer.deliver(message)
+    }
   }
 
   /**
@@ -430,6 +488,7 @@ export class Room {
 
   /** Stores what is pending, compacts if the log grew, and frees the document. */
   async unload(): Promise<void> {
+    await this.slicing
     this.flush()
     await this.writes
     if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()

@@ -228,15 +228,34 @@ const TYPE_REF_MAX = 6
  * past the room's state, references to structs neither the room nor the
  * update has, and delete ranges beyond what the room will have, each allowing
  * `maxClockJump` slack.
+ *
+ * Pass `sliceEvery` (> 0) to also get the update's layout, so that
+ * `sliceUpdate` can cut it into updates of about that many structs.
  */
-export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> = DEFAULT_UPDATE_BUDGET, stateVector?: ClientClocks): UpdateSummary {
+export function checkUpdate(update: Uint8Array, budget: Readonly<UpdateBudget> = DEFAULT_UPDATE_BUDGET, stateVector?: ClientClocks, sliceEvery = 0): UpdateSummary {
   if (!(update instanceof Uint8Array)) throw new UpdateRejected('MALFORMED_UPDATE', 'not a Uint8Array', 0)
   if (update.length > budget.maxBytes) {
     throw new UpdateRejected('UPDATE_OVER_BUDGET', 'maxBytes', 0, `${update.length} > ${budget.maxBytes}`)
   }
-  const checker = new Checker(update, budget, stateVector ?? null)
+  const checker = new Checker(update, budget, stateVector ?? null, sliceEvery)
   checker.run()
-  return { newStructs: checker.newStructs, newStructClients: checker.newStructClients, deleteRanges: checker.deleteRanges }
+  return {
+    newStructs: checker.newStructs,
+    newStructClients: checker.newStructClients,
+    deleteRanges: checker.deleteRanges,
+    structs: checker.structCount,
+    layout: checker.layout,
+  }
+}
+
+/** Where an update's blocks and slice cuts are (see `Checker.layout`); read by `sliceUpdate`. */
+export interface UpdateLayout {
+  /** Per block, five numbers: client, first clock, offset of its first struct, offset of its end, struct count. */
+  blocks: number[]
+  /** Per cut, four numbers: block index, offset and clock of the struct that starts a slice, its index in the block. */
+  cuts: number[]
+  /** Offset of the delete set. */
+  deleteSetStart: number
 }
 
 /** What an accepted update carries, as far as the check saw it. */
@@ -248,6 +267,10 @@ export interface UpdateSummary {
   readonly newStructs: boolean
   /** The client ids those structs are written under (each once). */
   readonly newStructClients: readonly number[]
+  /** Structs in it (items, GC and Skip). */
+  readonly structs: number
+  /** Its layout, when `checkUpdate` was asked to prepare slices. */
+  readonly layout: UpdateLayout
   /** Delete ranges in its delete set (the room may already have them). */
   readonly deleteRanges: number
 }
@@ -287,10 +310,21 @@ class Checker {
   private readonly stackCount: Float64Array
   private readonly stackKind: Uint8Array
 
+  /**
+   * With `sliceEvery`: the update's layout for `sliceUpdate`. Per block:
+   * client, first clock, byte offset of its first struct, byte offset of its
+   * end, struct count; and every `sliceEvery` structs a cut: block index, byte
+   * offset and clock of the struct that starts the next slice, its index in
+   * the block.
+   */
+  readonly layout: UpdateLayout = { blocks: [], cuts: [], deleteSetStart: 0 }
+  private seenStructs = 0
+
   constructor(
     private readonly arr: Uint8Array,
     private readonly budget: Readonly<UpdateBudget>,
     private readonly sv: ClientClocks | null,
+    private readonly sliceEvery = 0,
   ) {
     this.end = arr.length
     const depth = Math.max(0, Math.min(budget.maxValueDepth, arr.length)) + 2
@@ -305,12 +339,17 @@ class Checker {
     this.newStructClients.push(this.client)
   }
 
+  get structCount(): number {
+    return this.structs
+  }
+
   get deleteRanges(): number {
     return this.ranges
   }
 
   run(): void {
     this.structSection()
+    this.layout.deleteSetStart = this.pos
     this.deleteSet()
     if (this.pos !== this.end) this.malformed('trailing bytes', `${this.end - this.pos} after the delete set`)
     const d = this.deferred
@@ -500,7 +539,13 @@ class Checker {
       this.roomClock = this.sv?.get(client) ?? 0
       this.blockMarked = false
       const mergeRun = new MergeRun()
-      for (let i = 0; i < numStructs; i++) this.struct(mergeRun)
+      const structsStart = this.pos
+      for (let i = 0; i < numStructs; i++) {
+        if (this.sliceEvery > 0 && this.seenStructs > 0 && this.seenStructs % this.sliceEvery === 0) this.layout.cuts.push(b, this.pos, this.clock, i)
+        this.seenStructs++
+        this.struct(mergeRun)
+      }
+      if (this.sliceEvery > 0) this.layout.blocks.push(client, clock, structsStart, this.pos, numStructs)
       this.addMergeCost(mergeRun.close())
       if (this.sv) this.blockAvail.set(client, this.avail)
     }
