@@ -289,7 +289,8 @@ export class Room {
         resolve()
         this.drain(held)
       }
-      next()
+      // Not in this turn: it has just parsed the whole update for the budget check.
+      setImmediate(next)
     })
   }
 
