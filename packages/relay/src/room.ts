@@ -10,7 +10,7 @@
  * A peer is acknowledged only for what storage holds, so an acknowledged
  * write survives a crash of the relay.
  */
-import { CloseCode, MessageType } from '@tidekv/core'
+import { MessageType } from '@tidekv/core'
 import { readSafeVarUint } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -22,6 +22,8 @@ import type { RelayLimits } from './limits.js'
 import { ClientOwners } from './client-owners.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
+import { ProtocolError } from './protocol-error.js'
+import { StepOneAnswers } from './step-one.js'
 import type { RelayStorage } from './storage.js'
 import { sliceUpdate } from './update-slices.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
@@ -38,31 +40,12 @@ export interface Peer {
   deliver(message: Uint8Array): void
 }
 
-/** A message the relay cannot accept: the connection is closed with a protocol error. */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError'
-  /** Why, as `/metrics` counts it (`tidekv_rejected_connections_total{reason}`). */
-  readonly reason: string
-  /** The close code: 1002 (protocol error) unless said otherwise. */
-  readonly code: number
-
-  constructor(message: string, options?: { cause?: unknown; reason?: string; code?: number }) {
-    super(message, options)
-    this.reason = options?.reason ?? 'protocol-error'
-    this.code = options?.code ?? CloseCode.PROTOCOL_ERROR
-  }
-}
-
 /**
  * An update with more structs than this is applied in slices of this many,
  * one per event-loop turn (about 30 ms of work each here), so one client's
  * large offline state does not stall every other room for seconds.
  */
 const SLICE_STRUCTS = 20_000
-
-/** Sync step 1 messages a peer may send at once, and how often it gets another. */
-const STEP_ONE_BURST = 8
-const STEP_ONE_REFILL_MS = 2000
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
@@ -114,14 +97,12 @@ export class Room {
    */
   private storeFailed = false
   private refusedPeers = new WeakSet<Peer>()
-  /** Sync step 1 messages each peer may still send now (a token bucket). */
-  private stepOneTokens = new WeakMap<Peer, { tokens: number; at: number }>()
   /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
   private backlog: [Peer, Uint8Array][] | null = null
   /** Settles once the update being applied in slices (if any) is all applied. */
   private slicing: Promise<void> = Promise.resolve()
-  /** The whole room as one update, while the room has not changed since: the answer to every new client. */
-  private fullState: Uint8Array | null = null
+  /** Answers to sync step 1: rate-limited, bounded, the whole room cached for new clients. */
+  private readonly stepOne: StepOneAnswers<Peer>
   private readonly stepTwoBudget: UpdateBudget
   private loaded = false
   /** Who owns each Yjs client id (see client-owners.ts); set once loaded. */
@@ -132,6 +113,7 @@ export class Room {
     private readonly ctx: RoomContext,
   ) {
     this.stepTwoBudget = scaleBudget(ctx.limits.maxMessageBytes, ctx.budget)
+    this.stepOne = new StepOneAnswers(this.doc, this.stepTwoBudget.maxClients)
     this.ready = this.load()
     this.doc.on('update', this.onUpdate)
   }
@@ -224,7 +206,7 @@ export class Room {
   private receiveSync(peer: Peer, decoder: decoding.Decoder): void {
     const kind = decoding.readVarUint(decoder)
     if (kind === syncProtocol.messageYjsSyncStep1) {
-      this.answerStepOne(peer, decoding.readVarUint8Array(decoder))
+      peer.send(this.stepOne.answer(peer, decoding.readVarUint8Array(decoder)))
       return
     }
     if (kind !== syncProtocol.messageYjsSyncStep2 && kind !== syncProtocol.messageYjsUpdate) {
@@ -307,57 +289,6 @@ export class Room {
   }
 
   /**
-   * Answers a sync step 1 with what the peer lacks. Its reply can be the whole
-   * room for a few bytes in, so: a peer gets `STEP_ONE_BURST` of them, then
-   * one per `STEP_ONE_REFILL_MS` (clients ask once per connection, or on a
-   * resync timer of seconds); the state vector may name no more clients than
-   * the room has plus what a sync step 2 may carry (2,000,000 made-up clients
-   * took a second to decode); and the answer to a state vector that holds
-   * none of the room's clients (a new client) is the whole room, encoded once
-   * per change of the room, not once per ask.
-   */
-  private answerStepOne(peer: Peer, stateVector: Uint8Array): void {
-    const bucket = this.stepOneTokens.get(peer) ?? { tokens: STEP_ONE_BURST, at: performance.now() }
-    const now = performance.now()
-    bucket.tokens = Math.min(STEP_ONE_BURST, bucket.tokens + (now - bucket.at) / STEP_ONE_REFILL_MS)
-    bucket.at = now
-    if (bucket.tokens < 1) throw new ProtocolError('too many sync step 1 messages', { reason: 'sync-rate', code: CloseCode.POLICY_VIOLATION })
-    bucket.tokens--
-    this.stepOneTokens.set(peer, bucket)
-    const known = this.checkStateVector(stateVector)
-    let update: Uint8Array
-    if (known) update = Y.encodeStateAsUpdate(this.doc, stateVector)
-    else update = this.fullState ??= Y.encodeStateAsUpdate(this.doc)
-    const reply = encoding.createEncoder()
-    encoding.writeVarUint(reply, MessageType.SYNC)
-    encoding.writeVarUint(reply, syncProtocol.messageYjsSyncStep2)
-    encoding.writeVarUint8Array(reply, update)
-    peer.send(encoding.toUint8Array(reply))
-  }
-
-  /**
-   * Reads a peer's state vector with safe varints and a bound on its length;
-   * returns whether it names any client of the room (if not, the answer is the whole room).
-   * @throws ProtocolError when it is malformed or too long
-   */
-  private checkStateVector(stateVector: Uint8Array): boolean {
-    const decoder = decoding.createDecoder(stateVector)
-    const count = readSafeVarUint(decoder)
-    const clients = this.doc.store.clients
-    if (count > clients.size + this.stepTwoBudget.maxClients) {
-      throw new ProtocolError(`a state vector of ${count} clients`, { reason: 'state-vector-too-long' })
-    }
-    let known = false
-    for (let i = 0; i < count; i++) {
-      const client = readSafeVarUint(decoder)
-      const clock = readSafeVarUint(decoder)
-      if (clock > 0 && clients.has(client)) known = true
-    }
-    if (decoding.hasContent(decoder)) throw new ProtocolError('bytes after the state vector', { reason: 'message-malformed' })
-    return known
-  }
-
-  /**
    * Whether `peer` may write new structs under each of `clients`: unowned ones
    * become its subject's (stored before the update is), owned ones must be.
    */
@@ -390,7 +321,7 @@ export class Room {
   private flushQueued = false
 
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
-    this.fullState = null
+    this.stepOne.changed()
     if (origin === STORAGE) return
     this.pending.push(update)
     // reason: Set.has compares identity only, so any origin may be looked up; one it finds is a peer

@@ -1,0 +1,80 @@
+/**
+ * A room's answers to sync step 1, the message whose reply can be the whole
+ * room for a few bytes in (120 of them, 480 bytes, once sent 216 MiB out and
+ * blocked the relay for 2 s). So: each peer gets `BURST` of them at once,
+ * then one per `REFILL_MS` (clients ask once per connection, or on a resync
+ * timer of seconds); a state vector may name no more clients than the room
+ * has plus what a sync step 2 may carry (2,000,000 made-up clients took a
+ * second to decode), read with safe varints; and the answer to a state
+ * vector that names none of the room's clients (a new client) is the whole
+ * room, encoded once per change of the room, not once per ask.
+ */
+import { CloseCode, MessageType } from '@tidekv/core'
+import { readSafeVarUint } from '@tidekv/core/wire'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import { ProtocolError } from './protocol-error.js'
+
+/** Sync step 1 messages a peer may send at once, and how often it gets another. */
+const BURST = 8
+const REFILL_MS = 2000
+
+export class StepOneAnswers<P extends object> {
+  readonly #tokens = new WeakMap<P, { tokens: number; at: number }>()
+  #wholeRoom: Uint8Array | null = null
+
+  /**
+   * @param doc the room's document
+   * @param extraClients how many clients a state vector may name beyond the room's own
+   */
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly extraClients: number,
+  ) {}
+
+  /** The room changed: the cached whole-room answer is stale. */
+  changed(): void {
+    this.#wholeRoom = null
+  }
+
+  /**
+   * The sync step 2 message that answers `peer`'s step 1.
+   * @throws ProtocolError over the rate (closed with 1008), or for a state vector that is malformed or too long
+   */
+  answer(peer: P, stateVector: Uint8Array): Uint8Array {
+    const now = performance.now()
+    const bucket = this.#tokens.get(peer) ?? { tokens: BURST, at: now }
+    bucket.tokens = Math.min(BURST, bucket.tokens + (now - bucket.at) / REFILL_MS)
+    bucket.at = now
+    if (bucket.tokens < 1) throw new ProtocolError('too many sync step 1 messages', { reason: 'sync-rate', code: CloseCode.POLICY_VIOLATION })
+    bucket.tokens--
+    this.#tokens.set(peer, bucket)
+    const update = this.#namesRoomClients(stateVector) ? Y.encodeStateAsUpdate(this.doc, stateVector) : (this.#wholeRoom ??= Y.encodeStateAsUpdate(this.doc))
+    const reply = encoding.createEncoder()
+    encoding.writeVarUint(reply, MessageType.SYNC)
+    encoding.writeVarUint(reply, syncProtocol.messageYjsSyncStep2)
+    encoding.writeVarUint8Array(reply, update)
+    return encoding.toUint8Array(reply)
+  }
+
+  /**
+   * Reads a state vector with safe varints and a bound on its length; returns
+   * whether it names any client of the room (if not, the answer is the whole room).
+   */
+  #namesRoomClients(stateVector: Uint8Array): boolean {
+    const decoder = decoding.createDecoder(stateVector)
+    const count = readSafeVarUint(decoder)
+    const clients = this.doc.store.clients
+    if (count > clients.size + this.extraClients) throw new ProtocolError(`a state vector of ${count} clients`, { reason: 'state-vector-too-long' })
+    let known = false
+    for (let i = 0; i < count; i++) {
+      const client = readSafeVarUint(decoder)
+      const clock = readSafeVarUint(decoder)
+      if (clock > 0 && clients.has(client)) known = true
+    }
+    if (decoding.hasContent(decoder)) throw new ProtocolError('bytes after the state vector', { reason: 'message-malformed' })
+    return known
+  }
+}
