@@ -271,6 +271,22 @@ describe('sync step 1: few bytes in, a whole room out', () => {
 })
 
 describe('a large update inside the budget', () => {
+  it('is refused with 1013 (try again later) when the relay is short of memory; smaller updates still go through', async () => {
+    const relay = await newRelay({ limits: { maxHeapBytes: 1 } })
+    const doc = new Y.Doc()
+    for (let i = 0; i < 30_000; i++) doc.getArray<number>('a').insert(0, [i])
+    const big = await rawSocket(`${relay.ws}/mem`)
+    big.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    expect(await big.closed).toBe(1013)
+    expect(relay.metrics.rejected.memory).toBe(1)
+    expect(relay.rooms.get('mem')?.writers ?? 0).toBe(0)
+    const small = new Y.Doc()
+    small.getArray<number>('a').push([1, 2, 3])
+    const other = await rawSocket(`${relay.ws}/mem`)
+    other.ws.send(syncMessage(1, Y.encodeStateAsUpdate(small)))
+    await expect.poll(() => relay.rooms.get('mem')?.writers).toBe(1)
+  })
+
   it("is applied in slices, a turn of the event loop each (other rooms are served in between), holding the room's other messages until done", async () => {
     const relay = await newRelay()
     const doc = new Y.Doc()

@@ -1,4 +1,5 @@
 /** The relay's limits, each an explicit option with a documented default. */
+import { getHeapStatistics } from 'node:v8'
 
 export interface RelayLimits {
   /** Largest WebSocket message; a larger frame closes that socket with 1009. Default 16 MiB. */
@@ -19,6 +20,12 @@ export interface RelayLimits {
   idleRoomMs: number
   /** Compact a room's stored log after this many updates. Default 500. */
   compactAfterUpdates: number
+  /**
+   * Heap the relay may fill before it refuses large updates (those applied in
+   * slices, over 20,000 structs: about 0.6 KiB of heap each once applied)
+   * with 1013, try again later. Default: 75% of V8's heap limit.
+   */
+  maxHeapBytes: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -31,4 +38,5 @@ export const DEFAULT_LIMITS: RelayLimits = {
   heartbeatMs: 30_000,
   idleRoomMs: 30_000,
   compactAfterUpdates: 500,
+  maxHeapBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.75),
 }

@@ -73,6 +73,7 @@ const LIMIT_RULES: { readonly [K in keyof RelayLimits]: { readonly min: number; 
   heartbeatMs: { min: 1, integer: true, max: MAX_TIMER_MS },
   idleRoomMs: { min: 0, integer: true, max: MAX_TIMER_MS },
   compactAfterUpdates: { min: 1, integer: true },
+  maxHeapBytes: { min: 0, integer: true },
 }
 
 const ANONYMOUS = ['none', 'read', 'write'] as const

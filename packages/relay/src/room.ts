@@ -10,7 +10,7 @@
  * A peer is acknowledged only for what storage holds, so an acknowledged
  * write survives a crash of the relay.
  */
-import { MessageType } from '@tidekv/core'
+import { CloseCode, MessageType } from '@tidekv/core'
 import { readSafeVarUint } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -46,6 +46,8 @@ export interface Peer {
  * large offline state does not stall every other room for seconds.
  */
 const SLICE_STRUCTS = 20_000
+/** Heap a Yjs struct takes once applied, about (600,000 binary items took 330 MiB). */
+const HEAP_PER_STRUCT = 600
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
@@ -239,6 +241,10 @@ export class Room {
       // from ones the room has would mean walking the room's whole document.
       if (summary.newStructs) this.refuseWrite(peer)
       return
+    }
+    if (summary.structs > SLICE_STRUCTS && process.memoryUsage().heapUsed + summary.structs * HEAP_PER_STRUCT > this.ctx.limits.maxHeapBytes) {
+      // Memory is the one cost a budget per update cannot bound: many such updates, in many rooms, add up.
+      throw new ProtocolError('the relay is short of memory for an update this large: try again later', { reason: 'memory', code: CloseCode.TRY_AGAIN_LATER })
     }
     if (!this.claimClients(peer, summary.newStructClients)) {
       this.ctx.metrics.reject('foreign-client')
