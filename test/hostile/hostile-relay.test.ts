@@ -291,7 +291,7 @@ describe('a large update inside the budget', () => {
     const relay = await newRelay()
     const doc = new Y.Doc()
     const array = doc.getArray<number>('a')
-    for (let i = 0; i < 100_000; i++) array.insert(0, [i]) // 100,000 items that cannot merge: five slices
+    for (let i = 0; i < 100_000; i++) array.insert(0, [i]) // 100,000 items that cannot merge: twenty slices
     const watcher = await rawSocket(`${relay.ws}/big`)
     let updatesSeen = 0
     watcher.ws.on('message', (data: Buffer) => data[0] === MessageType.SYNC && data[1] === 2 && updatesSeen++)

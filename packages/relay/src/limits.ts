@@ -22,7 +22,7 @@ export interface RelayLimits {
   compactAfterUpdates: number
   /**
    * Heap the relay may fill before it refuses large updates (those applied in
-   * slices, over 20,000 structs: about 0.6 KiB of heap each once applied)
+   * slices, over 5,000 structs: about 0.6 KiB of heap each once applied)
    * with 1013, try again later. Default: 75% of V8's heap limit.
    */
   maxHeapBytes: number
