@@ -38,10 +38,13 @@ export interface RedisServer {
 export interface StartRedisOptions {
   /** The `redis-server` binary; default env TIDEKV_REDIS_SERVER, else `redis-server` on the PATH. */
   binary?: string
+  /** Persist as a relay needs: `appendonly yes`, `appendfsync always` (every write on disk before its reply). Default off. */
+  durable?: boolean
 }
 
 /**
- * Starts `redis-server` on 127.0.0.1 and a free port with `--save '' --appendonly no`;
+ * Starts `redis-server` on 127.0.0.1 and a free port with `--save ''` and
+ * `--appendonly no` (or, `durable`, `yes` with `--appendfsync always`);
  * resolves once it answers PING, with a connected client.
  * @throws when it does not start within 15 s (the message carries what it logged)
  */
@@ -51,7 +54,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   try {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort()
-      const server = await launch(binary, port, dir)
+      const server = await launch(binary, port, dir, options.durable === true)
       if (server.ok) return await connect(server.child, port, dir, server.output)
       // The port was free when probed, but something bound it before redis-server did.
       if (attempt < BIND_ATTEMPTS && /address already in use/i.test(server.output())) continue
@@ -79,11 +82,12 @@ function freePort(): Promise<number> {
 type Launched = { ok: true; child: ChildProcess; output: () => string } | { ok: false; reason: string; output: () => string }
 
 /** Spawns the server and waits until it answers PING, it exits, or the time is up (then it is killed). */
-async function launch(binary: string, port: number, dir: string): Promise<Launched> {
+async function launch(binary: string, port: number, dir: string, durable: boolean): Promise<Launched> {
+  const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']
   const child = spawn(
     binary,
     // '' for --save turns RDB snapshots off; the log goes to stdout, kept for error messages.
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let log = ''
