@@ -44,6 +44,11 @@ class MemoryRelayStorage implements RelayStorage {
     return { updates: rows.map((row) => copy(row.data)), lastSeq: lastSeqOf(rows) }
   }
 
+  async loadSince(room: string, afterSeq: number): Promise<StoredRoom> {
+    const rows = this.rows(room)
+    return { updates: rows.filter((row) => row.seq > afterSeq).map((row) => copy(row.data)), lastSeq: lastSeqOf(rows) }
+  }
+
   async append(room: string, update: Uint8Array): Promise<number> {
     const rows = this.rows(room)
     const seq = lastSeqOf(rows) + 1

@@ -41,9 +41,10 @@ local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], seq .. '-1', 'u', ARGV[1])
 return seq`
 
-// KEYS: seq, log, snap. Returns { last seq or false, { seq, snapshot, ... }, { [id, { 'u', update }], ... } }.
+// KEYS: seq, log, snap. ARGV: the first stream id to read ('-' for all).
+// Returns { last seq or false, { seq, snapshot, ... }, { [id, { 'u', update }], ... } }.
 const LOAD = `
-return { redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[3]), redis.call('XRANGE', KEYS[2], '-', '+') }`
+return { redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[3]), redis.call('XRANGE', KEYS[2], ARGV[1], '+') }`
 
 // KEYS: seq, log, snap. ARGV: snapshot, upToSeq. Returns the last seq; compacts only when upToSeq is not past it.
 const COMPACT = `
@@ -87,13 +88,21 @@ class RedisRelayStorage implements RelayStorage {
     private readonly prefix: string,
   ) {}
 
-  async load(room: string): Promise<StoredRoom> {
+  load(room: string): Promise<StoredRoom> {
+    return this.loadSince(room, 0)
+  }
+
+  async loadSince(room: string, afterSeq: number): Promise<StoredRoom> {
     const [seq, log, snap] = this.#keys(room)
+    const from = afterSeq >= 1 ? `${Math.floor(afterSeq) + 1}-0` : '-'
     // reason: LOAD's reply shape, as the script above builds it (bulk strings as Buffers with callBuffer)
-    const [last, snapshots, entries] = (await this.client.callBuffer('EVAL', [LOAD, 3, seq, log, snap])) as [Buffer | null, Buffer[], [Buffer, Buffer[]][]]
+    const [last, snapshots, entries] = (await this.client.callBuffer('EVAL', [LOAD, 3, seq, log, snap, from])) as [Buffer | null, Buffer[], [Buffer, Buffer[]][]]
     // Snapshots and updates in seq order: a snapshot at seq n stands where update n was.
     const rows: [number, Buffer][] = entries.map(([id, fields]) => [Number.parseInt(id.toString(), 10), fields[1]!])
-    for (let i = 0; i < snapshots.length; i += 2) rows.push([Number(snapshots[i]!.toString()), snapshots[i + 1]!])
+    for (let i = 0; i < snapshots.length; i += 2) {
+      const at = Number(snapshots[i]!.toString())
+      if (at > afterSeq) rows.push([at, snapshots[i + 1]!])
+    }
     rows.sort((a, b) => a[0] - b[0])
     return { updates: rows.map(([, data]) => new Uint8Array(data)), lastSeq: last === null ? 0 : Number(last.toString()) }
   }

@@ -64,6 +64,7 @@ const SCHEMA = `
 interface Opened {
   db: Database.Database
   load: Database.Statement<[string], { seq: number; data: Buffer }>
+  loadSince: Database.Statement<[string, number], { seq: number; data: Buffer }>
   append: Database.Statement<[{ room: string; data: Uint8Array }], { seq: number }>
   lastSeq: Database.Statement<[string], { lastSeq: number }>
   rooms: Database.Statement<[], { room: string }>
@@ -121,6 +122,7 @@ function prepare(path: string, db: Database.Database): Opened | Error {
   return {
     db,
     load: db.prepare('SELECT seq, data FROM updates WHERE room = ? ORDER BY seq'),
+    loadSince: db.prepare('SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq'),
     // The next seq is read by the statement that writes it, so there is no
     // cache to keep in step with the file, and it costs one index lookup
     // (measured: no slower than keeping the last seqs in a Map). Run it with
@@ -158,6 +160,14 @@ class SqliteRelayStorage implements RelayStorage {
     return this.use(`load room ${quoteRoom(room)}`, (s) => {
       const rows = s.load.all(room)
       return { updates: rows.map((row) => bytesOf(row.data)), lastSeq: rows[rows.length - 1]?.seq ?? 0 }
+    })
+  }
+
+  async loadSince(room: string, afterSeq: number): Promise<StoredRoom> {
+    checkRoom(room)
+    return this.use(`load room ${quoteRoom(room)}`, (s) => {
+      const rows = s.loadSince.all(room, afterSeq)
+      return { updates: rows.map((row) => bytesOf(row.data)), lastSeq: rows[rows.length - 1]?.seq ?? s.lastSeq.get(room)?.lastSeq ?? 0 }
     })
   }
 

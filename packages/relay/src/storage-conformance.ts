@@ -78,6 +78,19 @@ export function describeRelayStorageConformance(name: string, open: OpenRelaySto
       expect(await s.load('r')).toEqual({ updates: [bytes(1), bytes(2), bytes(3)], lastSeq: seqs[2] })
     })
 
+    it('loadSince gives the updates after a seq, in order, with lastSeq; a snapshot past that seq stands for the updates it covers', async () => {
+      const s = await fresh()
+      const seqs = [await s.append('r', bytes(1)), await s.append('r', bytes(2)), await s.append('r', bytes(3))]
+      expect(await s.loadSince('r', 0)).toEqual({ updates: [bytes(1), bytes(2), bytes(3)], lastSeq: seqs[2] })
+      expect(await s.loadSince('r', seqs[0]!)).toEqual({ updates: [bytes(2), bytes(3)], lastSeq: seqs[2] })
+      expect(await s.loadSince('r', seqs[2]!)).toEqual({ updates: [], lastSeq: seqs[2] })
+      expect(await s.loadSince('nothing', 0)).toEqual({ updates: [], lastSeq: 0 })
+      await s.compact('r', bytes(1, 2), seqs[1]!)
+      // A relay that had seq 1 only: the snapshot (which holds 2) and 3.
+      expect(await s.loadSince('r', seqs[0]!)).toEqual({ updates: [bytes(1, 2), bytes(3)], lastSeq: seqs[2] })
+      expect(await s.loadSince('r', seqs[1]!)).toEqual({ updates: [bytes(3)], lastSeq: seqs[2] })
+    })
+
     it('keeps rooms independent', async () => {
       const s = await fresh()
       await s.append('a', bytes(1))

@@ -17,6 +17,13 @@ export interface RelayStorage {
   /** Every stored update of `room`. */
   load(room: string): Promise<StoredRoom>
   /**
+   * The stored updates of `room` with a seq above `afterSeq`, in order: what
+   * a relay that has applied everything up to `afterSeq` lacks. A snapshot
+   * among them (from a compaction up to a later seq) stands for every update
+   * up to its seq. `lastSeq` as in `load`.
+   */
+  loadSince(room: string, afterSeq: number): Promise<StoredRoom>
+  /**
    * Stores one update of `room` and resolves with its sequence number once it
    * is durable (it survives a crash of the process).
    */
