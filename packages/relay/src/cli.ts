@@ -6,6 +6,7 @@
  *   tidekv-relay [--port 8787] [--host 127.0.0.1] [--data ./.tidekv-data]
  *                [--secret S | env TIDEKV_SECRET] [--allow-anonymous]
  *                [--static DIR] [--allowed-origin URL]...
+ *                [--redis URL | env TIDEKV_REDIS_URL]
  */
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -19,6 +20,8 @@ const USAGE = `Usage: tidekv-relay [options]
   --allow-anonymous       let clients without a token read and write
   --static <dir>          serve this folder over HTTP
   --allowed-origin <url>  accept browser connections from this origin only (repeatable)
+  --redis <url>           keep rooms in this Redis and share them with the other relays on it
+                          (or env TIDEKV_REDIS_URL; --data is then unused)
   --help                  this text`
 
 async function main(): Promise<void> {
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
       'allow-anonymous': { type: 'boolean', default: false },
       static: { type: 'string' },
       'allowed-origin': { type: 'string', multiple: true },
+      redis: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -55,8 +59,10 @@ async function main(): Promise<void> {
   }
   const dataDir = values.data ?? process.env.TIDEKV_DATA ?? '.tidekv-data'
   mkdirSync(dataDir, { recursive: true })
+  const redis = values.redis || process.env.TIDEKV_REDIS_URL || undefined
   const relay = await createRelay({
     port,
+    redis,
     host: values.host ?? '127.0.0.1',
     dataDir,
     auth: { secret, anonymous: anonymous ? 'write' : 'none' },
@@ -64,7 +70,8 @@ async function main(): Promise<void> {
     allowedOrigins: values['allowed-origin'],
     onError: (error, room) => console.error(`tidekv-relay: ${room === undefined ? '' : `room ${room}: `}${error instanceof Error ? error.message : String(error)}`),
   })
-  console.log(`tidekv-relay: listening on ${relay.url}${anonymous ? ' (anonymous access allowed)' : ''}, data in ${dataDir}`)
+  const where = redis === undefined ? `data in ${dataDir}` : 'rooms in Redis'
+  console.log(`tidekv-relay: listening on ${relay.url}${anonymous ? ' (anonymous access allowed)' : ''}, ${where}`)
   const stop = (signal: string) => {
     console.log(`tidekv-relay: ${signal}, closing`)
     relay.close().then(

@@ -68,7 +68,7 @@ return last`
  * @example
  * import { Redis } from 'ioredis'
  * import { redisRelayStorage } from '@tidekv/relay'
- * const client = new Redis('redis://127.0.0.1:6379') // appendonly yes, appendfsync always
+ * const client = new Redis('redis://127.0.0.1:6379', { lazyConnect: true }) // connects on first use; run Redis with appendonly yes, appendfsync always
  * const storage = redisRelayStorage({ client })
  */
 export function redisRelayStorage(options: RedisRelayStorageOptions): RelayStorage {

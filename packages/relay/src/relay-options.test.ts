@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { TideKVError } from '@tidekv/core'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_LIMITS } from './limits.js'
+import { memoryRelayBus } from './bus.js'
 import { memoryRelayStorage } from './memory-storage.js'
 import { createRelay } from './relay.js'
 import { type RelayOptions, resolveRelayOptions } from './relay-options.js'
@@ -82,7 +83,7 @@ describe('createRelay options', () => {
   it('a misspelt option is refused, not ignored, listing the known ones', () => {
     expectRefused(
       { ...anonymous, limit: { maxConnections: 10 } },
-      /unknown option limit \(known: port, host, storage, dataDir, auth, limits, updateBudget, allowedOrigins, static, onError\)$/,
+      /unknown option limit \(known: port, host, storage, dataDir, bus, redis, auth, limits, updateBudget, allowedOrigins, static, onError\)$/,
     )
     expectRefused({ ...anonymous, limits: { maxConnection: 10 } }, /unknown option limits\.maxConnection \(known: limits\.maxMessageBytes, /)
     expectRefused({ ...anonymous, updateBudget: { maxStruct: 10 } }, /unknown option updateBudget\.maxStruct /)
@@ -113,6 +114,18 @@ describe('createRelay options', () => {
     expectRefused({ ...anonymous, static: '' }, /option static must be a non-empty string/)
     expectRefused({ ...anonymous, onError: 'log' }, /option onError must be a function, got "log"$/)
     expectRefused(null, /option options must be an object, got null$/)
+  })
+
+  it('relays sharing rooms: redis is a redis URL, alone; a bus needs a storage with loadSince', () => {
+    expectRefused({ ...anonymous, redis: 'http://127.0.0.1:6379' }, /option redis must be a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/127\.0\.0\.1:6379"$/)
+    expectRefused(
+      { ...anonymous, redis: 'redis://127.0.0.1:6379', storage: memoryRelayStorage() },
+      /redis keeps the rooms and joins the relays itself; give it without storage and bus$/,
+    )
+    expectRefused({ ...anonymous, bus: { publish() {} } }, /option bus must be a RelayBus \(publish, subscribe, onGap, close\), got an object$/)
+    expectRefused({ ...anonymous, bus: memoryRelayBus() }, /a bus needs the storage the relays share \(option storage\)$/)
+    const { loadSince: _, ...withoutLoadSince } = Object.fromEntries(['load', 'loadSince', 'append', 'compact', 'deleteRoom', 'rooms', 'close'].map((m) => [m, () => undefined]))
+    expectRefused({ ...anonymous, bus: memoryRelayBus(), storage: withoutLoadSince }, /option storage must be a RelayStorage with loadSince/)
   })
 
   it('never copies a long string (a secret pasted in the wrong place, say) into the message', () => {

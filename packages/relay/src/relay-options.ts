@@ -8,6 +8,7 @@
 import { TideKVError } from '@tidekv/core'
 import type { AccessMode } from './auth.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
+import type { RelayBus } from './bus.js'
 import type { RelayStorage } from './storage.js'
 import { DEFAULT_UPDATE_BUDGET, type UpdateBudget } from './update-budget.js'
 
@@ -27,6 +28,19 @@ export interface RelayOptions {
   storage?: RelayStorage
   /** Folder of the default SQLite storage. Default `./.tidekv-data`. */
   dataDir?: string
+  /**
+   * The bus to other relays that share `storage` (and the secret): each
+   * update this relay stores is announced to them, theirs to it. With a bus,
+   * `storage` is required (a shared one: Redis) and must have `loadSince`;
+   * the relay does not close such a storage (or the bus) when it closes.
+   */
+  bus?: RelayBus
+  /**
+   * Relays that share rooms through one Redis: its URL (`redis://[user:pass@]host:port[/db]`,
+   * `rediss://` for TLS). The relay then keeps rooms in Redis and talks to the other relays
+   * through it (ioredis, loaded only then). Not with `storage` or `bus`.
+   */
+  redis?: string
   /** Who may connect. Without a secret, `anonymous` must say what strangers may do. */
   auth: RelayAuth
   /** Limits; each defaults to `DEFAULT_LIMITS`. */
@@ -47,6 +61,8 @@ export interface ResolvedRelayOptions {
   readonly host: string
   /** Given storage; without it, SQLite in `dataDir`. */
   readonly storage: RelayStorage | undefined
+  readonly bus: RelayBus | undefined
+  readonly redis: string | undefined
   readonly dataDir: string
   readonly secret: string | Uint8Array | undefined
   readonly anonymous: 'none' | AccessMode
@@ -78,7 +94,20 @@ const LIMIT_RULES: { readonly [K in keyof RelayLimits]: { readonly min: number; 
 
 const ANONYMOUS = ['none', 'read', 'write'] as const
 const STORAGE_METHODS = ['load', 'append', 'compact', 'deleteRoom', 'rooms', 'close'] as const
-const OPTION_NAMES: readonly (keyof RelayOptions)[] = ['port', 'host', 'storage', 'dataDir', 'auth', 'limits', 'updateBudget', 'allowedOrigins', 'static', 'onError']
+const OPTION_NAMES: readonly (keyof RelayOptions)[] = [
+  'port',
+  'host',
+  'storage',
+  'dataDir',
+  'bus',
+  'redis',
+  'auth',
+  'limits',
+  'updateBudget',
+  'allowedOrigins',
+  'static',
+  'onError',
+]
 
 /**
  * Checks `options` and fills in the defaults.
@@ -98,6 +127,18 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     const methods = record(storage, 'storage')
     const missing = STORAGE_METHODS.find((method) => typeof methods[method] !== 'function')
     fail('storage', `a RelayStorage (${missing} is missing)`, storage)
+  }
+  const redis = given.redis
+  if (redis !== undefined) {
+    if (typeof redis !== 'string' || !/^rediss?:\/\/./.test(redis)) fail('redis', 'a redis:// or rediss:// URL', redis)
+    if (storage !== undefined || given.bus !== undefined)
+      throw new TideKVError('INVALID_VALUE', 'createRelay: redis keeps the rooms and joins the relays itself; give it without storage and bus')
+  }
+  const bus = given.bus
+  if (bus !== undefined) {
+    if (!isRelayBus(bus)) fail('bus', 'a RelayBus (publish, subscribe, onGap, close)', bus)
+    if (storage === undefined) throw new TideKVError('INVALID_VALUE', 'createRelay: a bus needs the storage the relays share (option storage)')
+    if (typeof Reflect.get(storage, 'loadSince') !== 'function') fail('storage', 'a RelayStorage with loadSince (a bus needs it to catch up)', storage)
   }
 
   const auth = record(given.auth, 'auth')
@@ -142,6 +183,8 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     port,
     host,
     storage,
+    bus,
+    redis,
     dataDir,
     secret,
     anonymous,
@@ -158,6 +201,11 @@ function isAnonymousMode(value: unknown): value is (typeof ANONYMOUS)[number] {
 }
 
 /** An object with every method of RelayStorage (what each does is the adapter's promise, checked by its conformance suite). */
+function isRelayBus(value: unknown): value is RelayBus {
+  if (typeof value !== 'object' || value === null) return false
+  return ['publish', 'subscribe', 'onGap', 'close'].every((method) => typeof Reflect.get(value, method) === 'function')
+}
+
 function isRelayStorage(value: unknown): value is RelayStorage {
   if (typeof value !== 'object' || value === null) return false
   return STORAGE_METHODS.every((method) => typeof Reflect.get(value, method) === 'function')

@@ -3,6 +3,7 @@
  * on one port. Upgrades are checked (origin, token, connection limits) before
  * a WebSocket exists; rooms load lazily and unload when idle.
  */
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { CloseCode, QueryParam } from '@tidekv/core'
@@ -14,6 +15,7 @@ import { type RelayOptions, resolveRelayOptions } from './relay-options.js'
 import { Room, type RoomInfo } from './room.js'
 import { serveStatic } from './static-files.js'
 import { sqliteRelayStorage } from './sqlite-storage.js'
+import { connectRedis } from './redis-backend.js'
 
 export interface Relay {
   /** The port it listens on. */
@@ -23,7 +25,7 @@ export interface Relay {
   readonly metrics: RelayMetrics
   /** The rooms loaded now, by name, each a frozen snapshot. Read it again for fresh ones. */
   readonly rooms: ReadonlyMap<string, RoomInfo>
-  /** Stops accepting, closes sockets with 1001, stores everything, closes storage. */
+  /** Stops accepting, closes sockets with 1001, stores everything, closes storage (unless shared with other relays through a bus). */
   close(): Promise<void>
 }
 
@@ -40,7 +42,14 @@ const MAX_ROOM_BYTES = 512
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   const config = resolveRelayOptions(options)
   const { secret, anonymous, limits, budget, onError } = config
-  const storage = config.storage ?? sqliteRelayStorage({ path: `${config.dataDir}/relay.sqlite3` })
+  const redis = config.redis === undefined ? undefined : await connectRedis(config.redis, (e) => onError(e))
+  const storage = redis?.storage ?? config.storage ?? sqliteRelayStorage({ path: `${config.dataDir}/relay.sqlite3` })
+  const sharedBus = redis?.bus ?? config.bus
+  /** Releases what this relay opened: its SQLite file, or its Redis connections; a storage shared through a given bus is the caller's. */
+  const release = async (): Promise<void> => {
+    if (redis !== undefined) await redis.close()
+    else if (config.bus === undefined) await storage.close()
+  }
   const rooms = new Map<string, Room>()
   const unloading = new Map<string, Promise<void>>()
   const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
@@ -48,7 +57,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const metrics = new Metrics({ connections: () => connections.size, roomsLoaded: () => rooms.size })
   let closing = false
 
-  const ctx = { storage, metrics, limits, budget, onError: (e: unknown, room: string) => onError(e, room) }
+  const bus = sharedBus === undefined ? undefined : { bus: sharedBus, relayId: randomUUID() }
+  const ctx = { storage, bus, metrics, limits, budget, onError: (e: unknown, room: string) => onError(e, room) }
+  // The bus lost messages (its connection dropped): every loaded room reads what it missed.
+  const stopGaps = sharedBus?.onGap(() => {
+    for (const room of rooms.values()) void room.ready.then(() => room.catchUp()).catch(() => undefined)
+  })
 
   async function roomFor(name: string): Promise<Room> {
     const timer = idleTimers.get(name)
@@ -187,7 +201,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   } catch (error) {
     // Not listening (the port is taken, say): nothing will call close(), so release here.
     metrics.close()
-    await storage.close().catch(() => undefined)
+    await release().catch(() => undefined)
     throw error
   }
   const address = server.address()
@@ -206,6 +220,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     async close() {
       if (closing) return
       closing = true
+      stopGaps?.()
       metrics.close()
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const c of [...connections]) c.close(CloseCode.GOING_AWAY, 'relay shutting down')
@@ -217,7 +232,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       wss.close()
       server.closeAllConnections?.()
       await serverClosed
-      await storage.close()
+      await release()
     },
   }
 }

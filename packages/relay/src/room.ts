@@ -19,9 +19,11 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
+import type { RelayBus } from './bus.js'
 import { ClientOwners } from './client-owners.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
+import { RoomFeed } from './room-feed.js'
 import { ProtocolError } from './protocol-error.js'
 import { StepOneAnswers } from './step-one.js'
 import type { RelayStorage } from './storage.js'
@@ -55,6 +57,8 @@ const HEAP_PER_STRUCT = 600
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
+/** Origin of updates another relay stored and announced: sent to this room's peers, not stored again. */
+const FROM_BUS = Symbol('bus')
 
 /** A loaded room as `relay.rooms` shows it: a snapshot taken when read, not the room itself. */
 export interface RoomInfo {
@@ -77,6 +81,8 @@ export interface RoomInfo {
 
 export interface RoomContext {
   storage: RelayStorage
+  /** Relays sharing rooms: the bus between them, and this relay's id on it. */
+  bus?: { readonly bus: RelayBus; readonly relayId: string }
   metrics: Metrics
   limits: RelayLimits
   budget: UpdateBudget
@@ -113,6 +119,8 @@ export class Room {
   private loaded = false
   /** Who owns each Yjs client id (see client-owners.ts); set once loaded. */
   private owners = new ClientOwners()
+  /** The link to other relays serving this room, when relays share rooms. */
+  private readonly feed: RoomFeed | null
 
   constructor(
     readonly name: string,
@@ -120,11 +128,24 @@ export class Room {
   ) {
     this.stepTwoBudget = scaleBudget(ctx.limits.maxMessageBytes, ctx.budget)
     this.stepOne = new StepOneAnswers(this.doc, this.stepTwoBudget.maxClients)
+    this.feed =
+      ctx.bus === undefined
+        ? null
+        : new RoomFeed({
+            room: name,
+            bus: ctx.bus.bus,
+            relayId: ctx.bus.relayId,
+            storage: ctx.storage,
+            apply: (update) => Y.applyUpdate(this.doc, update, FROM_BUS),
+            onError: (error) => ctx.onError(error, name),
+          })
     this.ready = this.load()
     this.doc.on('update', this.onUpdate)
   }
 
   private async load(): Promise<void> {
+    // Subscribed before reading storage: nothing another relay stores meanwhile is missed.
+    await this.feed?.subscribe()
     this.owners = await ClientOwners.load(this.ctx.storage, this.name)
     const stored = await this.ctx.storage.load(this.name)
     this.doc.transact(() => {
@@ -133,7 +154,13 @@ export class Room {
     this.lastSeq = stored.lastSeq
     this.sinceCompaction = Math.max(0, stored.updates.length - 1)
     this.persisted = Y.encodeStateVector(this.doc)
+    this.feed?.start(stored.lastSeq)
     this.loaded = true
+  }
+
+  /** Reads what other relays stored that this room may have missed (the bus reported a gap). */
+  catchUp(): Promise<void> {
+    return this.feed?.catchUp() ?? Promise.resolve()
   }
 
   info(): RoomInfo {
@@ -329,7 +356,7 @@ export class Room {
     get: (client: number) => Y.getState(this.doc.store, client),
   }
   private pending: Uint8Array[] = []
-  private pendingOrigins: (Peer | null)[] = []
+  private pendingOrigins: (Peer | typeof FROM_BUS | null)[] = []
   private flushQueued = false
 
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -337,7 +364,7 @@ export class Room {
     if (origin === STORAGE) return
     this.pending.push(update)
     // reason: Set.has compares identity only, so any origin may be looked up; one it finds is a peer
-    this.pendingOrigins.push(origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
+    this.pendingOrigins.push(origin === FROM_BUS ? FROM_BUS : origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
     if (!this.flushQueued) {
       this.flushQueued = true
       queueMicrotask(this.flush)
@@ -366,7 +393,7 @@ export class Room {
     this.pendingOrigins = []
     const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
     const toAll = this.syncMessage(merged)
-    const senders = new Set(origins)
+    const senders = new Set<Peer | typeof FROM_BUS | null>(origins)
     const toSender = new Map<Peer, Uint8Array | null>()
     for (const peer of this.peers) {
       if (!senders.has(peer)) {
@@ -382,11 +409,14 @@ export class Room {
       }
       if (message !== null) peer.send(message)
     }
-    this.store(merged, senders)
+    // What other relays announced is stored already.
+    const local = origins.some((o) => o === FROM_BUS) ? updates.filter((_, i) => origins[i] !== FROM_BUS) : updates
+    if (local.length === 0) return
+    this.store(local === updates ? merged : local.length === 1 ? local[0]! : Y.mergeUpdates(local), senders)
   }
 
   /** Appends an update to storage after the ones before it, then acknowledges it to its senders. */
-  private store(update: Uint8Array, senders: Set<Peer | null>): void {
+  private store(update: Uint8Array, senders: Set<Peer | typeof FROM_BUS | null>): void {
     const stateVector = Y.encodeStateVector(this.doc)
     this.writes = this.writes.then(async () => {
       const started = performance.now()
@@ -394,6 +424,7 @@ export class Room {
         // Claims first: an update stored without its claims would leave its client ids to whoever writes next.
         await this.owners.save(this.ctx.storage, this.name)
         this.lastSeq = await this.ctx.storage.append(this.name, update)
+        this.feed?.stored(this.lastSeq, update)
       } catch (error) {
         // Not acknowledged: the sender keeps the update and sends it again on reconnect.
         this.storeFailed = true
@@ -403,7 +434,7 @@ export class Room {
       if (this.storeFailed && !(await this.compact())) return
       this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
       this.persisted = stateVector
-      for (const sender of senders) if (sender !== null && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
+      for (const sender of senders) if (sender !== null && sender !== FROM_BUS && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
       if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
     })
   }
@@ -412,8 +443,12 @@ export class Room {
   private async compact(): Promise<boolean> {
     try {
       const snapshot = Y.encodeStateAsUpdate(this.doc)
-      if (this.lastSeq === 0) this.lastSeq = await this.ctx.storage.append(this.name, snapshot)
-      else await this.ctx.storage.compact(this.name, snapshot, this.lastSeq)
+      // With other relays, only up to the seq below which the document holds every update.
+      const upTo = this.feed?.watermark ?? this.lastSeq
+      if (upTo === 0) {
+        this.lastSeq = await this.ctx.storage.append(this.name, snapshot)
+        this.feed?.stored(this.lastSeq, snapshot)
+      } else await this.ctx.storage.compact(this.name, snapshot, upTo)
       await this.owners.compact(this.ctx.storage, this.name)
       this.sinceCompaction = 0
       this.storeFailed = false
@@ -436,6 +471,7 @@ export class Room {
     this.flush()
     await this.writes
     if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()
+    await this.feed?.close()
     this.doc.destroy()
   }
 

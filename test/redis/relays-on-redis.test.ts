@@ -1,0 +1,77 @@
+/**
+ * Relays that share rooms through one real redis-server (issue 11):
+ * `createRelay({ redis: url })`, with the durability the relay's docs require
+ * (AOF, `appendfsync always`). Clients of one room on different relays
+ * converge, a stock y-websocket provider included; writes made offline and
+ * sent on reconnect reach every relay's clients; a relay started later loads
+ * the room from Redis.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+import { LOG_NAME } from '@tidekv/core'
+import { newClient, newRelay, onCleanup } from '../helpers/relay.js'
+import { type RedisServer, startRedis } from '../helpers/redis.js'
+
+let redis: RedisServer
+let url: string
+beforeAll(async () => {
+  redis = await startRedis({ durable: true })
+  url = `redis://127.0.0.1:${redis.port}`
+}, 30_000)
+afterAll(async () => {
+  await redis?.stop()
+})
+
+const relays = (count: number) => Promise.all(Array.from({ length: count }, () => newRelay({ redis: url })))
+
+describe('relays on one Redis', () => {
+  it('clients of a room on three relays converge, offline edits included', async () => {
+    const [r0, r1, r2] = await relays(3)
+    const room = `converge-${Date.now()}`
+    const clients = await Promise.all([r0!, r1!, r2!, r0!, r1!, r2!].map((relay) => newClient(relay.ws, room)))
+    clients.forEach((client, i) => {
+      client.set(`from:${i}`, i)
+      client.incr('total', i + 1)
+    })
+    clients[1]!.disconnect()
+    clients[1]!.set('offline', 'made while away')
+    clients[1]!.sortedSet('board').add('ada', 3)
+    clients[4]!.hash('h').set('k', 'v')
+    clients[1]!.connect()
+    await Promise.all(clients.map((client) => client.whenSynced()))
+    for (const client of clients) {
+      await expect
+        .poll(() => [client.keys().length, client.get('total'), client.get('offline'), client.sortedSet('board').score('ada'), client.hash('h').get('k')], { timeout: 10_000 })
+        .toEqual([10, 21, 'made while away', 3, 'v'])
+    }
+    // A relay started now loads the room from Redis.
+    const [late] = await relays(1)
+    const reader = await newClient(late!.ws, room)
+    await reader.whenSynced()
+    await expect.poll(() => reader.get('total')).toBe(21)
+  })
+
+  it('a stock y-websocket provider on one relay and a TideKV client on another converge', async () => {
+    const [r0, r1] = await relays(2)
+    const room = `interop-${Date.now()}`
+    const doc = new Y.Doc()
+    const provider = new WebsocketProvider(r0!.ws, room, doc, {
+      // reason: `ws` implements the WebSocket API y-websocket uses, but not the DOM class's full type.
+      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      disableBc: true,
+    })
+    onCleanup(() => {
+      provider.destroy()
+      doc.destroy()
+    })
+    const store = await newClient(r1!.ws, room)
+    store.set('tidekv', 1)
+    await store.whenSynced()
+    await expect.poll(() => doc.getArray(LOG_NAME).length, { timeout: 10_000 }).toBeGreaterThan(0)
+    doc.getMap('stock').set('hello', 'from a stock client')
+    await expect.poll(() => Y.encodeStateVector(store.doc).length).toBeGreaterThan(Y.encodeStateVector(new Y.Doc()).length)
+    await expect.poll(() => store.doc.getMap('stock').get('hello'), { timeout: 10_000 }).toBe('from a stock client')
+  })
+})

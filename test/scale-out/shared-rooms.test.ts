@@ -1,0 +1,79 @@
+/**
+ * Relays that share rooms (issue 11): several relays on one storage, joined
+ * by a bus. Here in one process, on the in-memory storage and bus twins;
+ * test/redis/relays-on-redis.test.ts runs the same on a real redis-server.
+ * A room's clients on different relays converge; an announcement the bus
+ * loses is caught up from storage (at the next one, or when the bus reports
+ * the gap); a relay never compacts past an update it has not applied.
+ */
+import { describe, expect, it } from 'vitest'
+import { memoryRelayBus } from '../../packages/relay/src/bus.js'
+import { memoryRelayStorage } from '../../packages/relay/src/memory-storage.js'
+import type { RelayStorage } from '../../packages/relay/src/storage.js'
+import { newClient, newRelay } from '../helpers/relay.js'
+
+async function relaysSharing(count: number, storage: RelayStorage = memoryRelayStorage()) {
+  const bus = memoryRelayBus()
+  const relays = []
+  for (let i = 0; i < count; i++) relays.push(await newRelay({ storage, bus, limits: { compactAfterUpdates: 5 } }))
+  return { bus, relays, storage }
+}
+
+describe('relays sharing rooms through a bus', () => {
+  it('clients of one room on different relays converge, every type of write, both ways', async () => {
+    const { relays } = await relaysSharing(3)
+    const clients = await Promise.all(relays.map((relay) => newClient(relay.ws, 'shared')))
+    clients[0]!.set('from', 'relay 0')
+    clients[1]!.incr('count', 2)
+    clients[2]!.hash('h').set('k', 'v')
+    clients[0]!.list('l').pushRight('a', 'b')
+    clients[1]!.incr('count', 3)
+    await Promise.all(clients.map((c) => c.whenSynced()))
+    for (const client of clients) {
+      await expect.poll(() => [client.get('from'), client.get('count'), client.hash('h').get('k'), client.list('l').range(0, -1)]).toEqual(['relay 0', 5, 'v', ['a', 'b']])
+    }
+  })
+
+  it('an announcement the bus lost is read from storage when the next one shows the gap', async () => {
+    const { bus, relays } = await relaysSharing(2)
+    const [a, b] = await Promise.all(relays.map((relay) => newClient(relay.ws, 'gap')))
+    a!.set('first', 1)
+    await a!.whenSynced()
+    await expect.poll(() => b!.get('first')).toBe(1)
+    bus.drop(1)
+    a!.set('lost', 2) // stored, but its announcement never reaches relay 1
+    await a!.whenSynced()
+    a!.set('next', 3)
+    await a!.whenSynced()
+    await expect.poll(() => [b!.get('lost'), b!.get('next')]).toEqual([2, 3])
+  })
+
+  it('when the bus reports a gap (its connection came back), every loaded room catches up', async () => {
+    const { bus, relays } = await relaysSharing(2)
+    const [a, b] = await Promise.all(relays.map((relay) => newClient(relay.ws, 'reconnect')))
+    await Promise.all([a!.whenSynced(), b!.whenSynced()])
+    bus.drop(1)
+    a!.set('during the outage', true)
+    await a!.whenSynced()
+    expect(b!.has('during the outage')).toBe(false)
+    bus.gap()
+    await expect.poll(() => b!.get('during the outage')).toBe(true)
+  })
+
+  it('compactions by either relay lose nothing the other stored, and a fresh relay loads it all', async () => {
+    const storage = memoryRelayStorage()
+    const { relays } = await relaysSharing(2, storage)
+    const [a, b] = await Promise.all(relays.map((relay) => newClient(relay.ws, 'compacting')))
+    for (let i = 0; i < 30; i++) {
+      ;(i % 2 === 0 ? a! : b!).set(`k${i}`, i)
+      if (i % 3 === 0) await Promise.all([a!.whenSynced(), b!.whenSynced()])
+    }
+    await Promise.all([a!.whenSynced(), b!.whenSynced()])
+    const {
+      relays: [fresh],
+    } = await relaysSharing(1, storage)
+    const reader = await newClient(fresh!.ws, 'compacting')
+    await reader.whenSynced()
+    await expect.poll(() => reader.keys().length).toBe(30)
+  })
+})
