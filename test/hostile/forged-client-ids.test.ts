@@ -113,3 +113,47 @@ describe('client ids belong to the subject that first wrote under them', () => {
     expect(relay.metrics.rejected['foreign-client']).toBeUndefined()
   })
 })
+
+describe('a client id announced in presence, before its first write', () => {
+  it("is its writer's: a GC struct over it from another subject, sent while it is offline, is dropped and its offline writes arrive", async () => {
+    const { relay, token } = await setting()
+    const victim = await newClient(relay.ws, 'shared', { token: await token('victim') })
+    const victimId = victim.doc.clientID
+    // Connected, no write yet: its presence (y-websocket announces it on connect) is all the room has of it.
+    await expect.poll(() => relay.rooms.get('shared')?.awarenessStates).toBe(1)
+    victim.disconnect()
+    await expect.poll(() => relay.rooms.get('shared')?.awarenessStates).toBe(0)
+    const attacker = await rawSocket(`${relay.ws}/shared?token=${await token('mallory')}`)
+    attacker.ws.send(syncMessage(2, gcUpdate(victimId, 0, 2 ** 32)))
+    await expect.poll(() => relay.metrics.rejected['foreign-client']).toBe(1)
+    victim.set('offline-1', 1)
+    victim.set('offline-2', 2)
+    victim.connect()
+    await victim.whenSynced()
+    expect(victim.doc.clientID).toBe(victimId)
+    const reader = await newClient(relay.ws, 'shared', { token: await token('reader') })
+    await expect.poll(() => reader.keys().sort()).toEqual(['offline-1', 'offline-2'])
+  })
+
+  it("cannot be announced by another subject's connection", async () => {
+    const { relay, token } = await setting()
+    const victim = await newClient(relay.ws, 'shared', { token: await token('victim') })
+    victim.set('k', 1)
+    await victim.whenSynced()
+    const attacker = await rawSocket(`${relay.ws}/shared?token=${await token('mallory')}`)
+    const update = encoding.createEncoder()
+    encoding.writeVarUint(update, 1)
+    encoding.writeVarUint(update, victim.doc.clientID)
+    encoding.writeVarUint(update, 1000)
+    encoding.writeVarString(update, '{"name":"not the victim"}')
+    const message = encoding.createEncoder()
+    encoding.writeVarUint(message, MessageType.AWARENESS)
+    encoding.writeVarUint8Array(message, encoding.toUint8Array(update))
+    victim.disconnect() // its presence goes: the id is free in presence, not in ownership
+    await expect.poll(() => relay.rooms.get('shared')?.awarenessStates).toBe(0)
+    attacker.ws.send(encoding.toUint8Array(message))
+    attacker.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
+    await new Promise<void>((resolve) => attacker.ws.on('message', (data: Buffer) => data[0] === MessageType.AWARENESS && resolve()))
+    expect(relay.rooms.get('shared')?.awarenessStates).toBe(0)
+  })
+})

@@ -14,7 +14,9 @@
  * first announced it, until it removes it or leaves; other connections'
  * updates to it are dropped (stock clients echo each other's states, and
  * remove ones they have not heard from in 30 s: that is not an attack, so it
- * is not a protocol error). States are forwarded as received, never re-encoded.
+ * is not a protocol error). The room may also refuse ids outright (`allowed`:
+ * a Yjs client id owned by another token subject cannot be announced by this
+ * one). States are forwarded as received, never re-encoded.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -65,8 +67,8 @@ export class Presence<P> {
    * update to send to every peer (only what changed), or null.
    * @throws PresenceRefused when the message is malformed or over a bound; nothing has changed then
    */
-  apply(peer: P, update: Uint8Array): Uint8Array | null {
-    const announced = decodeUpdate(update)
+  apply(peer: P, update: Uint8Array, allowed: (client: number) => boolean = () => true): Uint8Array | null {
+    const announced = decodeUpdate(update).filter((a) => allowed(a.client))
     const owned = this.#owned.get(peer) ?? new Set<number>()
     // Count first: a message claiming more ids than a peer may hold changes nothing.
     let claims = owned.size
@@ -111,6 +113,11 @@ export class Presence<P> {
       this.#tombstone(client, held.clock + 1)
     }
     return removed.length === 0 ? null : encodeUpdate(removed)
+  }
+
+  /** The client ids `peer` holds states for. */
+  idsOf(peer: P): ReadonlySet<number> {
+    return this.#owned.get(peer) ?? new Set()
   }
 
   /** Every state held, as one update (for a peer that joins or asks); with none, an update of none. */

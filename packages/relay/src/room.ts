@@ -210,8 +210,10 @@ export class Room {
           this.receiveSync(peer, decoder)
           break
         case MessageType.AWARENESS: {
-          const changed = this.presence.apply(peer, decoding.readVarUint8Array(decoder))
+          // A client id another subject owns cannot be announced by this one (see client-owners.ts).
+          const changed = this.presence.apply(peer, decoding.readVarUint8Array(decoder), (client) => (this.owners.ownerOf(client) ?? peer.subject) === peer.subject)
           if (changed !== null) this.broadcast(this.awarenessMessage(changed))
+          if (peer.mode === 'write') this.claimAnnounced(peer)
           break
         }
         case MessageType.QUERY_AWARENESS:
@@ -338,6 +340,23 @@ export class Room {
     }
     for (const client of clients) if (this.owners.ownerOf(client) === undefined) this.owners.claim(client, peer.subject)
     return true
+  }
+
+  /**
+   * A writer's presence announces its Yjs client id before it writes: the id
+   * becomes its subject's now, so no one can take it first (one GC struct
+   * over an unwritten id, sent while its owner is offline, would swallow the
+   * owner's offline writes). The claims are stored in the write chain.
+   */
+  private claimAnnounced(peer: Peer): void {
+    let claimed = false
+    for (const client of this.presence.idsOf(peer)) {
+      if (this.owners.ownerOf(client) !== undefined) continue
+      this.owners.claim(client, peer.subject)
+      claimed = true
+    }
+    if (!claimed) return
+    this.writes = this.writes.then(() => this.owners.save(this.ctx.storage, this.name).catch((error: unknown) => this.ctx.onError(error, this.name)))
   }
 
   /** A read-only peer's update is not applied, sent or stored; it is told once why. */
