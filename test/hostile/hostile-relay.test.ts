@@ -319,3 +319,20 @@ describe('a large update inside the budget', () => {
     expect(got.getArray('a').get(0)).toBe(99_999)
   })
 })
+
+describe('while a room applies a large update', () => {
+  it('what its peers send meanwhile is held up to a bound; past it the sender is told to try again later (1013)', async () => {
+    const relay = await newRelay({ limits: { maxBacklogBytes: 64 * 1024 } })
+    const doc = new Y.Doc()
+    for (let i = 0; i < 100_000; i++) doc.getArray<number>('a').insert(0, [i])
+    const sender = await rawSocket(`${relay.ws}/busy`)
+    sender.ws.send(syncMessage(1, Y.encodeStateAsUpdate(doc)))
+    // Right behind it on the same socket, so they are handled after it, while the room applies it.
+    const junk = new Uint8Array(32 * 1024)
+    junk[0] = MessageType.QUERY_AWARENESS
+    for (let i = 0; i < 4; i++) sender.ws.send(junk)
+    expect(await sender.closed).toBe(1013)
+    expect(relay.metrics.rejected['room-busy']).toBe(1)
+    await expect.poll(() => relay.rooms.get('busy')?.writers, { timeout: 30_000 }).toBe(1)
+  })
+})

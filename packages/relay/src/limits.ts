@@ -26,6 +26,11 @@ export interface RelayLimits {
    * with 1013, try again later. Default: 75% of V8's heap limit.
    */
   maxHeapBytes: number
+  /**
+   * Bytes of messages a room holds back while it applies a large update in
+   * slices; past them, a sender is closed with 1013 (try again later). Default 32 MiB.
+   */
+  maxBacklogBytes: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -39,4 +44,5 @@ export const DEFAULT_LIMITS: RelayLimits = {
   idleRoomMs: 30_000,
   compactAfterUpdates: 500,
   maxHeapBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.75),
+  maxBacklogBytes: 32 * 1024 * 1024,
 }

@@ -90,6 +90,7 @@ const LIMIT_RULES: { readonly [K in keyof RelayLimits]: { readonly min: number; 
   idleRoomMs: { min: 0, integer: true, max: MAX_TIMER_MS },
   compactAfterUpdates: { min: 1, integer: true },
   maxHeapBytes: { min: 0, integer: true },
+  maxBacklogBytes: { min: 0, integer: true },
 }
 
 const ANONYMOUS = ['none', 'read', 'write'] as const

@@ -40,6 +40,8 @@ export interface Peer {
   send(message: Uint8Array): void
   /** Handles a message of this peer that the room held back while it was busy (as if it had just arrived). */
   deliver(message: Uint8Array): void
+  /** Closes the peer's connection. */
+  close(code: number, reason: string): void
 }
 
 /**
@@ -111,6 +113,7 @@ export class Room {
   private refusedPeers = new WeakSet<Peer>()
   /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
   private backlog: [Peer, Uint8Array][] | null = null
+  private backlogBytes = 0
   /** Settles once the update being applied in slices (if any) is all applied. */
   private slicing: Promise<void> = Promise.resolve()
   /** Answers to sync step 1: rate-limited, bounded, the whole room cached for new clients. */
@@ -197,8 +200,12 @@ export class Room {
    * @throws ProtocolError for a malformed message, an unknown type or an update over the decode budget
    */
   receive(peer: Peer, message: Uint8Array): void {
-    // While a large update is applied in slices, the room's messages wait, in order.
+    // While a large update is applied in slices, the room's messages wait, in order, up to a bound.
     if (this.backlog !== null) {
+      if (this.backlogBytes + message.length > this.ctx.limits.maxBacklogBytes) {
+        throw new ProtocolError('the room is busy applying a large update: try again later', { reason: 'room-busy', code: CloseCode.TRY_AGAIN_LATER })
+      }
+      this.backlogBytes += message.length
       this.backlog.push([peer, message])
       return
     }
@@ -284,8 +291,9 @@ export class Room {
       return
     }
     // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
-    if (summary.structs <= SLICE_STRUCTS) Y.applyUpdate(this.doc, update, peer)
-    else this.applyInSlices(peer, sliceUpdate(update, summary.layout))
+    const slices = summary.structs <= SLICE_STRUCTS ? [update] : sliceUpdate(update, summary.layout)
+    if (slices.length === 1) Y.applyUpdate(this.doc, update, peer)
+    else this.applyInSlices(peer, slices)
   }
 
   /**
@@ -296,19 +304,33 @@ export class Room {
    */
   private applyInSlices(peer: Peer, slices: Uint8Array[]): void {
     this.backlog = []
+    this.backlogBytes = 0
     this.ctx.metrics.slicedUpdates++
     this.slicing = new Promise<void>((resolve) => {
       let i = 0
+      const done = (): void => {
+        const held = this.backlog ?? []
+        this.backlog = null
+        this.backlogBytes = 0
+        resolve()
+        this.drain(held)
+      }
       const next = (): void => {
-        Y.applyUpdate(this.doc, slices[i++]!, peer)
+        try {
+          Y.applyUpdate(this.doc, slices[i++]!, peer)
+        } catch (error) {
+          // The budget check passed it, so this is a Yjs failure: stop, drop the sender, serve the others.
+          this.ctx.metrics.reject('internal-error')
+          this.ctx.onError(error, this.name)
+          peer.close(CloseCode.INTERNAL_ERROR, 'internal error')
+          done()
+          return
+        }
         if (i < slices.length) {
           setImmediate(next)
           return
         }
-        const held = this.backlog ?? []
-        this.backlog = null
-        resolve()
-        this.drain(held)
+        done()
       }
       // Not in this turn, which has just received and checked the whole update, and not before
       // the next poll for I/O either: a setImmediate made while handling socket input runs
@@ -321,7 +343,9 @@ export class Room {
   private drain(held: [Peer, Uint8Array][]): void {
     for (let k = 0; k < held.length; k++) {
       if (this.backlog !== null) {
-        this.backlog.unshift(...held.slice(k))
+        const rest = held.slice(k)
+        this.backlog = rest.concat(this.backlog)
+        for (const [, message] of rest) this.backlogBytes += message.length
         return
       }
       const [peer, message] = held[k]!

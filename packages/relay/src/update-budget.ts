@@ -256,6 +256,12 @@ export interface UpdateLayout {
   cuts: number[]
   /** Offset of the delete set. */
   deleteSetStart: number
+  /**
+   * Whether a struct references a struct of a later block (known only with a
+   * state vector). Slices in byte order would then leave structs pending in
+   * Yjs until the last slice, and every slice would re-merge them.
+   */
+  forwardRefs: boolean
 }
 
 /** What an accepted update carries, as far as the check saw it. */
@@ -317,7 +323,7 @@ class Checker {
    * offset and clock of the struct that starts the next slice, its index in
    * the block.
    */
-  readonly layout: UpdateLayout = { blocks: [], cuts: [], deleteSetStart: 0 }
+  readonly layout: UpdateLayout = { blocks: [], cuts: [], deleteSetStart: 0, forwardRefs: false }
   private seenStructs = 0
 
   constructor(
@@ -350,6 +356,8 @@ class Checker {
   run(): void {
     this.structSection()
     this.layout.deleteSetStart = this.pos
+    // Structs that reference a later block of the update (Yjs writes blocks by descending client id).
+    this.layout.forwardRefs = this.deferred.length > 0
     this.deleteSet()
     if (this.pos !== this.end) this.malformed('trailing bytes', `${this.end - this.pos} after the delete set`)
     const d = this.deferred

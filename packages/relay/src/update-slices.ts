@@ -25,11 +25,14 @@ interface Part {
 
 /**
  * The slices of `update`, given its layout from `checkUpdate(update, budget, sv, sliceEvery)`.
- * Returns `[update]` itself when the layout has no cut.
+ * Returns `[update]` itself when the layout has no cut, or when a block
+ * references a later one (`forwardRefs`): in byte order such slices would
+ * wait in Yjs's pending structs and be merged again with every slice, which
+ * made 400,000 items take 9 s where the whole update took 0.2 s.
  */
 export function sliceUpdate(update: Uint8Array, layout: UpdateLayout): Uint8Array[] {
   const { blocks, cuts } = layout
-  if (cuts.length === 0) return [update]
+  if (cuts.length === 0 || layout.forwardRefs) return [update]
   const slices: Part[][] = [[]]
   let cut = 0
   for (let b = 0; b * 5 < blocks.length; b++) {
