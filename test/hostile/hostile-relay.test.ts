@@ -336,3 +336,28 @@ describe('while a room applies a large update', () => {
     await expect.poll(() => relay.rooms.get('busy')?.writers, { timeout: 30_000 }).toBe(1)
   })
 })
+
+describe('presence at room scale', () => {
+  it("a room's states are capped at 4 MiB of JSON together: the connection that would pass it is refused (1002)", async () => {
+    const relay = await newRelay()
+    const big = `"${'x'.repeat(15_000)}"` // 15 KB of JSON per state, 32 per connection: 480 KB each
+    const closes: Promise<number>[] = []
+    for (let c = 0; c < 9; c++) {
+      const s = await rawSocket(`${relay.ws}/crowd`)
+      closes.push(s.closed)
+      s.ws.send(awareness(Array.from({ length: 32 }, (_, i) => [c * 100 + i + 1, 1, big] as const)))
+      if (c < 8) await expect.poll(() => relay.rooms.get('crowd')?.awarenessStates).toBe((c + 1) * 32)
+    }
+    expect(await closes[8]).toBe(1002)
+    expect(relay.metrics.rejected['presence-refused']).toBe(1)
+    expect(relay.rooms.get('crowd')?.awarenessStates).toBe(8 * 32)
+  })
+
+  it('queries for every presence state are rate-limited like sync step 1 (1008 past the burst)', async () => {
+    const relay = await newRelay()
+    const s = await rawSocket(`${relay.ws}/queries`)
+    for (let i = 0; i < 20; i++) s.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
+    expect(await s.closed).toBe(1008)
+    expect(relay.metrics.rejected['sync-rate']).toBe(1)
+  })
+})

@@ -28,6 +28,8 @@ export const MAX_STATES_PER_PEER = 32
 export const MAX_STATE_BYTES = 16 * 1024
 /** How deep one state's JSON may nest. */
 export const MAX_STATE_DEPTH = 32
+/** Bytes of JSON all states of a room may take together (1,000 users at 4 KiB each). */
+export const MAX_ROOM_STATE_BYTES = 4 * 1024 * 1024
 /** Clocks of removed client ids remembered, so a stale echo of a removed state does not bring it back. */
 const MAX_TOMBSTONES = 10_000
 /** Yjs client ids are unsigned 32-bit. */
@@ -53,6 +55,10 @@ interface Announced {
 
 export class Presence<P> {
   #states = new Map<number, State<P>>()
+  /** Length (UTF-16 units) of the JSON of every state held: bounded per room. */
+  #stateChars = 0
+  /** `all()` encoded, until a state changes. */
+  #all: Uint8Array | null = null
   #owned = new Map<P, Set<number>>()
   /** Clock at which each removed client id was removed. */
   #removed = new Map<number, number>()
@@ -74,6 +80,9 @@ export class Presence<P> {
     let claims = owned.size
     for (const a of announced) if (a.json !== 'null' && !this.#states.has(a.client) && !owned.has(a.client)) claims++
     if (claims > MAX_STATES_PER_PEER) throw new PresenceRefused(`a connection may hold at most ${MAX_STATES_PER_PEER} awareness states`)
+    let growth = 0
+    for (const a of announced) growth += a.json.length - (this.#states.get(a.client)?.json.length ?? 0)
+    if (this.#stateChars + growth > MAX_ROOM_STATE_BYTES) throw new PresenceRefused(`the room's awareness states may take at most ${MAX_ROOM_STATE_BYTES} bytes`)
     const changed: Announced[] = []
     for (const a of announced) {
       const held = this.#states.get(a.client)
@@ -81,13 +90,16 @@ export class Presence<P> {
       const clock = held?.clock ?? this.#removed.get(a.client) ?? -1
       // y-protocols' rule: a newer clock wins; at the same clock, a removal wins.
       if (!(a.clock > clock || (a.clock === clock && a.json === 'null' && held !== undefined))) continue
+      this.#all = null
       if (a.json === 'null') {
         if (held === undefined) continue
+        this.#stateChars -= held.json.length
         this.#states.delete(a.client)
         owned.delete(a.client)
         this.#tombstone(a.client, a.clock)
       } else {
         this.#removed.delete(a.client)
+        this.#stateChars += a.json.length - (held?.json.length ?? 0)
         this.#states.set(a.client, { clock: a.clock, json: a.json, owner: peer })
         owned.add(a.client)
       }
@@ -107,6 +119,8 @@ export class Presence<P> {
     for (const client of owned) {
       const held = this.#states.get(client)
       if (held === undefined) continue
+      this.#all = null
+      this.#stateChars -= held.json.length
       this.#states.delete(client)
       // As y-protocols removes a state: one clock later, state null.
       removed.push({ client, clock: held.clock + 1, json: 'null' })
@@ -122,7 +136,7 @@ export class Presence<P> {
 
   /** Every state held, as one update (for a peer that joins or asks); with none, an update of none. */
   all(): Uint8Array {
-    return encodeUpdate([...this.#states].map(([client, s]) => ({ client, clock: s.clock, json: s.json })))
+    return (this.#all ??= encodeUpdate([...this.#states].map(([client, s]) => ({ client, clock: s.clock, json: s.json }))))
   }
 
   #tombstone(client: number, clock: number): void {

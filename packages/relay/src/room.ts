@@ -224,6 +224,7 @@ export class Room {
           break
         }
         case MessageType.QUERY_AWARENESS:
+          this.stepOne.charge(peer)
           peer.send(this.awarenessMessage(this.presence.all()))
           break
         case MessageType.PERSISTED:

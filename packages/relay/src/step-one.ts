@@ -6,8 +6,10 @@
  * timer of seconds); a state vector may name no more clients than the room
  * has plus what a sync step 2 may carry (2,000,000 made-up clients took a
  * second to decode), read with safe varints; and the answer to a state
- * vector that names none of the room's clients (a new client) is the whole
- * room, encoded once per change of the room, not once per ask.
+ * vector that covers less than half of the room's clocks (a new client, or
+ * one that names a single client to dodge the cache) is the whole room,
+ * encoded once per change of the room, not once per ask. Queries for every
+ * presence state draw on the same tokens.
  */
 import { CloseCode, MessageType } from '@tidekv/core'
 import { readSafeVarUint } from '@tidekv/core/wire'
@@ -44,14 +46,10 @@ export class StepOneAnswers<P extends object> {
    * @throws ProtocolError over the rate (closed with 1008), or for a state vector that is malformed or too long
    */
   answer(peer: P, stateVector: Uint8Array): Uint8Array {
-    const now = performance.now()
-    const bucket = this.#tokens.get(peer) ?? { tokens: BURST, at: now }
-    bucket.tokens = Math.min(BURST, bucket.tokens + (now - bucket.at) / REFILL_MS)
-    bucket.at = now
-    if (bucket.tokens < 1) throw new ProtocolError('too many sync step 1 messages', { reason: 'sync-rate', code: CloseCode.POLICY_VIOLATION })
-    bucket.tokens--
-    this.#tokens.set(peer, bucket)
-    const update = this.#namesRoomClients(stateVector) ? Y.encodeStateAsUpdate(this.doc, stateVector) : (this.#wholeRoom ??= Y.encodeStateAsUpdate(this.doc))
+    this.charge(peer)
+    // A peer that has less than half of the room gets the whole room, encoded once per change: an
+    // answer of its own would cost nearly as much to encode, for every such ask.
+    const update = this.#coversHalf(stateVector) ? Y.encodeStateAsUpdate(this.doc, stateVector) : (this.#wholeRoom ??= Y.encodeStateAsUpdate(this.doc))
     const reply = encoding.createEncoder()
     encoding.writeVarUint(reply, MessageType.SYNC)
     encoding.writeVarUint(reply, syncProtocol.messageYjsSyncStep2)
@@ -60,21 +58,39 @@ export class StepOneAnswers<P extends object> {
   }
 
   /**
-   * Reads a state vector with safe varints and a bound on its length; returns
-   * whether it names any client of the room (if not, the answer is the whole room).
+   * Takes one of `peer`'s tokens for an answer as large as the room (sync step
+   * 1, or a query for every presence state).
+   * @throws ProtocolError (closed with 1008) when it has none left
    */
-  #namesRoomClients(stateVector: Uint8Array): boolean {
+  charge(peer: P): void {
+    const now = performance.now()
+    const bucket = this.#tokens.get(peer) ?? { tokens: BURST, at: now }
+    bucket.tokens = Math.min(BURST, bucket.tokens + (now - bucket.at) / REFILL_MS)
+    bucket.at = now
+    if (bucket.tokens < 1) throw new ProtocolError('too many sync step 1 or awareness queries', { reason: 'sync-rate', code: CloseCode.POLICY_VIOLATION })
+    bucket.tokens--
+    this.#tokens.set(peer, bucket)
+  }
+
+  /**
+   * Reads a state vector with safe varints and a bound on its length; returns
+   * whether the clocks it names cover at least half of the room's.
+   */
+  #coversHalf(stateVector: Uint8Array): boolean {
     const decoder = decoding.createDecoder(stateVector)
     const count = readSafeVarUint(decoder)
-    const clients = this.doc.store.clients
-    if (count > clients.size + this.extraClients) throw new ProtocolError(`a state vector of ${count} clients`, { reason: 'state-vector-too-long' })
-    let known = false
+    const store = this.doc.store
+    if (count > store.clients.size + this.extraClients) throw new ProtocolError(`a state vector of ${count} clients`, { reason: 'state-vector-too-long' })
+    let covered = 0
     for (let i = 0; i < count; i++) {
       const client = readSafeVarUint(decoder)
       const clock = readSafeVarUint(decoder)
-      if (clock > 0 && clients.has(client)) known = true
+      if (store.clients.has(client)) covered += Math.min(clock, Y.getState(store, client))
     }
     if (decoding.hasContent(decoder)) throw new ProtocolError('bytes after the state vector', { reason: 'message-malformed' })
-    return known
+    if (covered === 0) return false
+    let total = 0
+    for (const client of store.clients.keys()) total += Y.getState(store, client)
+    return covered * 2 >= total
   }
 }
