@@ -47,7 +47,7 @@ describe('StepOneAnswers', () => {
   it('answers a peer that has most of the room with only what it lacks', () => {
     const doc = room()
     const answers = new StepOneAnswers(doc, 10)
-    const sv = stateVector([100, 101, 102].map((c) => [c, Y.getState(doc.store, c)] as [number, number]))
+    const sv = stateVector([100, 101, 102].map((c): [number, number] => [c, Y.getState(doc.store, c)]))
     const answer = updateOf(answers.answer({}, sv))
     expect(answer.length).toBeLessThan(Y.encodeStateAsUpdate(doc).length / 2)
     const peer = new Y.Doc()
