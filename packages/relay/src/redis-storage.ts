@@ -10,6 +10,11 @@
  *                                     came after one up to a later seq)
  *   <prefix>:rooms            set      every room's `r<name>`, for `rooms()`
  *
+ * The relay stores a room's client-id owners as the room `<room>` U+0000
+ * `owners` (client-owners.ts): those go under the room's own tag, as
+ * `<prefix>:{r<name>}:owners:seq` etc., so they share its slot, and are not
+ * listed as a room.
+ *
  * `<name>` is the room name's UTF-8 in base64url: room names are untrusted,
  * and base64url has no `{` or `}`, so no name can break the tag or reach
  * another room's keys; the `r` keeps the tag non-empty. Appending and
@@ -75,6 +80,9 @@ export function redisRelayStorage(options: RedisRelayStorageOptions): RelayStora
   return new RedisRelayStorage(options.client, options.prefix ?? 'tidekv')
 }
 
+/** How the relay names a room's client-id owners record (client-owners.ts `ownersKey`). */
+const OWNERS_SUFFIX = '\u0000owners'
+
 /** The hash tag's content for a room: `r` + base64url of its UTF-8 (no braces, never empty). */
 export function roomTag(room: string): string {
   return `r${Buffer.from(room, 'utf8').toString('base64url')}`
@@ -109,7 +117,9 @@ class RedisRelayStorage implements RelayStorage {
 
   async append(room: string, update: Uint8Array): Promise<number> {
     const [seq, log] = this.#keys(room)
-    const [appended] = await Promise.all([this.client.eval(APPEND, 2, seq, log, Buffer.from(update)), this.client.sadd(this.#roomsKey(), roomTag(room))])
+    const appending = this.client.eval(APPEND, 2, seq, log, Buffer.from(update))
+    if (room.endsWith(OWNERS_SUFFIX)) return Number(await appending)
+    const [appended] = await Promise.all([appending, this.client.sadd(this.#roomsKey(), roomTag(room))])
     return Number(appended)
   }
 
@@ -138,7 +148,9 @@ class RedisRelayStorage implements RelayStorage {
   #keys(room: string): [string, string, string] {
     this.#checkOpen()
     checkRoom(room)
-    const base = `${this.prefix}:{${roomTag(room)}}`
+    const owners = room.endsWith(OWNERS_SUFFIX)
+    const tag = roomTag(owners ? room.slice(0, -OWNERS_SUFFIX.length) : room)
+    const base = `${this.prefix}:{${tag}}${owners ? ':owners' : ''}`
     return [`${base}:seq`, `${base}:log`, `${base}:snap`]
   }
 
