@@ -361,3 +361,26 @@ describe('presence at room scale', () => {
     expect(relay.metrics.rejected['sync-rate']).toBe(1)
   })
 })
+
+describe('presence of a client that left', () => {
+  it('cannot be taken over by another token subject with a clock its owner would never reach', async () => {
+    const secret = 'presence-takeover'
+    const relay = await newRelay({ auth: { secret, anonymous: 'none' } })
+    const read = (sub: string) => createToken({ secret, room: 'p', mode: 'read', sub })
+    const victim = await rawSocket(`${relay.ws}/p?token=${await read('victim')}`)
+    victim.ws.send(awareness([[7, 1, '{"name":"Ada"}']]))
+    await expect.poll(() => relay.rooms.get('p')?.awarenessStates).toBe(1)
+    victim.ws.close()
+    await expect.poll(() => relay.rooms.get('p')?.awarenessStates).toBe(0)
+    const attacker = await rawSocket(`${relay.ws}/p?token=${await read('mallory')}`)
+    attacker.ws.send(awareness([[7, Number.MAX_SAFE_INTEGER - 1, '{"name":"Mallory"}']]))
+    attacker.ws.send(awareness([[7, Number.MAX_SAFE_INTEGER, 'null']]))
+    attacker.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
+    await new Promise<void>((resolve) => attacker.ws.on('message', (data: Buffer) => data[0] === MessageType.AWARENESS && resolve()))
+    expect(relay.rooms.get('p')?.awarenessStates).toBe(0)
+    // The victim comes back with its own next clock, and is seen again.
+    const back = await rawSocket(`${relay.ws}/p?token=${await read('victim')}`)
+    back.ws.send(awareness([[7, 3, '{"name":"Ada, back"}']]))
+    await expect.poll(() => relay.rooms.get('p')?.awarenessStates).toBe(1)
+  })
+})

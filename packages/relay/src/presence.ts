@@ -16,7 +16,9 @@
  * remove ones they have not heard from in 30 s: that is not an attack, so it
  * is not a protocol error). The room may also refuse ids outright (`allowed`:
  * a Yjs client id owned by another token subject cannot be announced by this
- * one). States are forwarded as received, never re-encoded.
+ * one), and an id whose state was removed stays with the token subject that
+ * held it (another subject could otherwise take it over with a clock its
+ * owner would never reach). States are forwarded as received, never re-encoded.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -53,7 +55,7 @@ interface Announced {
   json: string
 }
 
-export class Presence<P> {
+export class Presence<P extends { readonly subject: string }> {
   #states = new Map<number, State<P>>()
   /** Length (UTF-16 units) of the JSON of every state held: bounded per room. */
   #stateChars = 0
@@ -61,7 +63,7 @@ export class Presence<P> {
   #all: Uint8Array | null = null
   #owned = new Map<P, Set<number>>()
   /** Clock at which each removed client id was removed. */
-  #removed = new Map<number, number>()
+  #removed = new Map<number, { clock: number; subject: string }>()
 
   /** States held now. */
   get size(): number {
@@ -87,7 +89,10 @@ export class Presence<P> {
     for (const a of announced) {
       const held = this.#states.get(a.client)
       if (held !== undefined && held.owner !== peer) continue // another connection's client: dropped
-      const clock = held?.clock ?? this.#removed.get(a.client) ?? -1
+      const removed = held === undefined ? this.#removed.get(a.client) : undefined
+      // A removed id stays its last holder's subject's: no one else can take it over (and set its clock past reach).
+      if (removed !== undefined && removed.subject !== peer.subject) continue
+      const clock = held?.clock ?? removed?.clock ?? -1
       // y-protocols' rule: a newer clock wins; at the same clock, a removal wins.
       if (!(a.clock > clock || (a.clock === clock && a.json === 'null' && held !== undefined))) continue
       this.#all = null
@@ -96,7 +101,7 @@ export class Presence<P> {
         this.#stateChars -= held.json.length
         this.#states.delete(a.client)
         owned.delete(a.client)
-        this.#tombstone(a.client, a.clock)
+        this.#tombstone(a.client, a.clock, peer.subject)
       } else {
         this.#removed.delete(a.client)
         this.#stateChars += a.json.length - (held?.json.length ?? 0)
@@ -124,7 +129,7 @@ export class Presence<P> {
       this.#states.delete(client)
       // As y-protocols removes a state: one clock later, state null.
       removed.push({ client, clock: held.clock + 1, json: 'null' })
-      this.#tombstone(client, held.clock + 1)
+      this.#tombstone(client, held.clock + 1, peer.subject)
     }
     return removed.length === 0 ? null : encodeUpdate(removed)
   }
@@ -139,9 +144,9 @@ export class Presence<P> {
     return (this.#all ??= encodeUpdate([...this.#states].map(([client, s]) => ({ client, clock: s.clock, json: s.json }))))
   }
 
-  #tombstone(client: number, clock: number): void {
+  #tombstone(client: number, clock: number, subject: string): void {
     this.#removed.delete(client)
-    this.#removed.set(client, clock)
+    this.#removed.set(client, { clock, subject })
     if (this.#removed.size > MAX_TOMBSTONES) this.#removed.delete(this.#removed.keys().next().value!)
   }
 }
