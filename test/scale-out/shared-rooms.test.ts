@@ -6,11 +6,15 @@
  * loses is caught up from storage (at the next one, or when the bus reports
  * the gap); a relay never compacts past an update it has not applied.
  */
+import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { MessageType } from '@tidekv/core'
+import { createToken } from '@tidekv/relay'
 import { memoryRelayBus } from '../../packages/relay/src/bus.js'
 import { memoryRelayStorage } from '../../packages/relay/src/memory-storage.js'
 import type { RelayStorage } from '../../packages/relay/src/storage.js'
-import { newClient, newRelay } from '../helpers/relay.js'
+import { newClient, newRelay, rawSocket } from '../helpers/relay.js'
 
 async function relaysSharing(count: number, storage: RelayStorage = memoryRelayStorage()) {
   const bus = memoryRelayBus()
@@ -77,3 +81,51 @@ describe('relays sharing rooms through a bus', () => {
     await expect.poll(() => reader.keys().length).toBe(30)
   })
 })
+
+describe('client ids across relays', () => {
+  it('a client id claimed through one relay is refused to another subject on another relay that loaded the room before the claim', async () => {
+    const storage = memoryRelayStorage()
+    const bus = memoryRelayBus()
+    const secret = 'owners-across-relays'
+    const auth = { secret, anonymous: 'none' } as const
+    const a = await newRelay({ storage, bus, auth })
+    const b = await newRelay({ storage, bus, auth })
+    const token = (sub: string) => createToken({ secret, room: 'owned', mode: 'write', sub })
+    // The attacker's relay loads the room first: its cache knows no owner of the victim's id.
+    const attacker = await rawSocket(`${b.ws}/owned?token=${await token('mallory')}`)
+    await expect.poll(() => b.rooms.get('owned')?.loaded).toBe(true)
+    const victim = await newClient(a.ws, 'owned', { token: await token('victim') })
+    victim.set('mine', 1)
+    await victim.whenSynced()
+    const victimId = victim.doc.clientID
+    const clock = Y.getState(victim.doc.store, victimId)
+    await expect.poll(() => b.rooms.get('owned')?.writers).toBe(1)
+    attacker.ws.send(syncMessage(2, gcUpdate(victimId, clock, 2 ** 31)))
+    await expect.poll(() => b.metrics.rejected['foreign-client']).toBe(1)
+    victim.set('after', 2)
+    await victim.whenSynced()
+    const reader = await newClient(b.ws, 'owned', { token: await token('reader') })
+    await expect.poll(() => reader.keys().sort()).toEqual(['after', 'mine'])
+  })
+})
+
+function syncMessage(kind: number, payload: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, MessageType.SYNC)
+  encoding.writeVarUint(encoder, kind)
+  encoding.writeVarUint8Array(encoder, payload)
+  return encoding.toUint8Array(encoder)
+}
+
+/** A Yjs update holding one GC struct: `length` clocks of `client` from `clock` on. */
+function gcUpdate(client: number, clock: number, length: number): Uint8Array {
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, 1)
+  encoding.writeVarUint(enc, 1)
+  encoding.writeVarUint(enc, client)
+  encoding.writeVarUint(enc, clock)
+  encoding.writeUint8(enc, 0)
+  encoding.writeVarUint(enc, length)
+  encoding.writeVarUint(enc, 0)
+  return encoding.toUint8Array(enc)
+}

@@ -21,8 +21,11 @@
  *
  * Ownership is stored beside the room's updates, under the storage key
  * `<room>` + U+0000 + `owners` (room names with U+0000 are refused at the
- * upgrade, so no room can be named that), and a claim is stored before the
- * update that made it, so it survives a restart.
+ * upgrade, so no room can be named that), as a log of claims where the first
+ * claim of a client id wins; a claim is stored before the update that made
+ * it, so it survives a restart. Relays that share a room (a bus) claim
+ * through that log before applying (`claimShared`): its order settles
+ * which relay's claim came first.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -45,10 +48,31 @@ export class ClientOwners {
   static async load(storage: RelayStorage, room: string): Promise<ClientOwners> {
     const owners = new ClientOwners()
     const stored = await storage.load(ownersKey(room))
-    for (const record of stored.updates) for (const [client, subject] of decodeRecord(record)) owners.#owners.set(client, subject)
+    owners.#merge(stored.updates)
     owners.#lastSeq = stored.lastSeq
     owners.#records = stored.updates.length
     return owners
+  }
+
+  /** Records in log order: the first claim of a client wins, so every relay reading the log agrees. */
+  #merge(records: readonly Uint8Array[]): void {
+    for (const record of records) for (const [client, subject] of decodeRecord(record)) if (!this.#owners.has(client)) this.#owners.set(client, subject)
+  }
+
+  /**
+   * For relays that share the room: claims `clients` for `subject` in the
+   * shared log, then reads the log up to and past that record. Whichever
+   * relay's claim of a client came first in the log wins, on every relay, so
+   * two relays cannot give one client id to two subjects. Resolves whether
+   * every one of `clients` is `subject`'s.
+   */
+  async claimShared(storage: RelayStorage, room: string, clients: readonly number[], subject: string): Promise<boolean> {
+    await storage.append(ownersKey(room), encodeRecord(clients.map((client) => [client, subject])))
+    const { updates, lastSeq } = await storage.loadSince(ownersKey(room), this.#lastSeq)
+    this.#merge(updates)
+    this.#records += updates.length
+    if (lastSeq > this.#lastSeq) this.#lastSeq = lastSeq
+    return clients.every((client) => this.#owners.get(client) === subject)
   }
 
   get size(): number {

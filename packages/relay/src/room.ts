@@ -220,7 +220,10 @@ export class Room {
           // A client id another subject owns cannot be announced by this one (see client-owners.ts).
           const changed = this.presence.apply(peer, decoding.readVarUint8Array(decoder), (client) => (this.owners.ownerOf(client) ?? peer.subject) === peer.subject)
           if (changed !== null) this.broadcast(this.awarenessMessage(changed))
-          if (peer.mode === 'write') this.claimAnnounced(peer)
+          if (peer.mode === 'write') {
+            if (this.feed === null) this.claimAnnounced(peer)
+            else this.claimAnnouncedShared(peer)
+          }
           break
         }
         case MessageType.QUERY_AWARENESS:
@@ -287,14 +290,61 @@ export class Room {
       // Memory is the one cost a budget per update cannot bound: many such updates, in many rooms, add up.
       throw new ProtocolError('the relay is short of memory for an update this large: try again later', { reason: 'memory', code: CloseCode.TRY_AGAIN_LATER })
     }
+    if (this.feed !== null) {
+      this.claimSharedThenApply(peer, update, summary)
+      return
+    }
     if (!this.claimClients(peer, summary.newStructClients)) {
       this.ctx.metrics.reject('foreign-client')
       return
     }
-    // The peer is the origin: the update handler sends it to everyone else and acknowledges it to the peer.
+    this.applyChecked(peer, update, summary)
+  }
+
+  /** Applies an update that passed every check; the peer is the origin, so it is sent to the others and acknowledged to it. */
+  private applyChecked(peer: Peer, update: Uint8Array, summary: UpdateSummary): void {
     const slices = summary.structs <= SLICE_STRUCTS ? [update] : sliceUpdate(update, summary.layout)
     if (slices.length === 1) Y.applyUpdate(this.doc, update, peer)
     else this.applyInSlices(peer, slices)
+  }
+
+  /**
+   * With other relays on the room: client ids this relay has not seen owned
+   * are claimed through the shared log first (another relay may have given
+   * them to another subject since this one loaded the room); the room holds
+   * its messages meanwhile, in order.
+   */
+  private claimSharedThenApply(peer: Peer, update: Uint8Array, summary: UpdateSummary): void {
+    const clients = summary.newStructClients
+    if (clients.some((client) => (this.owners.ownerOf(client) ?? peer.subject) !== peer.subject)) {
+      this.ctx.metrics.reject('foreign-client')
+      return
+    }
+    const unowned = clients.filter((client) => this.owners.ownerOf(client) === undefined)
+    if (unowned.length === 0) {
+      this.applyChecked(peer, update, summary)
+      return
+    }
+    this.backlog = []
+    this.backlogBytes = 0
+    const settle = (apply: boolean): void => {
+      const held = this.backlog ?? []
+      this.backlog = null
+      this.backlogBytes = 0
+      if (apply) this.applyChecked(peer, update, summary)
+      this.drain(held)
+    }
+    this.owners.claimShared(this.ctx.storage, this.name, unowned, peer.subject).then(
+      (mine) => {
+        if (!mine) this.ctx.metrics.reject('foreign-client')
+        settle(mine)
+      },
+      (error: unknown) => {
+        // Not applied, not acknowledged: the client sends it again when it resyncs.
+        this.ctx.onError(error, this.name)
+        settle(false)
+      },
+    )
   }
 
   /**
@@ -382,6 +432,13 @@ export class Room {
     }
     if (!claimed) return
     this.writes = this.writes.then(() => this.owners.save(this.ctx.storage, this.name).catch((error: unknown) => this.ctx.onError(error, this.name)))
+  }
+
+  /** With other relays on the room: a writer's announced ids are claimed through the shared log. */
+  private claimAnnouncedShared(peer: Peer): void {
+    const unowned = [...this.presence.idsOf(peer)].filter((client) => this.owners.ownerOf(client) === undefined)
+    if (unowned.length === 0) return
+    this.owners.claimShared(this.ctx.storage, this.name, unowned, peer.subject).catch((error: unknown) => this.ctx.onError(error, this.name))
   }
 
   /** A read-only peer's update is not applied, sent or stored; it is told once why. */
