@@ -6,6 +6,7 @@
  * loses is caught up from storage (at the next one, or when the bus reports
  * the gap); a relay never compacts past an update it has not applied.
  */
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -129,3 +130,38 @@ function gcUpdate(client: number, clock: number, length: number): Uint8Array {
   encoding.writeVarUint(enc, 0)
   return encoding.toUint8Array(enc)
 }
+
+describe('presence across relays', () => {
+  it("a client's presence reaches the room's clients on other relays, and goes when it leaves", async () => {
+    const { relays } = await relaysSharing(2)
+    const watcher = await rawSocket(`${relays[1]!.ws}/presence`)
+    const seen = new Map<number, string>()
+    watcher.ws.on('message', (data: Buffer) => {
+      const bytes = new Uint8Array(data)
+      if (bytes[0] !== MessageType.AWARENESS) return
+      const dec = decoding.createDecoder(decoding.readVarUint8Array(decoding.createDecoder(bytes.subarray(1))))
+      const n = decoding.readVarUint(dec)
+      for (let i = 0; i < n; i++) {
+        const client = decoding.readVarUint(dec)
+        decoding.readVarUint(dec)
+        seen.set(client, decoding.readVarString(dec))
+      }
+    })
+    await expect.poll(() => relays[1]!.rooms.get('presence')?.loaded).toBe(true)
+    const ada = await rawSocket(`${relays[0]!.ws}/presence`)
+    const update = encoding.createEncoder()
+    encoding.writeVarUint(update, 1)
+    encoding.writeVarUint(update, 42)
+    encoding.writeVarUint(update, 1)
+    encoding.writeVarString(update, '{"name":"Ada"}')
+    const message = encoding.createEncoder()
+    encoding.writeVarUint(message, MessageType.AWARENESS)
+    encoding.writeVarUint8Array(message, encoding.toUint8Array(update))
+    ada.ws.send(encoding.toUint8Array(message))
+    await expect.poll(() => seen.get(42)).toBe('{"name":"Ada"}')
+    expect(relays[1]!.rooms.get('presence')?.awarenessStates).toBe(1)
+    ada.ws.close()
+    await expect.poll(() => seen.get(42)).toBe('null')
+    expect(relays[1]!.rooms.get('presence')?.awarenessStates).toBe(0)
+  })
+})

@@ -47,6 +47,8 @@ interface State<P> {
   /** JSON text, never `null` (a removed state is not kept). */
   json: string
   owner: P
+  /** When it was last announced (performance.now()), to expire states whose holder stopped renewing them. */
+  at: number
 }
 
 interface Announced {
@@ -63,7 +65,7 @@ export class Presence<P extends { readonly subject: string }> {
   #all: Uint8Array | null = null
   #owned = new Map<P, Set<number>>()
   /** Clock at which each removed client id was removed. */
-  #removed = new Map<number, { clock: number; subject: string }>()
+  #removed = new Map<number, { clock: number; subject: string | null }>()
 
   /** States held now. */
   get size(): number {
@@ -72,16 +74,19 @@ export class Presence<P extends { readonly subject: string }> {
 
   /**
    * Applies a peer's awareness update (y-protocols' encoding) and returns the
-   * update to send to every peer (only what changed), or null.
+   * update to send to every peer (only what changed), or null. `trusted`: the
+   * changes another relay announced for its own clients (the holder stands
+   * for that relay: no per-connection cap, and an id it removes stays open
+   * to the subject that comes back through any relay).
    * @throws PresenceRefused when the message is malformed or over a bound; nothing has changed then
    */
-  apply(peer: P, update: Uint8Array, allowed: (client: number) => boolean = () => true): Uint8Array | null {
+  apply(peer: P, update: Uint8Array, allowed: (client: number) => boolean = () => true, trusted = false): Uint8Array | null {
     const announced = decodeUpdate(update).filter((a) => allowed(a.client))
     const owned = this.#owned.get(peer) ?? new Set<number>()
     // Count first: a message claiming more ids than a peer may hold changes nothing.
     let claims = owned.size
     for (const a of announced) if (a.json !== 'null' && !this.#states.has(a.client) && !owned.has(a.client)) claims++
-    if (claims > MAX_STATES_PER_PEER) throw new PresenceRefused(`a connection may hold at most ${MAX_STATES_PER_PEER} awareness states`)
+    if (claims > MAX_STATES_PER_PEER && !trusted) throw new PresenceRefused(`a connection may hold at most ${MAX_STATES_PER_PEER} awareness states`)
     let growth = 0
     for (const a of announced) growth += a.json.length - (this.#states.get(a.client)?.json.length ?? 0)
     if (this.#stateChars + growth > MAX_ROOM_STATE_BYTES) throw new PresenceRefused(`the room's awareness states may take at most ${MAX_ROOM_STATE_BYTES} bytes`)
@@ -91,7 +96,7 @@ export class Presence<P extends { readonly subject: string }> {
       if (held !== undefined && held.owner !== peer) continue // another connection's client: dropped
       const removed = held === undefined ? this.#removed.get(a.client) : undefined
       // A removed id stays its last holder's subject's: no one else can take it over (and set its clock past reach).
-      if (removed !== undefined && removed.subject !== peer.subject) continue
+      if (removed !== undefined && removed.subject !== null && removed.subject !== peer.subject) continue
       const clock = held?.clock ?? removed?.clock ?? -1
       // y-protocols' rule: a newer clock wins; at the same clock, a removal wins.
       if (!(a.clock > clock || (a.clock === clock && a.json === 'null' && held !== undefined))) continue
@@ -101,11 +106,11 @@ export class Presence<P extends { readonly subject: string }> {
         this.#stateChars -= held.json.length
         this.#states.delete(a.client)
         owned.delete(a.client)
-        this.#tombstone(a.client, a.clock, peer.subject)
+        this.#tombstone(a.client, a.clock, trusted ? null : peer.subject)
       } else {
         this.#removed.delete(a.client)
         this.#stateChars += a.json.length - (held?.json.length ?? 0)
-        this.#states.set(a.client, { clock: a.clock, json: a.json, owner: peer })
+        this.#states.set(a.client, { clock: a.clock, json: a.json, owner: peer, at: performance.now() })
         owned.add(a.client)
       }
       changed.push(a)
@@ -134,6 +139,24 @@ export class Presence<P extends { readonly subject: string }> {
     return removed.length === 0 ? null : encodeUpdate(removed)
   }
 
+  /**
+   * Removes the states `stale` picks (by holder and time of the last
+   * announcement); returns the update that tells the others, or null.
+   */
+  expire(stale: (owner: P, at: number) => boolean): Uint8Array | null {
+    const removed: Announced[] = []
+    for (const [client, held] of this.#states) {
+      if (!stale(held.owner, held.at)) continue
+      this.#all = null
+      this.#stateChars -= held.json.length
+      this.#states.delete(client)
+      this.#owned.get(held.owner)?.delete(client)
+      removed.push({ client, clock: held.clock + 1, json: 'null' })
+      this.#tombstone(client, held.clock + 1, null)
+    }
+    return removed.length === 0 ? null : encodeUpdate(removed)
+  }
+
   /** The client ids `peer` holds states for. */
   idsOf(peer: P): ReadonlySet<number> {
     return this.#owned.get(peer) ?? new Set()
@@ -144,7 +167,7 @@ export class Presence<P extends { readonly subject: string }> {
     return (this.#all ??= encodeUpdate([...this.#states].map(([client, s]) => ({ client, clock: s.clock, json: s.json }))))
   }
 
-  #tombstone(client: number, clock: number, subject: string): void {
+  #tombstone(client: number, clock: number, subject: string | null): void {
     this.#removed.delete(client)
     this.#removed.set(client, { clock, subject })
     if (this.#removed.size > MAX_TOMBSTONES) this.#removed.delete(this.#removed.keys().next().value!)

@@ -13,7 +13,7 @@
  * has not applied, or a compaction would drop it.
  */
 import type { RelayBus } from './bus.js'
-import { decodeBusMessage, encodeBusUpdate } from './bus-message.js'
+import { decodeBusMessage, encodeBusAwareness, encodeBusUpdate } from './bus-message.js'
 import type { RelayStorage } from './storage.js'
 
 /** How long a seq gap may stay open before the room reads what it missed from storage. */
@@ -27,6 +27,8 @@ export interface RoomFeedOptions {
   readonly relayId: string
   /** Applies an update another relay stored (sent to this relay's clients, not stored again). */
   readonly apply: (update: Uint8Array) => void
+  /** Applies presence changes of another relay's clients. */
+  readonly applyPresence: (relay: string, update: Uint8Array) => void
   readonly onError: (error: unknown) => void
 }
 
@@ -66,6 +68,11 @@ export class RoomFeed {
     this.options.bus.publish(this.options.room, encodeBusUpdate(this.options.relayId, seq, update)).catch(this.options.onError)
   }
 
+  /** Tells the other relays of presence changes of this relay's clients. */
+  presence(update: Uint8Array): void {
+    this.options.bus.publish(this.options.room, encodeBusAwareness(this.options.relayId, update)).catch(this.options.onError)
+  }
+
   /** The bus may have lost messages: read what this room lacks from storage now. */
   catchUp(): Promise<void> {
     if (this.#closed || this.#early !== null) return Promise.resolve()
@@ -83,6 +90,11 @@ export class RoomFeed {
   #receive(message: Uint8Array): void {
     const announced = decodeBusMessage(message)
     if (announced === undefined || announced.relay === this.options.relayId || this.#closed) return
+    if (announced.kind === 'awareness') {
+      // Presence is not stored; before the room has loaded, there is no one to show it to yet.
+      if (this.#early === null) this.options.applyPresence(announced.relay, announced.update)
+      return
+    }
     if (this.#early !== null) this.#early.push(announced)
     else this.#take(announced.seq, announced.update)
   }

@@ -59,6 +59,12 @@ const HEAP_PER_STRUCT = 600
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
+/** Another relay's presence states not renewed for this long are dropped (clients renew every 15 s; y-protocols drops at 30 s). */
+const REMOTE_PRESENCE_TTL_MS = 30_000
+
+/** Who holds a presence state: a connection, or the stand-in for another relay. */
+type PresenceHolder = { readonly subject: string }
+
 /** Origin of updates another relay stored and announced: sent to this room's peers, not stored again. */
 const FROM_BUS = Symbol('bus')
 
@@ -93,8 +99,12 @@ export interface RoomContext {
 
 export class Room {
   readonly doc = new Y.Doc()
-  /** Awareness (presence) states, bounded and owned by the connection that announced them. */
-  readonly presence = new Presence<Peer>()
+  /** Awareness (presence) states, bounded and owned by the connection that announced them (or by the relay, for other relays' clients). */
+  readonly presence = new Presence<PresenceHolder>()
+  /** The holders that stand for other relays in `presence`, by relay id. */
+  private readonly remoteHolders = new Map<string, PresenceHolder>()
+  /** Expires other relays' presence states that stopped being renewed (their relay may have died). */
+  private presenceSweep: ReturnType<typeof setInterval> | null = null
   readonly peers = new Set<Peer>()
   /** Resolves once the stored state is in the document: no peer is served before. */
   readonly ready: Promise<void>
@@ -140,9 +150,18 @@ export class Room {
             relayId: ctx.bus.relayId,
             storage: ctx.storage,
             apply: (update) => Y.applyUpdate(this.doc, update, FROM_BUS),
+            applyPresence: (relay, update) => this.applyRemotePresence(relay, update),
             onError: (error) => ctx.onError(error, name),
           })
     this.ready = this.load()
+    if (this.feed !== null) {
+      this.presenceSweep = setInterval(() => {
+        const now = performance.now()
+        const removed = this.presence.expire((holder, at) => this.isRemote(holder) && now - at > REMOTE_PRESENCE_TTL_MS)
+        if (removed !== null) this.broadcast(this.awarenessMessage(removed))
+      }, REMOTE_PRESENCE_TTL_MS / 3)
+      this.presenceSweep.unref?.()
+    }
     this.doc.on('update', this.onUpdate)
   }
 
@@ -159,6 +178,26 @@ export class Room {
     this.persisted = Y.encodeStateVector(this.doc)
     this.feed?.start(stored.lastSeq)
     this.loaded = true
+  }
+
+  /** Presence changes another relay announced for its own clients: shown to this relay's peers. */
+  private applyRemotePresence(relay: string, update: Uint8Array): void {
+    let holder = this.remoteHolders.get(relay)
+    if (holder === undefined) {
+      holder = { subject: '' }
+      this.remoteHolders.set(relay, holder)
+    }
+    try {
+      const changed = this.presence.apply(holder, update, () => true, true)
+      if (changed !== null) this.broadcast(this.awarenessMessage(changed))
+    } catch (error) {
+      this.ctx.onError(error, this.name)
+    }
+  }
+
+  private isRemote(holder: PresenceHolder): boolean {
+    for (const remote of this.remoteHolders.values()) if (remote === holder) return true
+    return false
   }
 
   /** Reads what other relays stored that this room may have missed (the bus reported a gap). */
@@ -192,7 +231,10 @@ export class Room {
   leave(peer: Peer): void {
     if (!this.peers.delete(peer)) return
     const removed = this.presence.leave(peer)
-    if (removed !== null) this.broadcast(this.awarenessMessage(removed))
+    if (removed !== null) {
+      this.broadcast(this.awarenessMessage(removed))
+      this.feed?.presence(removed)
+    }
   }
 
   /**
@@ -219,7 +261,10 @@ export class Room {
         case MessageType.AWARENESS: {
           // A client id another subject owns cannot be announced by this one (see client-owners.ts).
           const changed = this.presence.apply(peer, decoding.readVarUint8Array(decoder), (client) => (this.owners.ownerOf(client) ?? peer.subject) === peer.subject)
-          if (changed !== null) this.broadcast(this.awarenessMessage(changed))
+          if (changed !== null) {
+            this.broadcast(this.awarenessMessage(changed))
+            this.feed?.presence(changed)
+          }
           if (peer.mode === 'write') {
             if (this.feed === null) this.claimAnnounced(peer)
             else this.claimAnnouncedShared(peer)
@@ -573,6 +618,7 @@ export class Room {
     await this.writes
     if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()
     await this.feed?.close()
+    if (this.presenceSweep !== null) clearInterval(this.presenceSweep)
     this.doc.destroy()
   }
 
