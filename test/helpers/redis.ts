@@ -33,6 +33,10 @@ export interface RedisServer {
   output(): string
   /** Disconnects the client, kills the server, removes its folder. */
   stop(): Promise<void>
+  /** SIGKILLs the server (a crash), keeping its folder; `client` is dead until `restart`. */
+  kill(): Promise<void>
+  /** Starts the server again on the same port and folder (its AOF, when `durable`), with a new `client`. */
+  restart(): Promise<void>
 }
 
 export interface StartRedisOptions {
@@ -54,8 +58,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   try {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort()
-      const server = await launch(binary, port, dir, options.durable === true)
-      if (server.ok) return await connect(server.child, port, dir, server.output)
+      const durable = options.durable === true
+      const server = await launch(binary, port, dir, durable)
+      if (server.ok) return await connect(server.child, port, dir, server.output, () => launch(binary, port, dir, durable))
       // The port was free when probed, but something bound it before redis-server did.
       if (attempt < BIND_ATTEMPTS && /address already in use/i.test(server.output())) continue
       throw new Error(`redis-server (${binary}) did not start on 127.0.0.1:${port}: ${server.reason}\n${server.output()}`)
@@ -139,28 +144,37 @@ function answersPing(port: number): Promise<boolean> {
   })
 }
 
-async function connect(child: ChildProcess, port: number, dir: string, output: () => string): Promise<RedisServer> {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
+async function connect(first: ChildProcess, port: number, dir: string, firstOutput: () => string, relaunch: () => Promise<Launched>): Promise<RedisServer> {
+  let child = first
+  let output = firstOutput
+  const exitOf = (c: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) resolve()
+      else c.once('exit', () => resolve())
+    })
+  let exited = exitOf(child)
   // RESP2: the reply shapes redis.io documents (flat arrays, scores as strings), the same for
   // `call('ZRANGE', ...)` as for `zrange(...)`; under ioredis's default RESP3 only the
   // lower-case named methods are mapped back to them.
   // No reconnects and no offline queue: a server that dies mid-test fails the next command at once.
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    protocol: 2,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  })
-  const stop = async (): Promise<void> => {
+  const newClient = () =>
+    new Redis({
+      host: '127.0.0.1',
+      port,
+      protocol: 2,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    })
+  let client = newClient()
+  const kill = async (): Promise<void> => {
     client.disconnect()
     child.kill('SIGKILL')
     await exited
+  }
+  const stop = async (): Promise<void> => {
+    await kill()
     rmSync(dir, { recursive: true, force: true })
   }
   try {
@@ -169,5 +183,22 @@ async function connect(child: ChildProcess, port: number, dir: string, output: (
     await stop()
     throw new Error(`could not connect to redis-server on 127.0.0.1:${port}\n${output()}`, { cause: error })
   }
-  return { port, client, output, stop }
+  return {
+    port,
+    get client() {
+      return client
+    },
+    output: () => output(),
+    stop,
+    kill,
+    async restart() {
+      const server = await relaunch()
+      if (!server.ok) throw new Error(`redis-server did not restart on 127.0.0.1:${port}: ${server.reason}\n${server.output()}`)
+      child = server.child
+      output = server.output
+      exited = exitOf(child)
+      client = newClient()
+      await client.connect()
+    },
+  }
 }

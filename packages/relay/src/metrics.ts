@@ -33,6 +33,8 @@ export interface RelayMetrics {
 export interface MetricsSources {
   readonly connections: () => number
   readonly roomsLoaded: () => number
+  /** With Redis: whether its connections are up (1) or not (0), the errors they reported, their reconnect attempts. */
+  readonly redis?: { readonly up: () => number; readonly errors: () => number; readonly reconnects: () => number }
 }
 
 export class Metrics {
@@ -55,6 +57,11 @@ export class Metrics {
     countsOf(this.registry, 'tidekv_messages_sent_total', 'WebSocket messages sent.', () => this.messagesOut)
     countsOf(this.registry, 'tidekv_bytes_received_total', 'Bytes received in WebSocket messages.', () => this.bytesIn)
     countsOf(this.registry, 'tidekv_bytes_sent_total', 'Bytes sent in WebSocket messages.', () => this.bytesOut)
+    if (sources.redis !== undefined) {
+      new Gauge({ name: 'tidekv_redis_up', help: 'Whether the relay is connected to Redis (1) or not (0).', registers, collect: gauge(sources.redis.up) })
+      countsOf(this.registry, 'tidekv_redis_errors_total', 'Errors reported by the Redis connections.', sources.redis.errors)
+      countsOf(this.registry, 'tidekv_redis_reconnects_total', 'Reconnect attempts of the Redis connections.', sources.redis.reconnects)
+    }
     countsOf(this.registry, 'tidekv_sliced_updates_total', 'Updates applied in slices, one per event-loop turn, to keep the relay responsive.', () => this.slicedUpdates)
     countsOf(this.registry, 'tidekv_rejected_connections_total', 'Connections refused or closed by the relay, by reason.', () => this.rejected, 'reason')
     this.writeLatency = new Histogram({

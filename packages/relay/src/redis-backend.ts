@@ -12,12 +12,24 @@ import type { RelayStorage } from './storage.js'
 export interface RedisBackend {
   readonly storage: RelayStorage
   readonly bus: RelayBus
+  /** Whether both connections are up now. */
+  isUp(): boolean
+  /** Calls `listener` when Redis goes down (false) or comes back (true). */
+  onChange(listener: (up: boolean) => void): void
   /** Closes the bus and both connections. */
   close(): Promise<void>
 }
 
 /** Connects to the Redis at `url`; resolves once both connections are ready. */
-export async function connectRedis(url: string, onError: (error: unknown) => void): Promise<RedisBackend> {
+export interface RedisEvents {
+  /** Every error a connection reports (each failed reconnect attempt, while Redis is down). */
+  onError: (error: unknown) => void
+  /** A connection is trying to reconnect. */
+  onReconnecting?: () => void
+}
+
+export async function connectRedis(url: string, events: RedisEvents): Promise<RedisBackend> {
+  const { onError } = events
   const { Redis } = await import('ioredis')
   // Commands wait (queued) while Redis is unreachable rather than fail at once; the room's
   // storage writes then fail after the retries, and are not acknowledged.
@@ -33,9 +45,31 @@ export async function connectRedis(url: string, onError: (error: unknown) => voi
     throw new Error(`Could not connect to Redis at ${redactUrl(url)}`, { cause: error })
   }
   const bus = redisRelayBus({ publisher: client, subscriber })
+  const listeners = new Set<(up: boolean) => void>()
+  const isUp = (): boolean => client.status === 'ready' && subscriber.status === 'ready'
+  let wasUp = isUp()
+  const check = (): void => {
+    const up = isUp()
+    if (up === wasUp) return
+    wasUp = up
+    for (const listener of listeners) listener(up)
+  }
+  for (const connection of [client, subscriber]) {
+    connection.on('ready', check)
+    connection.on('close', check)
+    connection.on('end', check)
+    connection.on('reconnecting', () => {
+      events.onReconnecting?.()
+      check()
+    })
+  }
   return {
     storage: redisRelayStorage({ client }),
     bus,
+    isUp,
+    onChange(listener) {
+      listeners.add(listener)
+    },
     async close() {
       await bus.close()
       await Promise.all([client.quit().catch(() => client.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())])

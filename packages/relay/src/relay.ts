@@ -42,7 +42,17 @@ const MAX_ROOM_BYTES = 512
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   const config = resolveRelayOptions(options)
   const { secret, anonymous, limits, budget, onError } = config
-  const redis = config.redis === undefined ? undefined : await connectRedis(config.redis, (e) => onError(e))
+  const redisEvents = { errors: 0, reconnects: 0 }
+  const redis =
+    config.redis === undefined
+      ? undefined
+      : await connectRedis(config.redis, {
+          onError: (e) => {
+            redisEvents.errors++
+            onError(e)
+          },
+          onReconnecting: () => redisEvents.reconnects++,
+        })
   const storage = redis?.storage ?? config.storage ?? sqliteRelayStorage({ path: `${config.dataDir}/relay.sqlite3` })
   const sharedBus = redis?.bus ?? config.bus
   /** Releases what this relay opened: its SQLite file, or its Redis connections; a storage shared through a given bus is the caller's. */
@@ -54,7 +64,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const unloading = new Map<string, Promise<void>>()
   const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
   const connections = new Set<Connection>()
-  const metrics = new Metrics({ connections: () => connections.size, roomsLoaded: () => rooms.size })
+  const metrics = new Metrics({
+    connections: () => connections.size,
+    roomsLoaded: () => rooms.size,
+    ...(redis === undefined ? {} : { redis: { up: () => (redis.isUp() ? 1 : 0), errors: () => redisEvents.errors, reconnects: () => redisEvents.reconnects } }),
+  })
+  // Redis down: clients are told to come back later (1013) rather than write what cannot be stored.
+  redis?.onChange((up) => {
+    if (up) return
+    for (const c of [...connections]) c.close(CloseCode.TRY_AGAIN_LATER, 'storage unavailable')
+  })
   let closing = false
 
   const bus = sharedBus === undefined ? undefined : { bus: sharedBus, relayId: randomUUID() }
@@ -112,6 +131,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
     }
     if (closing) return refuse(503, 'Service Unavailable', 'shutting-down')
+    if (redis !== undefined && !redis.isUp()) return refuse(503, 'Service Unavailable', 'redis-down')
     // What ws checks before it accepts a handshake, checked before a room is loaded for it: an
     // upgrade that ws then refuses would leave a loaded room that no connection ever unloads.
     if (!isWebSocketHandshake(req)) return refuse(400, 'Bad Request', 'bad-handshake')
@@ -165,8 +185,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://relay').pathname
     if (path === '/healthz') {
-      const body = JSON.stringify({ status: closing ? 'closing' : 'ok', rooms: rooms.size, connections: connections.size })
-      res.writeHead(closing ? 503 : 200, { 'Content-Type': 'application/json' }).end(body)
+      const status = closing ? 'closing' : redis !== undefined && !redis.isUp() ? 'redis-down' : 'ok'
+      const body = JSON.stringify({ status, rooms: rooms.size, connections: connections.size })
+      res.writeHead(status === 'ok' ? 200 : 503, { 'Content-Type': 'application/json' }).end(body)
       return
     }
     if (path === '/metrics') {
