@@ -40,7 +40,7 @@ export async function newRelay(options: Partial<RelayOptions> = {}): Promise<Rel
 
 /** A TideKV client as a separate device: its own IndexedDB, no tab channel, synced to `url`. */
 export async function newClient(
-  url: string,
+  url: string | readonly string[],
   room: string,
   options: Partial<StoreOptions> & { token?: string | (() => string | Promise<string>); idb?: IDBFactory } = {},
 ): Promise<Store> {

@@ -10,6 +10,7 @@ import type { CompactionPolicy } from './storage/persistence.js'
 import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
 import { tokenIsReadOnly } from './sync/read-only.js'
+import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
 
@@ -38,6 +39,8 @@ export interface StoreEvents extends DocStoreEvents {
   error: (error: TideKVError) => void
   /** The sync status changed. */
   status: (status: SyncStatus) => void
+  /** The relay the store is connected to changed (`sync.url` may list several): its URL, or null when none. */
+  relay: (url: string | null) => void
 }
 
 /**
@@ -59,13 +62,14 @@ export class Store extends DocStore {
   /** Whether the app wants to be connected (it may say so before the link exists). */
   #online = true
   readonly #syncs: boolean
-  readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status'>>()
+  readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status' | 'relay'>>()
 
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null) {
     super(name, options, storage === null)
     this.readOnly = options.sync?.readOnly ?? tokenIsReadOnly(options.sync?.token)
     this.#syncs = options.sync !== undefined
+    if (options.sync !== undefined) relayUrls(options.sync.url) // a bad URL is refused now, not in the background
     this.#stored = storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction)
     this.loaded = this.#stored?.loaded ?? Promise.resolve()
   }
@@ -97,6 +101,7 @@ export class Store extends DocStore {
           onError: (e) => this.emitError(e),
         })
         this.#link.onStatus((status) => this.#statusEvents.emit('status', [status]))
+        this.#link.onRelay((url) => this.#statusEvents.emit('relay', [url]))
         if (this.#online) this.#link.connect()
       },
       () => undefined,
@@ -114,10 +119,20 @@ export class Store extends DocStore {
    * const stop = store.on('status', (status) => console.log('sync:', status))
    */
   override on<E extends keyof StoreEvents>(event: E, cb: StoreEvents[E]): () => void {
+    if (event === 'relay') {
+      const listener = cb as StoreEvents['relay'] // reason: E is 'relay' here
+      this.#statusEvents.on('relay', listener)
+      return () => this.#statusEvents.off('relay', listener)
+    }
     if (event !== 'status') return super.on('error', cb as StoreEvents['error']) // reason: E is 'error' here
     const listener = cb as StoreEvents['status'] // reason: E is 'status' here
     this.#statusEvents.on('status', listener)
     return () => this.#statusEvents.off('status', listener)
+  }
+
+  /** The relay this store is connected to now (one of `sync.url`), or null when it is not connected. */
+  get relay(): string | null {
+    return this.#link?.relay ?? null
   }
 
   /** The sync status: 'local' without sync; else 'offline', 'connecting', 'syncing' (connected, catching up) or 'synced'. */

@@ -15,6 +15,7 @@
  * tell it was stored). Stock y-websocket servers never answer.
  */
 import { MessageType, QueryParam, readSafeVarUint, TideKVError } from '@tidekv/core/wire'
+import { relayUrls } from './sync-url.js'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { ObservableV2 } from 'lib0/observable'
@@ -25,8 +26,12 @@ import * as Y from 'yjs'
 export type SyncStatus = 'local' | 'offline' | 'connecting' | 'syncing' | 'synced'
 
 export interface SyncOptions {
-  /** The relay, e.g. 'wss://relay.example.com'. */
-  url: string
+  /**
+   * The relay, e.g. 'wss://relay.example.com', or several relays that share
+   * rooms (through Redis): when a connection drops, the next one is tried,
+   * in turn, with the usual backoff.
+   */
+  url: string | readonly string[]
   /** The room; default: the store's name. */
   room?: string
   /** A token, or a function asked for a fresh one before each (re)connection. */
@@ -57,7 +62,11 @@ interface Waiter {
 
 export class SyncLink {
   readonly provider: WebsocketProvider
-  readonly #events = new ObservableV2<{ status: (status: SyncStatus) => void }>()
+  readonly #events = new ObservableV2<{ status: (status: SyncStatus) => void; relay: (url: string | null) => void }>()
+  /** The relays to try, in turn (ws:// or wss://). */
+  readonly #urls: readonly string[]
+  #urlIndex = 0
+  #relay: string | null = null
   #current: SyncStatus = 'offline'
   /** This replica's clock as far as the relay has stored it. */
   #acked = 0
@@ -78,12 +87,10 @@ export class SyncLink {
     this.#options = options
     this.#clientId = clientId
     this.#onError = onError
-    if (typeof options.url !== 'string' || !/^(wss?|https?):\/\//.test(options.url)) {
-      throw new TideKVError('INVALID_VALUE', `sync.url must be a ws:// or wss:// URL, got ${String(options.url)}`)
-    }
+    this.#urls = relayUrls(options.url)
     const params: Record<string, string> = { [QueryParam.ACKS]: '1' }
     if (typeof options.token === 'string') params[QueryParam.TOKEN] = options.token
-    this.provider = new WebsocketProvider(options.url.replace(/^http/, 'ws'), room, doc, {
+    this.provider = new WebsocketProvider(this.#urls[0]!, room, doc, {
       connect: false,
       params,
       // Tabs converge through the store's own channel, which keeps read-only tabs silent.
@@ -95,6 +102,7 @@ export class SyncLink {
     this.provider.messageHandlers[MessageType.PERSISTED] = (_encoder, decoder) => this.#onPersisted(decoder)
     this.provider.on('status', ({ status }) => {
       this.#setStatus(status === 'connected' ? (this.provider.synced ? 'synced' : 'syncing') : status === 'connecting' ? 'connecting' : 'offline')
+      this.#setRelay(status === 'connected' ? this.provider.serverUrl : null)
     })
     this.provider.on('sync', (synced: boolean) => {
       if (!synced || !this.provider.wsconnected) return
@@ -102,6 +110,11 @@ export class SyncLink {
       if (this.#waiters.length > 0) this.#askPersisted()
     })
     this.provider.on('connection-close', () => {
+      // The relay went away (or was never reached): the next attempt goes to the next one.
+      if (this.#urls.length > 1) {
+        this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length
+        this.provider.serverUrl = this.#urls[this.#urlIndex]!
+      }
       // A token function is asked again before every attempt: take the reconnect over from the provider.
       if (typeof this.#options.token === 'function' && this.#wanted) {
         this.provider.shouldConnect = false
@@ -117,6 +130,22 @@ export class SyncLink {
   onStatus(cb: (status: SyncStatus) => void): () => void {
     this.#events.on('status', cb)
     return () => this.#events.off('status', cb)
+  }
+
+  /** The relay connected now, or null. */
+  get relay(): string | null {
+    return this.#relay
+  }
+
+  onRelay(cb: (url: string | null) => void): () => void {
+    this.#events.on('relay', cb)
+    return () => this.#events.off('relay', cb)
+  }
+
+  #setRelay(url: string | null): void {
+    if (url === this.#relay) return
+    this.#relay = url
+    this.#events.emit('relay', [url])
   }
 
   /** Connects (again after `disconnect`): the app's "work online". */
