@@ -44,6 +44,8 @@ export interface StartRedisOptions {
   binary?: string
   /** Persist as a relay needs: `appendonly yes`, `appendfsync always` (every write on disk before its reply). Default off. */
   durable?: boolean
+  /** Start as a replica of the server on this port (127.0.0.1). */
+  replicaOf?: number
 }
 
 /**
@@ -59,8 +61,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     for (let attempt = 1; ; attempt++) {
       const port = await freePort()
       const durable = options.durable === true
-      const server = await launch(binary, port, dir, durable)
-      if (server.ok) return await connect(server.child, port, dir, server.output, () => launch(binary, port, dir, durable))
+      const extra = options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]
+      const server = await launch(binary, port, dir, durable, extra)
+      if (server.ok) return await connect(server.child, port, dir, server.output, () => launch(binary, port, dir, durable, extra))
       // The port was free when probed, but something bound it before redis-server did.
       if (attempt < BIND_ATTEMPTS && /address already in use/i.test(server.output())) continue
       throw new Error(`redis-server (${binary}) did not start on 127.0.0.1:${port}: ${server.reason}\n${server.output()}`)
@@ -87,12 +90,12 @@ function freePort(): Promise<number> {
 type Launched = { ok: true; child: ChildProcess; output: () => string } | { ok: false; reason: string; output: () => string }
 
 /** Spawns the server and waits until it answers PING, it exits, or the time is up (then it is killed). */
-async function launch(binary: string, port: number, dir: string, durable: boolean): Promise<Launched> {
+async function launch(binary: string, port: number, dir: string, durable: boolean, extra: readonly string[] = []): Promise<Launched> {
   const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']
   const child = spawn(
     binary,
     // '' for --save turns RDB snapshots off; the log goes to stdout, kept for error messages.
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let log = ''

@@ -22,6 +22,7 @@ const USAGE = `Usage: tidekv-relay [options]
   --allowed-origin <url>  accept browser connections from this origin only (repeatable)
   --redis <url>           keep rooms in this Redis and share them with the other relays on it
                           (or env TIDEKV_REDIS_URL; --data is then unused)
+  --redis-wait <n>        acknowledge an update only once n Redis replicas have it (WAIT)
   --help                  this text`
 
 async function main(): Promise<void> {
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
       static: { type: 'string' },
       'allowed-origin': { type: 'string', multiple: true },
       redis: { type: 'string' },
+      'redis-wait': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
   }
   const dataDir = values.data ?? process.env.TIDEKV_DATA ?? '.tidekv-data'
   mkdirSync(dataDir, { recursive: true })
-  const redis = values.redis || process.env.TIDEKV_REDIS_URL || undefined
+  const redisUrl = values.redis || process.env.TIDEKV_REDIS_URL || undefined
+  const waitReplicas = Number(values['redis-wait'] ?? 0)
+  const redis = redisUrl === undefined ? undefined : { url: redisUrl, waitReplicas }
   const relay = await createRelay({
     port,
     redis,

@@ -28,7 +28,13 @@ export interface RedisEvents {
   onReconnecting?: () => void
 }
 
-export async function connectRedis(url: string, events: RedisEvents): Promise<RedisBackend> {
+export interface RedisSettings {
+  readonly url: string
+  readonly waitReplicas: number
+  readonly waitTimeoutMs: number
+}
+
+export async function connectRedis({ url, waitReplicas, waitTimeoutMs }: RedisSettings, events: RedisEvents): Promise<RedisBackend> {
   const { onError } = events
   const { Redis } = await import('ioredis')
   // Commands wait (queued) while Redis is unreachable rather than fail at once; the room's
@@ -64,7 +70,7 @@ export async function connectRedis(url: string, events: RedisEvents): Promise<Re
     })
   }
   return {
-    storage: redisRelayStorage({ client }),
+    storage: redisRelayStorage({ client, waitReplicas, waitTimeoutMs }),
     bus,
     isUp,
     onChange(listener) {

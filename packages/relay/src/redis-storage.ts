@@ -35,10 +35,17 @@ export interface RedisRelayStorageOptions {
   client: RedisClient
   /** Prefix of every key. Default `tidekv`. */
   prefix?: string
+  /**
+   * Replicas that must have an update before `append` resolves (`WAIT`): an
+   * acknowledged write then survives the primary's loss too. Default 0.
+   */
+  waitReplicas?: number
+  /** How long `WAIT` may take, ms; fewer replicas by then fails the append (not acknowledged). Default 1,000. */
+  waitTimeoutMs?: number
 }
 
 /** What the storage uses of an ioredis `Redis` or `Cluster`. */
-export type RedisClient = Pick<Redis, 'eval' | 'get' | 'sadd' | 'srem' | 'smembers' | 'del' | 'callBuffer'>
+export type RedisClient = Pick<Redis, 'eval' | 'get' | 'sadd' | 'srem' | 'smembers' | 'del' | 'callBuffer' | 'call'>
 
 // KEYS: seq, log. ARGV: update. Returns the new seq.
 const APPEND = `
@@ -77,7 +84,7 @@ return last`
  * const storage = redisRelayStorage({ client })
  */
 export function redisRelayStorage(options: RedisRelayStorageOptions): RelayStorage {
-  return new RedisRelayStorage(options.client, options.prefix ?? 'tidekv')
+  return new RedisRelayStorage(options.client, options.prefix ?? 'tidekv', options.waitReplicas ?? 0, options.waitTimeoutMs ?? 1000)
 }
 
 /** How the relay names a room's client-id owners record (client-owners.ts `ownersKey`). */
@@ -94,6 +101,8 @@ class RedisRelayStorage implements RelayStorage {
   constructor(
     private readonly client: RedisClient,
     private readonly prefix: string,
+    private readonly waitReplicas: number,
+    private readonly waitTimeoutMs: number,
   ) {}
 
   load(room: string): Promise<StoredRoom> {
@@ -118,8 +127,13 @@ class RedisRelayStorage implements RelayStorage {
   async append(room: string, update: Uint8Array): Promise<number> {
     const [seq, log] = this.#keys(room)
     const appending = this.client.eval(APPEND, 2, seq, log, Buffer.from(update))
-    if (room.endsWith(OWNERS_SUFFIX)) return Number(await appending)
-    const [appended] = await Promise.all([appending, this.client.sadd(this.#roomsKey(), roomTag(room))])
+    const [appended] = await Promise.all([appending, room.endsWith(OWNERS_SUFFIX) ? undefined : this.client.sadd(this.#roomsKey(), roomTag(room))])
+    if (this.waitReplicas > 0) {
+      const replicas = Number(await this.client.call('WAIT', this.waitReplicas, this.waitTimeoutMs))
+      if (replicas < this.waitReplicas) {
+        throw new Error(`Only ${replicas} of ${this.waitReplicas} Redis replicas had update ${String(appended)} of room ${JSON.stringify(room)} within ${this.waitTimeoutMs} ms`)
+      }
+    }
     return Number(appended)
   }
 

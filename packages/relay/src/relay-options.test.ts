@@ -122,6 +122,8 @@ describe('createRelay options', () => {
       { ...anonymous, redis: 'redis://127.0.0.1:6379', storage: memoryRelayStorage() },
       /redis keeps the rooms and joins the relays itself; give it without storage and bus$/,
     )
+    expectRefused({ ...anonymous, redis: { url: 'redis://127.0.0.1:6379', waitReplicas: -1 } }, /option redis\.waitReplicas must be an integer ≥ 0, got -1$/)
+    expectRefused({ ...anonymous, redis: { url: 'redis://x', wait: 1 } }, /unknown option redis\.wait/)
     expectRefused({ ...anonymous, bus: { publish() {} } }, /option bus must be a RelayBus \(publish, subscribe, onGap, close\), got an object$/)
     expectRefused({ ...anonymous, bus: memoryRelayBus() }, /a bus needs the storage the relays share \(option storage\)$/)
     const { loadSince: _, ...withoutLoadSince } = Object.fromEntries(['load', 'loadSince', 'append', 'compact', 'deleteRoom', 'rooms', 'close'].map((m) => [m, () => undefined]))

@@ -38,9 +38,11 @@ export interface RelayOptions {
   /**
    * Relays that share rooms through one Redis: its URL (`redis://[user:pass@]host:port[/db]`,
    * `rediss://` for TLS). The relay then keeps rooms in Redis and talks to the other relays
-   * through it (ioredis, loaded only then). Not with `storage` or `bus`.
+   * through it (ioredis, loaded only then). Not with `storage` or `bus`. The object form adds
+   * `waitReplicas`: replicas that must have each update before it is acknowledged (`WAIT`),
+   * within `waitTimeoutMs` (default 1,000; fewer: not acknowledged).
    */
-  redis?: string
+  redis?: string | { url: string; waitReplicas?: number; waitTimeoutMs?: number }
   /** Who may connect. Without a secret, `anonymous` must say what strangers may do. */
   auth: RelayAuth
   /** Limits; each defaults to `DEFAULT_LIMITS`. */
@@ -62,7 +64,7 @@ export interface ResolvedRelayOptions {
   /** Given storage; without it, SQLite in `dataDir`. */
   readonly storage: RelayStorage | undefined
   readonly bus: RelayBus | undefined
-  readonly redis: string | undefined
+  readonly redis: { readonly url: string; readonly waitReplicas: number; readonly waitTimeoutMs: number } | undefined
   readonly dataDir: string
   readonly secret: string | Uint8Array | undefined
   readonly anonymous: 'none' | AccessMode
@@ -129,9 +131,16 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     const missing = STORAGE_METHODS.find((method) => typeof methods[method] !== 'function')
     fail('storage', `a RelayStorage (${missing} is missing)`, storage)
   }
-  const redis = given.redis
-  if (redis !== undefined) {
-    if (typeof redis !== 'string' || !/^rediss?:\/\/./.test(redis)) fail('redis', 'a redis:// or rediss:// URL', redis)
+  const givenRedis = given.redis
+  let redis: ResolvedRelayOptions['redis']
+  if (givenRedis !== undefined) {
+    const r = typeof givenRedis === 'string' ? { url: givenRedis } : record(givenRedis, 'redis')
+    if (typeof givenRedis !== 'string') knownKeys(r, ['url', 'waitReplicas', 'waitTimeoutMs'], 'redis.')
+    const { url, waitReplicas = 0, waitTimeoutMs = 1000 } = r
+    if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) fail(typeof givenRedis === 'string' ? 'redis' : 'redis.url', 'a redis:// or rediss:// URL', url)
+    if (typeof waitReplicas !== 'number' || !Number.isSafeInteger(waitReplicas) || waitReplicas < 0) fail('redis.waitReplicas', 'an integer ≥ 0', waitReplicas)
+    if (typeof waitTimeoutMs !== 'number' || !Number.isSafeInteger(waitTimeoutMs) || waitTimeoutMs < 1) fail('redis.waitTimeoutMs', 'an integer ≥ 1', waitTimeoutMs)
+    redis = { url, waitReplicas, waitTimeoutMs }
     if (storage !== undefined || given.bus !== undefined)
       throw new TideKVError('INVALID_VALUE', 'createRelay: redis keeps the rooms and joins the relays itself; give it without storage and bus')
   }
