@@ -36,7 +36,10 @@ export function mountStatus(demo: Demo): void {
   const render = (): void => {
     const status: SyncStatus = store.status
     pill.dataset.status = status
-    setText(pillText, i18n.t(`status.${status}`))
+    // Which relay this page is on: with several relays sharing rooms (npm run start:cluster), pages may differ.
+    const relay = store.relay
+    setText(pillText, relay === null ? i18n.t(`status.${status}`) : `${i18n.t(`status.${status}`)} · ${new URL(relay).host}`)
+    pill.dataset.relay = relay ?? ''
     toggle.checked = workingOffline
     toggle.disabled = status === 'local'
 
@@ -105,6 +108,7 @@ export function mountStatus(demo: Demo): void {
     else unreachableSince ??= Date.now()
     render()
   })
+  store.on('relay', render)
   toggle.addEventListener('change', () => setWorkingOffline(toggle.checked))
   goOnline.addEventListener('click', () => setWorkingOffline(false))
   window.addEventListener('online', render)
