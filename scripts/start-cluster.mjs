@@ -31,13 +31,17 @@ const freePort = () =>
     })
   })
 
+let stopping = false
 function stop(code) {
+  if (stopping) return
+  stopping = true
   for (const child of children) child.kill('SIGTERM')
+  // The relays close their rooms on SIGTERM; after a second, whatever is left is killed and the folder removed.
   setTimeout(() => {
     for (const child of children) child.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
     process.exit(code)
-  }, 1000).unref()
+  }, 1000)
 }
 process.once('SIGINT', () => stop(0))
 process.once('SIGTERM', () => stop(0))
@@ -63,7 +67,7 @@ function start(name, command, args, ready) {
     child.once('error', (e) => reject(new Error(`${name}: could not run ${command} (${e.message}); run node scripts/ensure-system.mjs`)))
     child.once('exit', (code) => {
       if (!done) reject(new Error(`${name} exited with ${code} before it was ready`))
-      else {
+      else if (!stopping) {
         console.error(`[${name}] exited with ${code}: stopping`)
         stop(1)
       }
