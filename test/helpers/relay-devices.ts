@@ -28,29 +28,40 @@ export class RelayDevices {
   readonly all: Device[] = []
 
   /**
-   * @param url the relay's WebSocket URL (a relay restarted on the same port keeps it)
+   * @param url the relay's WebSocket URL (a relay restarted on the same port keeps it), or
+   *   several relays that share rooms: device i starts on the i-th (its list rotated by i)
    * @param deadlineMs how long any wait may take before it fails the run
    */
   constructor(
-    private readonly url: string,
+    private readonly url: string | readonly string[],
     private readonly room: string,
     private readonly deadlineMs: number,
   ) {}
 
   /** Opens `count` online devices; device i's clock runs `skews[i % skews.length]` ms off. */
-  static async open(url: string, room: string, count: number, skews: readonly number[], deadlineMs: number): Promise<RelayDevices> {
+  static async open(url: string | readonly string[], room: string, count: number, skews: readonly number[], deadlineMs: number): Promise<RelayDevices> {
     const devices = new RelayDevices(url, room, deadlineMs)
     for (let id = 0; id < count; id++) {
       const skew = skews[id % skews.length]!
       const errors: TideKVError[] = []
       const d = { id, idb: new IDBFactory(), clock: () => Date.now() + skew, errors }
+      devices.#ids.set(d.idb, id)
       devices.all.push({ ...d, store: await devices.openStore(d, true), online: true })
     }
     return devices
   }
 
+  readonly #ids = new Map<IDBFactory, number>()
+
+  /** The relay URL(s) of device `id`: with several relays, its list starts at relay `id`. */
+  #urlOf(id: number): string | readonly string[] {
+    if (typeof this.url === 'string') return this.url
+    const at = id % this.url.length
+    return [...this.url.slice(at), ...this.url.slice(0, at)]
+  }
+
   private async openStore(d: Pick<Device, 'idb' | 'clock' | 'errors'>, online: boolean): Promise<Store> {
-    const store = await newClient(this.url, this.room, { idb: d.idb, clock: d.clock })
+    const store = await newClient(this.#urlOf(this.#ids.get(d.idb) ?? 0), this.room, { idb: d.idb, clock: d.clock })
     // Before the sync link exists: the reopened device stays offline if it was.
     if (!online) store.disconnect()
     store.on('error', (e) => d.errors.push(e))
@@ -88,7 +99,7 @@ export class RelayDevices {
   async syncAll(): Promise<Store> {
     for (const d of this.all) this.connect(d)
     await within(Promise.all(this.all.map((d) => d.store.whenSynced())), this.deadlineMs, 'final whenSynced')
-    const fresh = await newClient(this.url, this.room)
+    const fresh = await newClient(this.#urlOf(this.all.length), this.room)
     await within(statusIs(fresh, 'synced'), this.deadlineMs, 'fresh client synced')
     return fresh
   }
