@@ -3,6 +3,7 @@
  * mode. The relay checks them at the HTTP upgrade, before any WebSocket
  * exists.
  */
+import { TideKVError } from '@tidekv/core'
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 
 export type AccessMode = 'read' | 'write'
@@ -29,13 +30,14 @@ const keyOf = (secret: string | Uint8Array): Uint8Array => (typeof secret === 's
 
 /**
  * Signs a token for one room.
+ * @throws TideKVError `INVALID_VALUE` (as a rejection) for a mode other than read or write, or an empty `sub`
  * @example
  * import { createToken } from '@tidekv/relay'
  * const token = await createToken({ secret, room: 'user:42', mode: 'write', sub: 'user-42', expiresIn: '1h' }) // secret: the relay's
  */
 export async function createToken(options: TokenOptions): Promise<string> {
-  if (options.mode !== 'read' && options.mode !== 'write') throw new TypeError(`mode must be 'read' or 'write', got ${String(options.mode)}`)
-  if (options.sub !== undefined && (typeof options.sub !== 'string' || options.sub === '')) throw new TypeError('sub must be a non-empty string')
+  if (options.mode !== 'read' && options.mode !== 'write') throw new TideKVError('INVALID_VALUE', `createToken: mode must be 'read' or 'write', got ${String(options.mode)}`)
+  if (options.sub !== undefined && (typeof options.sub !== 'string' || options.sub === '')) throw new TideKVError('INVALID_VALUE', 'createToken: sub must be a non-empty string')
   const jwt = new SignJWT({ room: options.room, mode: options.mode }).setProtectedHeader({ alg: ALG }).setIssuedAt()
   if (options.sub !== undefined) jwt.setSubject(options.sub)
   if (options.expiresIn !== undefined) {
