@@ -47,6 +47,7 @@ import { CloseCode, MessageType } from '@tidekv/core'
 import { type AccessMode, createToken } from '@tidekv/relay'
 import { type RelayProcess, spawnRelay } from '../helpers/relay-cli.js'
 import { formatTable, now, packageVersion } from './measure.js'
+import { awarenessStates, syncMessage } from '../helpers/wire.js'
 
 // ---- parameters -------------------------------------------------------------
 
@@ -102,14 +103,6 @@ function message(type: number, write: (encoder: encoding.Encoder) => void): Uint
   return encoding.toUint8Array(encoder)
 }
 
-/** A y-protocols sync message: `kind` 0 (step 1), 1 (step 2) or 2 (update). */
-function syncMessage(kind: 0 | 1 | 2, payload: Uint8Array): Uint8Array {
-  return message(MessageType.SYNC, (e) => {
-    encoding.writeVarUint(e, kind)
-    encoding.writeVarUint8Array(e, payload)
-  })
-}
-
 /** An awareness message announcing `count` states, the i-th from `state(i)` as [client id, clock, JSON text]. */
 function awarenessMessage(count: number, state: (i: number) => readonly [number, number, string]): Uint8Array {
   const update = encoding.createEncoder()
@@ -121,21 +114,6 @@ function awarenessMessage(count: number, state: (i: number) => readonly [number,
     encoding.writeVarString(update, json)
   }
   return message(MessageType.AWARENESS, (e) => encoding.writeVarUint8Array(e, encoding.toUint8Array(update)))
-}
-
-/** The client ids and JSON texts of an awareness message. */
-function awarenessStates(bytes: Uint8Array): Map<number, string> {
-  const outer = decoding.createDecoder(bytes)
-  decoding.readVarUint(outer)
-  const inner = decoding.createDecoder(decoding.readVarUint8Array(outer))
-  const states = new Map<number, string>()
-  const n = decoding.readVarUint(inner)
-  for (let i = 0; i < n; i++) {
-    const client = decoding.readVarUint(inner)
-    decoding.readVarUint(inner)
-    states.set(client, decoding.readVarString(inner))
-  }
-  return states
 }
 
 function varUint(n: number): number[] {

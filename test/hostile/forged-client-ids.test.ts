@@ -4,35 +4,14 @@
  * peer with a write token could wipe a victim's unsent offline writes with one
  * GC struct, or write entries that every replica reads as the victim's.
  */
-import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { LOG_NAME, MessageType } from '@tidekv/core'
 import { createToken } from '@tidekv/relay'
 import { newClient, newRelay, rawSocket, tempDir } from '../helpers/relay.js'
+import { awarenessMessage, gcUpdate, syncMessage } from '../helpers/wire.js'
 
 const secret = 'forged-client-ids'
-
-function syncMessage(kind: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, MessageType.SYNC)
-  encoding.writeVarUint(encoder, kind)
-  encoding.writeVarUint8Array(encoder, payload)
-  return encoding.toUint8Array(encoder)
-}
-
-/** A Yjs update holding one GC struct: `length` clocks of `client` from `clock` on. */
-function gcUpdate(client: number, clock: number, length: number): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, 1) // one client block
-  encoding.writeVarUint(enc, 1) // one struct
-  encoding.writeVarUint(enc, client)
-  encoding.writeVarUint(enc, clock)
-  encoding.writeUint8(enc, 0) // GC
-  encoding.writeVarUint(enc, length)
-  encoding.writeVarUint(enc, 0) // empty delete set
-  return encoding.toUint8Array(enc)
-}
 
 async function setting(dataDir = tempDir()) {
   const relay = await newRelay({ dataDir, auth: { secret, anonymous: 'none' } })
@@ -141,17 +120,9 @@ describe('a client id announced in presence, before its first write', () => {
     victim.set('k', 1)
     await victim.whenSynced()
     const attacker = await rawSocket(`${relay.ws}/shared?token=${await token('mallory')}`)
-    const update = encoding.createEncoder()
-    encoding.writeVarUint(update, 1)
-    encoding.writeVarUint(update, victim.doc.clientID)
-    encoding.writeVarUint(update, 1000)
-    encoding.writeVarString(update, '{"name":"not the victim"}')
-    const message = encoding.createEncoder()
-    encoding.writeVarUint(message, MessageType.AWARENESS)
-    encoding.writeVarUint8Array(message, encoding.toUint8Array(update))
     victim.disconnect() // its presence goes: the id is free in presence, not in ownership
     await expect.poll(() => relay.rooms.get('shared')?.awarenessStates).toBe(0)
-    attacker.ws.send(encoding.toUint8Array(message))
+    attacker.ws.send(awarenessMessage([[victim.doc.clientID, 1000, '{"name":"not the victim"}']]))
     attacker.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
     await new Promise<void>((resolve) => attacker.ws.on('message', (data: Buffer) => data[0] === MessageType.AWARENESS && resolve()))
     expect(relay.rooms.get('shared')?.awarenessStates).toBe(0)

@@ -23,6 +23,7 @@ import type { Replica } from '@tidekv/core/internal'
 import { baseSeed, Random, replayHint } from '@tidekv/core/testing'
 import { startRelayProcess } from '../helpers/relay-process.js'
 import { tempDir } from '../helpers/relay.js'
+import { healthzStatus } from '../helpers/wire.js'
 
 const MAX_WALL = 253_402_300_799_999
 const NOW = 1_800_000_000_000
@@ -167,11 +168,6 @@ function hostileMessage(rng: Random): Uint8Array {
   }
 }
 
-async function healthz(http: string): Promise<number> {
-  const res = await fetch(`${http}/healthz`, { signal: AbortSignal.timeout(3000) })
-  return res.status
-}
-
 describe('fuzzing the relay with hostile frames', () => {
   it('stays alive and answers /healthz through every case', async () => {
     const seed = baseSeed()
@@ -189,11 +185,11 @@ describe('fuzzing the relay with hostile frames', () => {
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 30))])
       ws.terminate()
       if (i % 20 === 19) {
-        const status = await healthz(relay.http).catch((e: unknown) => expect.fail(`/healthz did not answer after ${where}: ${String(e)}`))
+        const status = await healthzStatus(relay.http, 3000).catch((e: unknown) => expect.fail(`/healthz did not answer after ${where}: ${String(e)}`))
         expect(status, where).toBe(200)
       }
     }
-    expect(await healthz(relay.http)).toBe(200)
+    expect(await healthzStatus(relay.http, 3000)).toBe(200)
     expect(relay.stderr()).not.toMatch(/RangeError|uncaught|unhandled/i)
   })
 })

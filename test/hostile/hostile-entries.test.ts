@@ -11,10 +11,9 @@ import * as Y from 'yjs'
 import { memoryStorage, openStore } from '@tidekv/client'
 import { createDocStore, type DocStore, FORMAT_VERSION, LOG_NAME, STRUCTURE_VERSION } from '@tidekv/core'
 import { manualClock } from '@tidekv/core/testing'
+import { INFINITE_VARINT } from '../helpers/wire.js'
 
 const EXPIRY_BIT = 2
-/** lib0's readVarUint reads this as Infinity (146 × 0x80, then 0x7f). */
-const INFINITE_VARINT = [...new Array<number>(146).fill(0x80), 0x7f]
 
 function varUint(n: number): number[] {
   const enc = encoding.createEncoder()
@@ -29,7 +28,7 @@ function str(s: string): number[] {
 }
 
 /** A plain value entry for `key` holding the number 1, with the given wall, counter and expiry bytes. */
-function plainEntry(key: string, wall: number[], counter: number[], expiry?: number[]): Uint8Array {
+function plainEntry(key: string, wall: readonly number[], counter: readonly number[], expiry?: readonly number[]): Uint8Array {
   const value = encoding.createEncoder()
   encoding.writeAny(value, 1)
   const head = (FORMAT_VERSION << 4) | (expiry === undefined ? 0 : EXPIRY_BIT)

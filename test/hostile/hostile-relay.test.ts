@@ -16,64 +16,26 @@ import { MessageType } from '@tidekv/core'
 import { createToken } from '@tidekv/relay'
 import { startRelayProcess } from '../helpers/relay-process.js'
 import { newRelay, rawSocket, tempDir } from '../helpers/relay.js'
+import { awarenessMessage, healthzStatus, INFINITE_VARINT, presenceSeenBy, syncMessage } from '../helpers/wire.js'
 
 const SECRET = 'hostile-test-secret'
-/** lib0's readVarUint reads this as Infinity (146 × 0x80, then 0x7f). */
-const INFINITE_VARINT = [...new Array<number>(146).fill(0x80), 0x7f]
-
-/** An awareness message (y-protocols' encoding) announcing `states` as [client id, clock, JSON text]. */
-function awareness(states: readonly (readonly [number, number, string])[], count = states.length): Uint8Array {
-  const update = encoding.createEncoder()
-  encoding.writeVarUint(update, count)
-  for (const [client, clock, json] of states) {
-    encoding.writeVarUint(update, client)
-    encoding.writeVarUint(update, clock)
-    encoding.writeVarString(update, json)
-  }
-  const message = encoding.createEncoder()
-  encoding.writeVarUint(message, MessageType.AWARENESS)
-  encoding.writeVarUint8Array(message, encoding.toUint8Array(update))
-  return encoding.toUint8Array(message)
-}
-
-/** Collects every awareness state a socket is sent, by client id (the last one wins). */
-function presenceSeenBy(ws: WebSocket): Map<number, string> {
-  const seen = new Map<number, string>()
-  ws.on('message', (data: Buffer) => {
-    const bytes = new Uint8Array(data)
-    if (bytes[0] !== MessageType.AWARENESS) return
-    const dec = decoding.createDecoder(decoding.readVarUint8Array(decoding.createDecoder(bytes.subarray(1))))
-    const n = decoding.readVarUint(dec)
-    for (let i = 0; i < n; i++) {
-      const client = decoding.readVarUint(dec)
-      decoding.readVarUint(dec)
-      seen.set(client, decoding.readVarString(dec))
-    }
-  })
-  return seen
-}
-
-async function healthz(http: string): Promise<number> {
-  const res = await fetch(`${http}/healthz`, { signal: AbortSignal.timeout(5000) })
-  return res.status
-}
 
 describe('a relay under attack from a read-only token', () => {
   it('a presence state nested 20,000 deep is refused (1002); the relay stays up and the owner keeps its state', async () => {
     const relay = await startRelayProcess(tempDir(), ['--secret', SECRET])
     const read = await createToken({ secret: SECRET, room: 'r', mode: 'read' })
     const a = await rawSocket(`${relay.ws}/r`)
-    a.ws.send(awareness([[7, 1, '{"user":"a"}']]))
+    a.ws.send(awarenessMessage([[7, 1, '{"user":"a"}']]))
     const b = await rawSocket(`${relay.ws}/r?token=${read}`)
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
-    b.ws.send(awareness([[7, 2, deep]]))
+    b.ws.send(awarenessMessage([[7, 2, deep]]))
     expect(await b.closed).toBe(1002)
     // The next join is what made the relay encode the poisoned state, and crash.
     const c = await rawSocket(`${relay.ws}/r`)
     const seen = presenceSeenBy(c.ws)
     c.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
     await expect.poll(() => seen.get(7), { timeout: 5000 }).toBe('{"user":"a"}')
-    expect(await healthz(relay.http)).toBe(200)
+    expect(await healthzStatus(relay.http)).toBe(200)
     a.ws.close()
     c.ws.close()
   })
@@ -84,7 +46,7 @@ describe('a relay under attack from a read-only token', () => {
     const attacker = await rawSocket(`${relay.ws}/r?token=${read}&acks=1`)
     attacker.ws.send(new Uint8Array([MessageType.PERSISTED, ...INFINITE_VARINT]))
     expect(await attacker.closed).toBe(1002)
-    expect(await healthz(relay.http)).toBe(200)
+    expect(await healthzStatus(relay.http)).toBe(200)
   })
 })
 
@@ -95,11 +57,11 @@ describe('presence from hostile peers', () => {
     const seen = presenceSeenBy(honest.ws)
     const attacker = await rawSocket(`${relay.ws}/p`)
     const states = Array.from({ length: 200_000 }, (_, i) => [i + 1, 1, '{}'] as const)
-    attacker.ws.send(awareness(states))
+    attacker.ws.send(awarenessMessage(states))
     expect(await attacker.closed).toBe(1002)
     // A message sent after the attack arrives after anything the attack caused.
     const later = await rawSocket(`${relay.ws}/p`)
-    later.ws.send(awareness([[999, 1, '{"later":true}']]))
+    later.ws.send(awarenessMessage([[999, 1, '{"later":true}']]))
     await expect.poll(() => seen.get(999)).toBe('{"later":true}')
     expect(seen.size).toBe(1)
     expect(relay.rooms.get('p')?.awarenessStates).toBe(1)
@@ -109,16 +71,16 @@ describe('presence from hostile peers', () => {
   it("a peer cannot overwrite or remove another connection's presence; the owner can", async () => {
     const relay = await newRelay()
     const owner = await rawSocket(`${relay.ws}/q`)
-    owner.ws.send(awareness([[7, 1, '{"name":"Ada"}']]))
+    owner.ws.send(awarenessMessage([[7, 1, '{"name":"Ada"}']]))
     await expect.poll(() => relay.rooms.get('q')?.awarenessStates).toBe(1)
     const other = await rawSocket(`${relay.ws}/q`)
-    other.ws.send(awareness([[7, 5, '{"name":"Mallory"}']]))
-    other.ws.send(awareness([[7, 9, 'null']]))
+    other.ws.send(awarenessMessage([[7, 5, '{"name":"Mallory"}']]))
+    other.ws.send(awarenessMessage([[7, 9, 'null']]))
     const watcher = await rawSocket(`${relay.ws}/q`)
     const seen = presenceSeenBy(watcher.ws)
     watcher.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
     await expect.poll(() => seen.get(7)).toBe('{"name":"Ada"}')
-    owner.ws.send(awareness([[7, 2, '{"name":"Ada L."}']]))
+    owner.ws.send(awarenessMessage([[7, 2, '{"name":"Ada L."}']]))
     await expect.poll(() => seen.get(7)).toBe('{"name":"Ada L."}')
     owner.ws.close()
     await expect.poll(() => seen.get(7)).toBe('null') // leaving removes it, for everyone
@@ -129,7 +91,7 @@ describe('presence from hostile peers', () => {
     const relay = await newRelay()
     for (const json of [`"${'x'.repeat(20_000)}"`, `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, '{"a":', '\u0000']) {
       const s = await rawSocket(`${relay.ws}/bad`)
-      s.ws.send(awareness([[1, 1, json]]))
+      s.ws.send(awarenessMessage([[1, 1, json]]))
       expect(await s.closed).toBe(1002)
     }
     expect(relay.rooms.get('bad')?.awarenessStates ?? 0).toBe(0)
@@ -166,7 +128,7 @@ describe('the relay, where it leaked, overflowed or said too much', () => {
     // Before the fix it was closed with 4401 within milliseconds; a round trip through the room shows it is still served.
     await new Promise((resolve) => setTimeout(resolve, 200))
     s.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
-    s.ws.send(awareness([[5, 1, '{}']]))
+    s.ws.send(awarenessMessage([[5, 1, '{}']]))
     await expect.poll(() => relay.rooms.get('long')?.awarenessStates).toBe(1)
     expect([code, s.ws.readyState]).toEqual([undefined, WebSocket.OPEN])
     s.ws.close()
@@ -218,15 +180,6 @@ describe('the relay, where it leaked, overflowed or said too much', () => {
     expect(relay.rooms.get('ro')?.writers).toBe(1)
   })
 })
-
-/** A y-protocols sync message: `kind` 0 (step 1), 1 (step 2) or 2 (update). */
-function syncMessage(kind: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, MessageType.SYNC)
-  encoding.writeVarUint(encoder, kind)
-  encoding.writeVarUint8Array(encoder, payload)
-  return encoding.toUint8Array(encoder)
-}
 
 describe('sync step 1: few bytes in, a whole room out', () => {
   it('a connection asking again and again is closed (1008) after a burst; the answers it got were the cached room', async () => {
@@ -345,7 +298,7 @@ describe('presence at room scale', () => {
     for (let c = 0; c < 9; c++) {
       const s = await rawSocket(`${relay.ws}/crowd`)
       closes.push(s.closed)
-      s.ws.send(awareness(Array.from({ length: 32 }, (_, i) => [c * 100 + i + 1, 1, big] as const)))
+      s.ws.send(awarenessMessage(Array.from({ length: 32 }, (_, i) => [c * 100 + i + 1, 1, big] as const)))
       if (c < 8) await expect.poll(() => relay.rooms.get('crowd')?.awarenessStates).toBe((c + 1) * 32)
     }
     expect(await closes[8]).toBe(1002)
@@ -368,19 +321,19 @@ describe('presence of a client that left', () => {
     const relay = await newRelay({ auth: { secret, anonymous: 'none' } })
     const read = (sub: string) => createToken({ secret, room: 'p', mode: 'read', sub })
     const victim = await rawSocket(`${relay.ws}/p?token=${await read('victim')}`)
-    victim.ws.send(awareness([[7, 1, '{"name":"Ada"}']]))
+    victim.ws.send(awarenessMessage([[7, 1, '{"name":"Ada"}']]))
     await expect.poll(() => relay.rooms.get('p')?.awarenessStates).toBe(1)
     victim.ws.close()
     await expect.poll(() => relay.rooms.get('p')?.awarenessStates).toBe(0)
     const attacker = await rawSocket(`${relay.ws}/p?token=${await read('mallory')}`)
-    attacker.ws.send(awareness([[7, Number.MAX_SAFE_INTEGER - 1, '{"name":"Mallory"}']]))
-    attacker.ws.send(awareness([[7, Number.MAX_SAFE_INTEGER, 'null']]))
+    attacker.ws.send(awarenessMessage([[7, Number.MAX_SAFE_INTEGER - 1, '{"name":"Mallory"}']]))
+    attacker.ws.send(awarenessMessage([[7, Number.MAX_SAFE_INTEGER, 'null']]))
     attacker.ws.send(new Uint8Array([MessageType.QUERY_AWARENESS]))
     await new Promise<void>((resolve) => attacker.ws.on('message', (data: Buffer) => data[0] === MessageType.AWARENESS && resolve()))
     expect(relay.rooms.get('p')?.awarenessStates).toBe(0)
     // The victim comes back with its own next clock, and is seen again.
     const back = await rawSocket(`${relay.ws}/p?token=${await read('victim')}`)
-    back.ws.send(awareness([[7, 3, '{"name":"Ada, back"}']]))
+    back.ws.send(awarenessMessage([[7, 3, '{"name":"Ada, back"}']]))
     await expect.poll(() => relay.rooms.get('p')?.awarenessStates).toBe(1)
   })
 })

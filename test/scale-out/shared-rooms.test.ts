@@ -6,16 +6,14 @@
  * loses is caught up from storage (at the next one, or when the bus reports
  * the gap); a relay never compacts past an update it has not applied.
  */
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { MessageType } from '@tidekv/core'
 import { createToken } from '@tidekv/relay'
 import { memoryRelayBus } from '../../packages/relay/src/bus.js'
 import { memoryRelayStorage } from '../../packages/relay/src/memory-storage.js'
 import type { RelayStorage } from '../../packages/relay/src/storage.js'
 import { newClient, newRelay, rawSocket } from '../helpers/relay.js'
+import { awarenessMessage, gcUpdate, presenceSeenBy, syncMessage } from '../helpers/wire.js'
 
 async function relaysSharing(count: number, storage: RelayStorage = memoryRelayStorage()) {
   const bus = memoryRelayBus()
@@ -110,54 +108,14 @@ describe('client ids across relays', () => {
   })
 })
 
-function syncMessage(kind: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, MessageType.SYNC)
-  encoding.writeVarUint(encoder, kind)
-  encoding.writeVarUint8Array(encoder, payload)
-  return encoding.toUint8Array(encoder)
-}
-
-/** A Yjs update holding one GC struct: `length` clocks of `client` from `clock` on. */
-function gcUpdate(client: number, clock: number, length: number): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, 1)
-  encoding.writeVarUint(enc, 1)
-  encoding.writeVarUint(enc, client)
-  encoding.writeVarUint(enc, clock)
-  encoding.writeUint8(enc, 0)
-  encoding.writeVarUint(enc, length)
-  encoding.writeVarUint(enc, 0)
-  return encoding.toUint8Array(enc)
-}
-
 describe('presence across relays', () => {
   it("a client's presence reaches the room's clients on other relays, and goes when it leaves", async () => {
     const { relays } = await relaysSharing(2)
     const watcher = await rawSocket(`${relays[1]!.ws}/presence`)
-    const seen = new Map<number, string>()
-    watcher.ws.on('message', (data: Buffer) => {
-      const bytes = new Uint8Array(data)
-      if (bytes[0] !== MessageType.AWARENESS) return
-      const dec = decoding.createDecoder(decoding.readVarUint8Array(decoding.createDecoder(bytes.subarray(1))))
-      const n = decoding.readVarUint(dec)
-      for (let i = 0; i < n; i++) {
-        const client = decoding.readVarUint(dec)
-        decoding.readVarUint(dec)
-        seen.set(client, decoding.readVarString(dec))
-      }
-    })
+    const seen = presenceSeenBy(watcher.ws)
     await expect.poll(() => relays[1]!.rooms.get('presence')?.loaded).toBe(true)
     const ada = await rawSocket(`${relays[0]!.ws}/presence`)
-    const update = encoding.createEncoder()
-    encoding.writeVarUint(update, 1)
-    encoding.writeVarUint(update, 42)
-    encoding.writeVarUint(update, 1)
-    encoding.writeVarString(update, '{"name":"Ada"}')
-    const message = encoding.createEncoder()
-    encoding.writeVarUint(message, MessageType.AWARENESS)
-    encoding.writeVarUint8Array(message, encoding.toUint8Array(update))
-    ada.ws.send(encoding.toUint8Array(message))
+    ada.ws.send(awarenessMessage([[42, 1, '{"name":"Ada"}']]))
     await expect.poll(() => seen.get(42)).toBe('{"name":"Ada"}')
     expect(relays[1]!.rooms.get('presence')?.awarenessStates).toBe(1)
     ada.ws.close()
