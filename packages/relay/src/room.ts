@@ -370,12 +370,9 @@ export class Room {
       this.applyChecked(peer, update, summary)
       return
     }
-    this.backlog = []
-    this.backlogBytes = 0
+    this.holdMessages()
     const settle = (apply: boolean): void => {
-      const held = this.backlog ?? []
-      this.backlog = null
-      this.backlogBytes = 0
+      const held = this.releaseMessages()
       if (apply) this.applyChecked(peer, update, summary)
       this.drain(held)
     }
@@ -399,15 +396,12 @@ export class Room {
    * see the state grow, and the sender is acknowledged once all of it is stored.
    */
   private applyInSlices(peer: Peer, slices: Uint8Array[]): void {
-    this.backlog = []
-    this.backlogBytes = 0
+    this.holdMessages()
     this.ctx.metrics.slicedUpdates++
     this.slicing = new Promise<void>((resolve) => {
       let i = 0
       const done = (): void => {
-        const held = this.backlog ?? []
-        this.backlog = null
-        this.backlogBytes = 0
+        const held = this.releaseMessages()
         resolve()
         this.drain(held)
       }
@@ -433,6 +427,20 @@ export class Room {
       // before it, so two.
       setImmediate(() => setImmediate(next))
     })
+  }
+
+  /** From now on the room's messages wait in `backlog` (see `receive`). */
+  private holdMessages(): void {
+    this.backlog = []
+    this.backlogBytes = 0
+  }
+
+  /** Stops holding messages; returns the ones held, for `drain`. */
+  private releaseMessages(): [Peer, Uint8Array][] {
+    const held = this.backlog ?? []
+    this.backlog = null
+    this.backlogBytes = 0
+    return held
   }
 
   /** Handles messages held back while the room was busy; stops (and holds the rest) if one makes it busy again. */
