@@ -63,6 +63,34 @@ describe('relays sharing rooms through a bus', () => {
     await expect.poll(() => b!.get('during the outage')).toBe(true)
   })
 
+  it('an update its relay could not store reaches the other relays once storage works again, with what depends on it', async () => {
+    const storage = memoryRelayStorage()
+    const bus = memoryRelayBus()
+    let failures = 0
+    // Relay 0 sees the storage fail for one append of the room (not of its client-id owners).
+    const flaky: RelayStorage = {
+      load: (room) => storage.load(room),
+      loadSince: (room, afterSeq) => storage.loadSince(room, afterSeq),
+      append: (room, update) => (room === 'flaky' && failures > 0 && failures-- > 0 ? Promise.reject(new Error('storage down')) : storage.append(room, update)),
+      compact: (room, snapshot, upToSeq) => storage.compact(room, snapshot, upToSeq),
+      deleteRoom: (room) => storage.deleteRoom(room),
+      rooms: () => storage.rooms(),
+      close: () => storage.close(),
+    }
+    const errors: unknown[] = []
+    const r0 = await newRelay({ storage: flaky, bus, onError: (error) => errors.push(error) })
+    const r1 = await newRelay({ storage, bus })
+    const [a, b] = await Promise.all([newClient(r0.ws, 'flaky'), newClient(r1.ws, 'flaky')])
+    a.set('first', 0)
+    await a.whenSynced()
+    failures = 1
+    a.set('not stored at first', 1) // relay 0 has it in its document, storage does not
+    await expect.poll(() => errors.length).toBe(1)
+    a.set('after', 2) // the same client's next write: Yjs cannot apply it without the one before
+    await a.whenSynced()
+    await expect.poll(() => [b.get('not stored at first'), b.get('after')]).toEqual([1, 2])
+  })
+
   it('compactions by either relay lose nothing the other stored, and a fresh relay loads it all', async () => {
     const storage = memoryRelayStorage()
     const { relays } = await relaysSharing(2, storage)

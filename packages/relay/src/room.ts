@@ -115,11 +115,15 @@ export class Room {
   private lastSeq = 0
   private sinceCompaction = 0
   /**
-   * A storage write failed: the state vector of later writes would cover the
-   * lost update too, so nothing is acknowledged until a snapshot of the whole
-   * document has been stored again.
+   * After a storage write failed: what storage held before it (the state
+   * vector of the last write that succeeded), else null. Later state vectors
+   * would cover the lost update too, so nothing is acknowledged until
+   * everything the document has beyond this is stored again, as an update of
+   * its own, announced to the other relays like any other: a snapshot would
+   * store it unannounced, and a relay that has the room loaded would then
+   * never see it, nor anything of its clients that depends on it.
    */
-  private storeFailed = false
+  private unstoredFrom: Uint8Array | null = null
   private refusedPeers = new WeakSet<Peer>()
   /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
   private backlog: [Peer, Uint8Array][] | null = null
@@ -581,16 +585,31 @@ export class Room {
         this.feed?.stored(this.lastSeq, update)
       } catch (error) {
         // Not acknowledged: the sender keeps the update and sends it again on reconnect.
-        this.storeFailed = true
+        this.unstoredFrom ??= this.persisted
         this.ctx.onError(error, this.name)
         return
       }
-      if (this.storeFailed && !(await this.compact())) return
+      if (this.unstoredFrom !== null && !(await this.storeUnstored())) return
       this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
       this.persisted = stateVector
       for (const sender of senders) if (sender !== null && sender !== FROM_BUS && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
       if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
     })
+  }
+
+  /** Appends (and announces) what the document has beyond `unstoredFrom`; returns whether it was stored. */
+  private async storeUnstored(): Promise<boolean> {
+    if (this.unstoredFrom === null) return true
+    try {
+      const missing = Y.encodeStateAsUpdate(this.doc, this.unstoredFrom)
+      this.lastSeq = await this.ctx.storage.append(this.name, missing)
+      this.feed?.stored(this.lastSeq, missing)
+      this.unstoredFrom = null
+      return true
+    } catch (error) {
+      this.ctx.onError(error, this.name)
+      return false
+    }
   }
 
   /** Replaces the stored log with one snapshot of the document; returns whether it was stored. */
@@ -605,7 +624,6 @@ export class Room {
       } else await this.ctx.storage.compact(this.name, snapshot, upTo)
       await this.owners.compact(this.ctx.storage, this.name)
       this.sinceCompaction = 0
-      this.storeFailed = false
       return true
     } catch (error) {
       this.ctx.onError(error, this.name)
@@ -624,7 +642,9 @@ export class Room {
     await this.slicing
     this.flush()
     await this.writes
-    if (this.sinceCompaction > 0 || this.storeFailed) await this.compact()
+    await this.storeUnstored()
+    // Still unstored: a snapshot is the last chance to keep it (unannounced, but a relay that loads the room later reads it).
+    if (this.sinceCompaction > 0 || this.unstoredFrom !== null) await this.compact()
     await this.feed?.close()
     if (this.presenceSweep !== null) clearInterval(this.presenceSweep)
     this.doc.destroy()
