@@ -46,6 +46,8 @@ export interface StartRedisOptions {
   durable?: boolean
   /** Start as a replica of the server on this port (127.0.0.1). */
   replicaOf?: number
+  /** Start as a Redis Cluster node (`cluster-enabled`, its bus on another free port); redis-cluster.ts joins nodes into a cluster. */
+  clusterNode?: boolean
 }
 
 /**
@@ -62,6 +64,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       const port = await freePort()
       const durable = options.durable === true
       const extra = options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]
+      // The cluster bus defaults to port + 10,000, which may be taken or past 65,535: pick it too.
+      if (options.clusterNode === true) extra.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()))
       const server = await launch(binary, port, dir, durable, extra)
       if (server.ok) return await connect(server.child, port, dir, server.output, () => launch(binary, port, dir, durable, extra))
       // The port was free when probed, but something bound it before redis-server did.
@@ -75,7 +79,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 /** A port nothing listens on right now: the kernel's pick for port 0, released again. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer()
     probe.once('error', reject)

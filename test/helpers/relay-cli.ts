@@ -38,15 +38,18 @@ export interface SpawnRelayOptions {
   dataDir: string
   /** More CLI arguments, e.g. `['--static', 'demo/dist']`. */
   args?: readonly string[]
+  /** Environment variables on top of this process's, e.g. `{ TIDEKV_REDIS_CLUSTER: '...' }`. */
+  env?: Readonly<Record<string, string>>
 }
 
 /**
  * Starts `tidekv-relay --port 0 --host 127.0.0.1 --data <dataDir> --allow-anonymous ...args`;
  * resolves once it listens. The caller ends it (`kill()` or `stop()`).
  */
-export async function spawnRelay({ dataDir, args = [] }: SpawnRelayOptions): Promise<RelayProcess> {
+export async function spawnRelay({ dataDir, args = [], env = {} }: SpawnRelayOptions): Promise<RelayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'packages/relay/src/cli.ts', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--allow-anonymous', ...args], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

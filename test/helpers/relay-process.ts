@@ -14,8 +14,8 @@ export type { RelayProcess } from './relay-cli.js'
  * Starts `tidekv-relay --port 0 --host 127.0.0.1 --data <dataDir> --allow-anonymous ...args`;
  * resolves once it listens; killed after the test.
  */
-export async function startRelayProcess(dataDir: string, args: readonly string[] = []): Promise<RelayProcess> {
-  const relay = await spawnRelay({ dataDir, args })
+export async function startRelayProcess(dataDir: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<RelayProcess> {
+  const relay = await spawnRelay({ dataDir, args, env })
   onCleanup(() => relay.kill())
   return relay
 }

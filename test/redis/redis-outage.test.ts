@@ -37,6 +37,7 @@ describe('Redis down', () => {
     expect(await upgradeStatus(`${relay.ws}/outage`)).toBe(503) // new sockets are refused meanwhile
     const metrics = await (await fetch(`${relay.url}/metrics`)).text()
     expect(metrics).toMatch(/^tidekv_redis_up 0$/m)
+    expect(metrics).toMatch(/^tidekv_redis_command_seconds_count\{op="append"\} [1-9]/m) // the write before the crash, timed
     client.set('during', 2) // kept by the client, sent once the relay can store it
 
     await redis.restart()

@@ -6,9 +6,8 @@
  * opens a new storage on the same prefix.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { redisRelayStorage, roomTag } from '../../packages/relay/src/redis-storage.js'
-import type { RelayStorage } from '../../packages/relay/src/storage.js'
-import { describeRelayStorageConformance } from '../../packages/relay/src/storage-conformance.js'
+import { roomTag } from '../../packages/relay/src/redis-storage.js'
+import { describeRedisStorageConformance } from '../helpers/redis-conformance.js'
 import { type RedisServer, startRedis } from '../helpers/redis.js'
 
 let redis: RedisServer
@@ -19,23 +18,7 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-const prefixes = new WeakMap<RelayStorage, string>()
-let opened = 0
-const open = (prefix: string): RelayStorage => {
-  const storage = redisRelayStorage({ client: redis.client, prefix })
-  prefixes.set(storage, prefix)
-  return storage
-}
-
-describeRelayStorageConformance(
-  'Redis',
-  () => open(`t${++opened}`),
-  (closed) => {
-    const prefix = prefixes.get(closed)
-    if (prefix === undefined) throw new Error('reopen was given a storage this test file did not open')
-    return open(prefix)
-  },
-)
+const { open } = describeRedisStorageConformance('Redis', () => redis.client, 't')
 
 describe('Redis storage keys', () => {
   it('put every key of a room under one hash tag, which no room name can break out of', async () => {

@@ -6,7 +6,8 @@
  *   tidekv-relay [--port 8787] [--host 127.0.0.1] [--data ./.tidekv-data]
  *                [--secret S | env TIDEKV_SECRET] [--allow-anonymous]
  *                [--static DIR] [--allowed-origin URL]...
- *                [--redis URL | env TIDEKV_REDIS_URL]
+ *                [--redis URL | env TIDEKV_REDIS_URL] [--redis-wait N]
+ *                [--redis-cluster HOST:PORT,... | env TIDEKV_REDIS_CLUSTER]
  */
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -23,6 +24,8 @@ const USAGE = `Usage: tidekv-relay [options]
   --redis <url>           keep rooms in this Redis and share them with the other relays on it
                           (or env TIDEKV_REDIS_URL; --data is then unused)
   --redis-wait <n>        acknowledge an update only once n Redis replicas have it (WAIT)
+  --redis-cluster <nodes> the same on a Redis Cluster: some of its nodes, HOST:PORT,HOST:PORT,...
+                          (or env TIDEKV_REDIS_CLUSTER; an entry may be a redis:// or rediss:// URL)
   --help                  this text`
 
 async function main(): Promise<void> {
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
       'allowed-origin': { type: 'string', multiple: true },
       redis: { type: 'string' },
       'redis-wait': { type: 'string' },
+      'redis-cluster': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -62,8 +66,19 @@ async function main(): Promise<void> {
   const dataDir = values.data ?? process.env.TIDEKV_DATA ?? '.tidekv-data'
   mkdirSync(dataDir, { recursive: true })
   const redisUrl = values.redis || process.env.TIDEKV_REDIS_URL || undefined
+  const redisCluster = values['redis-cluster'] || process.env.TIDEKV_REDIS_CLUSTER || undefined
+  if (redisUrl !== undefined && redisCluster !== undefined) {
+    console.error('tidekv-relay: give --redis (TIDEKV_REDIS_URL) or --redis-cluster (TIDEKV_REDIS_CLUSTER), not both')
+    process.exitCode = 2
+    return
+  }
+  if (redisCluster !== undefined && values['redis-wait'] !== undefined) {
+    console.error('tidekv-relay: --redis-wait works with one Redis (--redis), not with --redis-cluster')
+    process.exitCode = 2
+    return
+  }
   const waitReplicas = Number(values['redis-wait'] ?? 0)
-  const redis = redisUrl === undefined ? undefined : { url: redisUrl, waitReplicas }
+  const redis = redisCluster !== undefined ? { cluster: redisCluster.split(',').map((node) => node.trim()) } : redisUrl === undefined ? undefined : { url: redisUrl, waitReplicas }
   const relay = await createRelay({
     port,
     redis,
@@ -74,7 +89,7 @@ async function main(): Promise<void> {
     allowedOrigins: values['allowed-origin'],
     onError: (error, room) => console.error(`tidekv-relay: ${room === undefined ? '' : `room ${room}: `}${error instanceof Error ? error.message : String(error)}`),
   })
-  const where = redis === undefined ? `data in ${dataDir}` : 'rooms in Redis'
+  const where = redis === undefined ? `data in ${dataDir}` : redisCluster === undefined ? 'rooms in Redis' : 'rooms in a Redis Cluster'
   console.log(`tidekv-relay: listening on ${relay.url}${anonymous ? ' (anonymous access allowed)' : ''}, ${where}`)
   const stop = (signal: string) => {
     console.log(`tidekv-relay: ${signal}, closing`)

@@ -47,6 +47,7 @@ export class Metrics {
   private readonly rejected = new Map<string, number>()
   private readonly registry = new Registry()
   private readonly writeLatency: Histogram
+  private readonly redisLatency: Histogram<'op'> | undefined
   private readonly stopProcessMetrics: () => void
 
   constructor(private readonly sources: MetricsSources) {
@@ -61,6 +62,13 @@ export class Metrics {
       new Gauge({ name: 'tidekv_redis_up', help: 'Whether the relay is connected to Redis (1) or not (0).', registers, collect: gauge(sources.redis.up) })
       countsOf(this.registry, 'tidekv_redis_errors_total', 'Errors reported by the Redis connections.', sources.redis.errors)
       countsOf(this.registry, 'tidekv_redis_reconnects_total', 'Reconnect attempts of the Redis connections.', sources.redis.reconnects)
+      this.redisLatency = new Histogram({
+        name: 'tidekv_redis_command_seconds',
+        help: 'Latency of what the relay asks Redis, by op: load (a room, or what a room missed), append, compact, publish.',
+        labelNames: ['op'],
+        buckets: LATENCY_BUCKETS,
+        registers,
+      })
     }
     countsOf(this.registry, 'tidekv_sliced_updates_total', 'Updates applied in slices, one per event-loop turn, to keep the relay responsive.', () => this.slicedUpdates)
     countsOf(this.registry, 'tidekv_rejected_connections_total', 'Connections refused or closed by the relay, by reason.', () => this.rejected, 'reason')
@@ -79,6 +87,10 @@ export class Metrics {
 
   storageWrite(seconds: number): void {
     this.writeLatency.observe(seconds)
+  }
+
+  redisCommand(op: string, seconds: number): void {
+    this.redisLatency?.observe({ op }, seconds)
   }
 
   /** Prometheus text exposition. */

@@ -5,26 +5,31 @@
  * announcements go through the node that holds its keys.
  *
  * Pub/sub is at-most-once: messages sent while the subscriber's connection is
- * down are lost. ioredis resubscribes when it reconnects; the bus then
- * reports a gap, and every loaded room reads what it missed from storage.
+ * down are lost. ioredis resubscribes when it reconnects (`ready` again), and
+ * a Cluster when its subscribers were replaced after a node failed or slots
+ * moved (`subscribersReady`); the bus then reports a gap, and every loaded
+ * room reads what it missed from storage.
  */
 import type { RelayBus } from './bus.js'
 import { roomTag } from './redis-storage.js'
 
-/** What the bus uses of two ioredis clients: one that publishes, one in subscriber mode. */
+/** The subscriber's events after which messages may have been missed. */
+type GapEvent = 'ready' | 'subscribersReady'
+
+/** What the bus uses of two ioredis clients: one that publishes, one in subscriber mode (or one ioredis Cluster as both). */
 export interface RedisBusClients {
   /** Publishes (any connected client; may be the storage's). */
   publisher: { spublish(channel: string, message: Buffer): Promise<unknown> }
-  /** Subscribes: a connection of its own (a subscribed connection can send nothing else). */
+  /** Subscribes: a connection of its own (a subscribed connection can send nothing else), or a Cluster with `shardedSubscribers`. */
   subscriber: {
     /** ioredis's connection status: 'ready' once connected. */
     readonly status?: string
     ssubscribe(...channels: string[]): Promise<unknown>
     sunsubscribe(...channels: string[]): Promise<unknown>
     on(event: 'smessageBuffer', listener: (channel: Buffer, message: Buffer) => void): unknown
-    on(event: 'ready', listener: () => void): unknown
+    on(event: GapEvent, listener: () => void): unknown
     off(event: 'smessageBuffer', listener: (channel: Buffer, message: Buffer) => void): unknown
-    off(event: 'ready', listener: () => void): unknown
+    off(event: GapEvent, listener: () => void): unknown
   }
   /** Prefix of every channel, as of the storage's keys. Default `tidekv`. */
   prefix?: string
@@ -56,8 +61,12 @@ export function redisRelayBus({ publisher, subscriber, prefix = 'tidekv' }: Redi
     }
     for (const listener of gapListeners) listener()
   }
+  const onSubscribersReady = (): void => {
+    for (const listener of gapListeners) listener()
+  }
   subscriber.on('smessageBuffer', onMessage)
   subscriber.on('ready', onReady)
+  subscriber.on('subscribersReady', onSubscribersReady)
   let closed = false
   const check = (): void => {
     if (closed) throw new Error('The Redis relay bus is closed')
@@ -92,6 +101,7 @@ export function redisRelayBus({ publisher, subscriber, prefix = 'tidekv' }: Redi
       closed = true
       subscriber.off('smessageBuffer', onMessage)
       subscriber.off('ready', onReady)
+      subscriber.off('subscribersReady', onSubscribersReady)
       listeners.clear()
     },
   }

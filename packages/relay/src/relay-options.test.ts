@@ -124,6 +124,34 @@ describe('createRelay options', () => {
     )
     expectRefused({ ...anonymous, redis: { url: 'redis://127.0.0.1:6379', waitReplicas: -1 } }, /option redis\.waitReplicas must be an integer ≥ 0, got -1$/)
     expectRefused({ ...anonymous, redis: { url: 'redis://x', wait: 1 } }, /unknown option redis\.wait/)
+  })
+
+  it('a Redis Cluster: host:port entries or redis URLs, agreeing on user and TLS, without waitReplicas', () => {
+    const cluster = (nodes: unknown) => resolveRelayOptions({ ...anonymous, redis: { cluster: nodes as string[] } }).redis // reason: the hostile shapes are the point
+    expect(cluster(['127.0.0.1:7000', 'redis-2.internal:7001', '[::1]:7002'])).toEqual({
+      cluster: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: 'redis-2.internal', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      tls: false,
+    })
+    expect(cluster(['rediss://relay:s%40cret@10.0.0.1:7000', '10.0.0.2:7000'])).toEqual({
+      cluster: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7000 },
+      ],
+      username: 'relay',
+      password: 's@cret',
+      tls: true,
+    })
+    expectRefused({ ...anonymous, redis: { cluster: [] } }, /option redis\.cluster must be a non-empty array of host:port strings, got an array$/)
+    expectRefused({ ...anonymous, redis: { cluster: '127.0.0.1:7000' } }, /option redis\.cluster must be a non-empty array/)
+    expectRefused({ ...anonymous, redis: { cluster: ['127.0.0.1'] } }, /option redis\.cluster must be host:port or redis:\/\/\[user:pass@\]host:port entries, got "127\.0\.0\.1"$/)
+    expectRefused({ ...anonymous, redis: { cluster: ['redis://h:7000/2'] } }, /option redis\.cluster must be host:port/)
+    expectRefused({ ...anonymous, redis: { cluster: ['redis://h:7000', 'rediss://h2:7000'] } }, /the redis\.cluster URLs disagree on TLS or user/)
+    expectRefused({ ...anonymous, redis: { cluster: ['h:7000'], waitReplicas: 1 } }, /redis\.waitReplicas works with one Redis \(redis\.url\), not with redis\.cluster$/)
+    expectRefused({ ...anonymous, redis: { cluster: ['h:7000'] }, storage: memoryRelayStorage() }, /give it without storage and bus$/)
     expectRefused({ ...anonymous, bus: { publish() {} } }, /option bus must be a RelayBus \(publish, subscribe, onGap, close\), got an object$/)
     expectRefused({ ...anonymous, bus: memoryRelayBus() }, /a bus needs the storage the relays share \(option storage\)$/)
     const { loadSince: _, ...withoutLoadSince } = Object.fromEntries(['load', 'loadSince', 'append', 'compact', 'deleteRoom', 'rooms', 'close'].map((m) => [m, () => undefined]))

@@ -36,13 +36,19 @@ export interface RelayOptions {
    */
   bus?: RelayBus
   /**
-   * Relays that share rooms through one Redis: its URL (`redis://[user:pass@]host:port[/db]`,
-   * `rediss://` for TLS). The relay then keeps rooms in Redis and talks to the other relays
-   * through it (ioredis, loaded only then). Not with `storage` or `bus`. The object form adds
-   * `waitReplicas`: replicas that must have each update before it is acknowledged (`WAIT`),
-   * within `waitTimeoutMs` (default 1,000; fewer: not acknowledged).
+   * Relays that share rooms through Redis (ioredis, loaded only then). The
+   * relay then keeps rooms in Redis and talks to the other relays through it.
+   * Not with `storage` or `bus`.
+   * - one Redis: its URL (`redis://[user:pass@]host:port[/db]`, `rediss://`
+   *   for TLS), or `{ url, waitReplicas, waitTimeoutMs }`: `waitReplicas`
+   *   replicas must have each update before it is acknowledged (`WAIT`),
+   *   within `waitTimeoutMs` (default 1,000; fewer: not acknowledged);
+   * - a Redis Cluster: `{ cluster: ['host:port', ...] }`, any of its nodes
+   *   (the client finds the rest); an entry may be a `redis://` or
+   *   `rediss://` URL to give a user, password or TLS, which apply to every
+   *   node. `waitReplicas` is refused there (see the relay's docs).
    */
-  redis?: string | { url: string; waitReplicas?: number; waitTimeoutMs?: number }
+  redis?: string | { url: string; waitReplicas?: number; waitTimeoutMs?: number } | { cluster: readonly string[] }
   /** Who may connect. Without a secret, `anonymous` must say what strangers may do. */
   auth: RelayAuth
   /** Limits; each defaults to `DEFAULT_LIMITS`. */
@@ -64,7 +70,7 @@ export interface ResolvedRelayOptions {
   /** Given storage; without it, SQLite in `dataDir`. */
   readonly storage: RelayStorage | undefined
   readonly bus: RelayBus | undefined
-  readonly redis: { readonly url: string; readonly waitReplicas: number; readonly waitTimeoutMs: number } | undefined
+  readonly redis: RedisSettings | undefined
   readonly dataDir: string
   readonly secret: string | Uint8Array | undefined
   readonly anonymous: 'none' | AccessMode
@@ -73,6 +79,17 @@ export interface ResolvedRelayOptions {
   readonly allowedOrigins: readonly string[] | undefined
   readonly static: string | undefined
   readonly onError: (error: unknown, room?: string) => void
+}
+
+/** Where the relay's Redis is, checked: one server (`url`) or the nodes of a cluster. */
+export type RedisSettings =
+  | { readonly url: string; readonly waitReplicas: number; readonly waitTimeoutMs: number }
+  | { readonly cluster: readonly RedisNode[]; readonly username?: string; readonly password?: string; readonly tls: boolean }
+
+/** One cluster node to start from. */
+export interface RedisNode {
+  readonly host: string
+  readonly port: number
 }
 
 /** Longest delay Node's timers take (2^31 - 1 ms); a longer one fires at once. */
@@ -134,13 +151,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   const givenRedis = given.redis
   let redis: ResolvedRelayOptions['redis']
   if (givenRedis !== undefined) {
-    const r = typeof givenRedis === 'string' ? { url: givenRedis } : record(givenRedis, 'redis')
-    if (typeof givenRedis !== 'string') knownKeys(r, ['url', 'waitReplicas', 'waitTimeoutMs'], 'redis.')
-    const { url, waitReplicas = 0, waitTimeoutMs = 1000 } = r
-    if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) fail(typeof givenRedis === 'string' ? 'redis' : 'redis.url', 'a redis:// or rediss:// URL', url)
-    if (typeof waitReplicas !== 'number' || !Number.isSafeInteger(waitReplicas) || waitReplicas < 0) fail('redis.waitReplicas', 'an integer ≥ 0', waitReplicas)
-    if (typeof waitTimeoutMs !== 'number' || !Number.isSafeInteger(waitTimeoutMs) || waitTimeoutMs < 1) fail('redis.waitTimeoutMs', 'an integer ≥ 1', waitTimeoutMs)
-    redis = { url, waitReplicas, waitTimeoutMs }
+    redis = resolveRedis(givenRedis)
     if (storage !== undefined || given.bus !== undefined)
       throw new TideKVError('INVALID_VALUE', 'createRelay: redis keeps the rooms and joins the relays itself; give it without storage and bus')
   }
@@ -262,4 +273,57 @@ function show(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
   if (value instanceof Uint8Array) return `a Uint8Array of ${value.length} bytes`
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+function resolveRedis(given: unknown): RedisSettings {
+  const r = typeof given === 'string' ? { url: given } : record(given, 'redis')
+  if ('cluster' in r && r.cluster !== undefined) {
+    if (r.waitReplicas !== undefined) {
+      // WAIT counts the replicas of the connection that wrote; a cluster client spreads writes over one connection per master.
+      throw new TideKVError('INVALID_VALUE', 'createRelay: redis.waitReplicas works with one Redis (redis.url), not with redis.cluster')
+    }
+    knownKeys(r, ['cluster'], 'redis.')
+    return resolveCluster(r.cluster)
+  }
+  if (typeof given !== 'string') knownKeys(r, ['url', 'waitReplicas', 'waitTimeoutMs'], 'redis.')
+  const { url, waitReplicas = 0, waitTimeoutMs = 1000 } = r
+  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) fail(typeof given === 'string' ? 'redis' : 'redis.url', 'a redis:// or rediss:// URL', url)
+  if (typeof waitReplicas !== 'number' || !Number.isSafeInteger(waitReplicas) || waitReplicas < 0) fail('redis.waitReplicas', 'an integer ≥ 0', waitReplicas)
+  if (typeof waitTimeoutMs !== 'number' || !Number.isSafeInteger(waitTimeoutMs) || waitTimeoutMs < 1) fail('redis.waitTimeoutMs', 'an integer ≥ 1', waitTimeoutMs)
+  return { url, waitReplicas, waitTimeoutMs }
+}
+
+/** `host:port` or a redis(s):// URL per node; credentials and TLS must agree across the entries that give them. */
+function resolveCluster(given: unknown): RedisSettings {
+  if (!isStringArray(given) || given.length === 0) fail('redis.cluster', 'a non-empty array of host:port strings', given)
+  const nodes: RedisNode[] = []
+  let username: string | undefined
+  let password: string | undefined
+  let tls: boolean | undefined
+  for (const entry of given) {
+    const url = parseUrl(/^rediss?:\/\//.test(entry) ? entry : `redis://${entry}`)
+    const port = Number(url?.port)
+    if (url === null || url.hostname === '' || !Number.isInteger(port) || port < 1 || url.pathname.length > 1 || url.search !== '') {
+      fail('redis.cluster', 'host:port or redis://[user:pass@]host:port entries', entry)
+    }
+    nodes.push({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port })
+    const entryTls = url.protocol === 'rediss:'
+    if (/^rediss?:\/\//.test(entry)) {
+      if ((tls !== undefined && tls !== entryTls) || (url.username !== '' && username !== undefined && username !== decodeURIComponent(url.username))) {
+        throw new TideKVError('INVALID_VALUE', 'createRelay: the redis.cluster URLs disagree on TLS or user; give them once, the same for every node')
+      }
+      tls = entryTls
+      if (url.username !== '') username = decodeURIComponent(url.username)
+      if (url.password !== '') password = decodeURIComponent(url.password)
+    }
+  }
+  return { cluster: nodes, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }), tls: tls ?? false }
+}
+
+function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text)
+  } catch {
+    return null // reason: the caller names the entry in its error
+  }
 }

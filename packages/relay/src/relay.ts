@@ -52,6 +52,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             onError(e)
           },
           onReconnecting: () => redisEvents.reconnects++,
+          onCommand: (op, seconds) => metrics.redisCommand(op, seconds),
         })
   const storage = redis?.storage ?? config.storage ?? sqliteRelayStorage({ path: `${config.dataDir}/relay.sqlite3` })
   const sharedBus = redis?.bus ?? config.bus
