@@ -5,7 +5,8 @@
  * list), writing every data type concurrently while being disconnected,
  * reconnected and reopened, and going offline all at once (the rooms unload
  * on every relay). Rooms compact often, on whichever relay holds them. At the
- * end every client, and a brand-new one, dumps the same keyspace.
+ * end every client, and a brand-new one, dumps the same keyspace. The same
+ * run, once, on a three-master Redis Cluster.
  * Seeded like relay/structures.test.ts: the base seed is printed, a failure
  * names its sequence's seed and prints its last steps.
  */
@@ -14,7 +15,9 @@ import type { Store } from '@tidekv/client'
 import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { newRelay } from '../helpers/relay.js'
 import { RelayDevices } from '../helpers/relay-devices.js'
+import type { RelayOptions } from '@tidekv/relay'
 import { type RedisServer, startRedis } from '../helpers/redis.js'
+import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js'
 import { dump, invariants } from '../helpers/structure-dump.js'
 import { randomWrite } from '../helpers/structure-ops.js'
 import { turn } from '../helpers/waiting.js'
@@ -29,11 +32,12 @@ const TRACE_LINES = 60
 const wait = { timeout: DEADLINE_MS, interval: 20 }
 
 let redis: RedisServer
+let cluster: RedisCluster
 beforeAll(async () => {
-  redis = await startRedis({ durable: true })
-}, 30_000)
+  ;[redis, cluster] = await Promise.all([startRedis({ durable: true }), startRedisCluster(3)])
+}, 60_000)
 afterAll(async () => {
-  await redis?.stop()
+  await Promise.all([redis?.stop(), cluster?.stop()])
 })
 
 function expectSame(stores: readonly Store[], what: string): void {
@@ -45,7 +49,7 @@ function expectSame(stores: readonly Store[], what: string): void {
 const base = baseSeed()
 console.log(`redis/redis-convergence.test.ts: base seed ${base} (replay: TIDEKV_SEED=<its seed> npx vitest run test/redis/redis-convergence.test.ts)`)
 
-async function runSequence(seed: number): Promise<void> {
+async function runSequence(seed: number, on: () => RelayOptions['redis']): Promise<void> {
   const rng = new Random(seed)
   const room = `converge-${seed}`
   const trace: string[] = []
@@ -55,7 +59,7 @@ async function runSequence(seed: number): Promise<void> {
   let step = -1
   try {
     const limits = { compactAfterUpdates: 25, idleRoomMs: 20 }
-    const relays = await Promise.all([0, 1, 2].map(() => newRelay({ redis: `redis://127.0.0.1:${redis.port}`, limits })))
+    const relays = await Promise.all([0, 1, 2].map(() => newRelay({ redis: on(), limits })))
     // Every relay's loaded rooms, as one: "all offline" waits until no relay holds the room.
     const everywhere = {
       get rooms() {
@@ -104,6 +108,15 @@ async function runSequence(seed: number): Promise<void> {
 describe('relays on one Redis, seeded', () => {
   for (let i = 0; i < SEQUENCES; i++) {
     const seed = sequenceSeed(base, i)
-    it(`clients on three relays writing every type, going offline and coming back, converge (seed ${seed})`, () => runSequence(seed), 120_000)
+    it(
+      `clients on three relays writing every type, going offline and coming back, converge (seed ${seed})`,
+      () => runSequence(seed, () => `redis://127.0.0.1:${redis.port}`),
+      120_000,
+    )
   }
+})
+
+describe('relays on a Redis Cluster, seeded', () => {
+  const seed = sequenceSeed(base, SEQUENCES)
+  it(`the same on a three-master cluster (seed ${seed})`, () => runSequence(seed, () => ({ cluster: cluster.addresses })), 120_000)
 })
