@@ -10,8 +10,12 @@
  *   Playwright's own browser download is not used: Debian's chromium is.
  * - redis-server at /usr/bin/redis-server (or TIDEKV_REDIS_SERVER): the
  *   differential test (test/redis/differential.test.ts) runs the data
- *   structures against a real Redis. The tests start their own server on a
- *   free port; the service Debian's package may start is never used.
+ *   structures against a real Redis, and relays share rooms through it. The
+ *   tests start their own servers on free ports; the service Debian's
+ *   package may start is never used.
+ * - redis-cli at /usr/bin/redis-cli (or TIDEKV_REDIS_CLI), Debian's
+ *   redis-tools: the Cluster tests join their nodes with
+ *   `redis-cli --cluster create`.
  *
  * When anything is missing it runs `apt-get update` once, then one
  * `apt-get install -y <every missing package>`, as root or through
@@ -32,11 +36,18 @@ const NEEDS = [
     aptPackage: 'chromium',
   },
   {
-    what: 'redis-server (for the differential test against Redis)',
+    what: 'redis-server (for the tests against Redis)',
     path: process.env.TIDEKV_REDIS_SERVER ?? '/usr/bin/redis-server',
     env: 'TIDEKV_REDIS_SERVER',
     custom: process.env.TIDEKV_REDIS_SERVER !== undefined,
     aptPackage: 'redis-server',
+  },
+  {
+    what: 'redis-cli (to build the Redis Cluster of the tests)',
+    path: process.env.TIDEKV_REDIS_CLI ?? '/usr/bin/redis-cli',
+    env: 'TIDEKV_REDIS_CLI',
+    custom: process.env.TIDEKV_REDIS_CLI !== undefined,
+    aptPackage: 'redis-tools',
   },
 ]
 
@@ -52,7 +63,7 @@ for (const need of missing) {
   // A path the user chose is theirs to fix: installing Debian's package would not put anything there.
   if (need.custom) fail(`${need.what}: ${need.env} is ${need.path}, which does not exist.`)
 }
-const packages = missing.map((need) => need.aptPackage)
+const packages = [...new Set(missing.map((need) => need.aptPackage))]
 const manual = `Install it yourself (Debian/Ubuntu: \`sudo apt-get install ${packages.join(' ')}\`), or set ${missing.map((need) => need.env).join(' / ')} to the binary.`
 console.error(`ensure-system: missing ${missing.map((need) => `${need.what} at ${need.path}`).join('; ')}.`)
 
