@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { startRelayProcess } from '../helpers/relay-process.js'
 import { tempDir } from '../helpers/relay.js'
@@ -9,5 +11,18 @@ describe('tidekv-relay, the command line', () => {
     expect(health.status).toBe(200)
     expect(relay.stdout()).toContain('anonymous access allowed')
     await relay.stop()
+  })
+
+  it('refuses --redis with --redis-cluster, and --redis-wait with a cluster, with exit code 2 and what to do', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'packages/relay/src/cli.ts', '--allow-anonymous', '--port', '0', ...args], {
+        cwd: fileURLToPath(new URL('../../', import.meta.url)),
+        encoding: 'utf8',
+        timeout: 30_000,
+      })
+    const both = cli('--redis', 'redis://127.0.0.1:1', '--redis-cluster', '127.0.0.1:2')
+    expect([both.status, both.stderr.trim()]).toEqual([2, 'tidekv-relay: give --redis (TIDEKV_REDIS_URL) or --redis-cluster (TIDEKV_REDIS_CLUSTER), not both'])
+    const wait = cli('--redis-cluster', '127.0.0.1:2', '--redis-wait', '1')
+    expect([wait.status, wait.stderr.trim()]).toEqual([2, 'tidekv-relay: --redis-wait works with one Redis (--redis), not with --redis-cluster'])
   })
 })
