@@ -39,3 +39,17 @@ describe('Redis storage keys', () => {
     expect((await storage.rooms()).sort()).toEqual([...names].sort())
   })
 })
+
+describe('the room list of the Redis storage', () => {
+  it('is written once per room and storage, not on every append, and a room deleted through another storage is listed again when it comes back', async () => {
+    const [one, other] = [open('listing'), open('listing')]
+    const sadds = async () => Number(/cmdstat_sadd:calls=(\d+)/.exec(String(await redis.client.call('INFO', 'commandstats')))?.[1] ?? 0)
+    const before = await sadds()
+    for (let i = 0; i < 10; i++) await one.append('room', new Uint8Array([i]))
+    expect((await sadds()) - before).toBe(1)
+    await other.deleteRoom('room')
+    expect(await one.rooms()).toEqual([])
+    await one.append('room', new Uint8Array([1])) // seq 1 again: listed again, though `one` had listed it before
+    expect(await other.rooms()).toEqual(['room'])
+  })
+})

@@ -8,7 +8,10 @@
  *   <prefix>:{r<name>}:snap   hash     seq → snapshot: the compacted state up to that seq
  *                                     (one, unless a compaction up to an earlier seq
  *                                     came after one up to a later seq)
- *   <prefix>:rooms            set      every room's `r<name>`, for `rooms()`
+ *   <prefix>:rooms            set      every room's `r<name>`, for `rooms()`; one key for all
+ *                                     rooms, so on a Cluster one master: it is written when a
+ *                                     room's seq is 1, or once per storage when it first
+ *                                     appends to a room, not on every append
  *
  * The relay stores a room's client-id owners as the room `<room>` U+0000
  * `owners` (client-owners.ts): those go under the room's own tag, as
@@ -95,8 +98,13 @@ export function roomTag(room: string): string {
   return `r${Buffer.from(room, 'utf8').toString('base64url')}`
 }
 
+/** Rooms a storage remembers having listed in `<prefix>:rooms`; past this many it starts over. */
+const LISTED_CACHE = 100_000
+
 class RedisRelayStorage implements RelayStorage {
   #closed = false
+  /** Rooms this storage has listed (or seen listed) since it opened. */
+  readonly #listed = new Set<string>()
 
   constructor(
     private readonly client: RedisClient,
@@ -126,15 +134,20 @@ class RedisRelayStorage implements RelayStorage {
 
   async append(room: string, update: Uint8Array): Promise<number> {
     const [seq, log] = this.#keys(room)
-    const appending = this.client.eval(APPEND, 2, seq, log, Buffer.from(update))
-    const [appended] = await Promise.all([appending, room.endsWith(OWNERS_SUFFIX) ? undefined : this.client.sadd(this.#roomsKey(), roomTag(room))])
+    const appended = Number(await this.client.eval(APPEND, 2, seq, log, Buffer.from(update)))
+    // Seq 1: the room is new, or new again after deleteRoom (perhaps by another relay).
+    if (!room.endsWith(OWNERS_SUFFIX) && (appended === 1 || !this.#listed.has(room))) {
+      await this.client.sadd(this.#roomsKey(), roomTag(room))
+      if (this.#listed.size >= LISTED_CACHE) this.#listed.clear()
+      this.#listed.add(room)
+    }
     if (this.waitReplicas > 0) {
       const replicas = Number(await this.client.call('WAIT', this.waitReplicas, this.waitTimeoutMs))
       if (replicas < this.waitReplicas) {
-        throw new Error(`Only ${replicas} of ${this.waitReplicas} Redis replicas had update ${String(appended)} of room ${JSON.stringify(room)} within ${this.waitTimeoutMs} ms`)
+        throw new Error(`Only ${replicas} of ${this.waitReplicas} Redis replicas had update ${appended} of room ${JSON.stringify(room)} within ${this.waitTimeoutMs} ms`)
       }
     }
-    return Number(appended)
+    return appended
   }
 
   async compact(room: string, snapshot: Uint8Array, upToSeq: number): Promise<void> {
@@ -145,6 +158,7 @@ class RedisRelayStorage implements RelayStorage {
   }
 
   async deleteRoom(room: string): Promise<void> {
+    this.#listed.delete(room)
     await Promise.all([this.client.del(...this.#keys(room)), this.client.srem(this.#roomsKey(), roomTag(room))])
   }
 
