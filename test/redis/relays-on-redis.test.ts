@@ -1,10 +1,11 @@
 /**
- * Relays that share rooms through one real redis-server (issue 11):
- * `createRelay({ redis: url })`, with the durability the relay's docs require
- * (AOF, `appendfsync always`). Clients of one room on different relays
- * converge, a stock y-websocket provider included; writes made offline and
- * sent on reconnect reach every relay's clients; a relay started later loads
- * the room from Redis.
+ * Relays that share rooms through one real redis-server (issue 11),
+ * `createRelay({ redis: url })`, and through a real three-master Redis
+ * Cluster, `createRelay({ redis: { cluster } })`, with the durability the
+ * relay's docs require (AOF, `appendfsync always`). Clients of one room on
+ * different relays converge, a stock y-websocket provider included; writes
+ * made offline and sent on reconnect reach every relay's clients; a relay
+ * started later loads the room from Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -12,21 +13,27 @@ import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { LOG_NAME } from '@tidekv/core'
 import { newClient, newRelay, onCleanup } from '../helpers/relay.js'
+import type { RelayOptions } from '@tidekv/relay'
 import { type RedisServer, startRedis } from '../helpers/redis.js'
+import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js'
 
 let redis: RedisServer
-let url: string
+let cluster: RedisCluster
 beforeAll(async () => {
-  redis = await startRedis({ durable: true })
-  url = `redis://127.0.0.1:${redis.port}`
-}, 30_000)
+  ;[redis, cluster] = await Promise.all([startRedis({ durable: true }), startRedisCluster(3)])
+}, 60_000)
 afterAll(async () => {
-  await redis?.stop()
+  await Promise.all([redis?.stop(), cluster?.stop()])
 })
 
-const relays = (count: number) => Promise.all(Array.from({ length: count }, () => newRelay({ redis: url })))
+const backends: [string, () => RelayOptions['redis']][] = [
+  ['one Redis', () => `redis://127.0.0.1:${redis.port}`],
+  ['a Redis Cluster', () => ({ cluster: cluster.addresses })],
+]
 
-describe('relays on one Redis', () => {
+describe.each(backends)('relays on %s', (_, on) => {
+  const relays = (count: number) => Promise.all(Array.from({ length: count }, () => newRelay({ redis: on() })))
+
   it('clients of a room on three relays converge, offline edits included', async () => {
     const [r0, r1, r2] = await relays(3)
     const room = `converge-${Date.now()}`
