@@ -22,6 +22,33 @@ async function relaysSharing(count: number, storage: RelayStorage = memoryRelayS
   return { bus, relays, storage }
 }
 
+/** `storage` with another `append`. */
+function withAppend(storage: RelayStorage, append: RelayStorage['append']): RelayStorage {
+  return {
+    load: (room) => storage.load(room),
+    loadSince: (room, afterSeq) => storage.loadSince(room, afterSeq),
+    append,
+    compact: (room, snapshot, upToSeq) => storage.compact(room, snapshot, upToSeq),
+    deleteRoom: (room) => storage.deleteRoom(room),
+    rooms: () => storage.rooms(),
+    close: () => storage.close(),
+  }
+}
+
+/** Two relays on one storage and bus; relay 0 sees `failNext(n)` appends of the room `flaky` fail (not its client-id owners'). */
+async function relaysWithFlakyStorage() {
+  const storage = memoryRelayStorage()
+  const bus = memoryRelayBus()
+  let failures = 0
+  const flaky = withAppend(storage, (room, update) =>
+    room === 'flaky' && failures > 0 && failures-- > 0 ? Promise.reject(new Error('storage down')) : storage.append(room, update),
+  )
+  const errors: unknown[] = []
+  const r0 = await newRelay({ storage: flaky, bus, onError: (error) => errors.push(error) })
+  const r1 = await newRelay({ storage, bus })
+  return { r0, r1, errors, failNext: (n: number) => (failures = n) }
+}
+
 describe('relays sharing rooms through a bus', () => {
   it('clients of one room on different relays converge, every type of write, both ways', async () => {
     const { relays } = await relaysSharing(3)
@@ -64,31 +91,49 @@ describe('relays sharing rooms through a bus', () => {
   })
 
   it('an update its relay could not store reaches the other relays once storage works again, with what depends on it', async () => {
-    const storage = memoryRelayStorage()
-    const bus = memoryRelayBus()
-    let failures = 0
-    // Relay 0 sees the storage fail for one append of the room (not of its client-id owners).
-    const flaky: RelayStorage = {
-      load: (room) => storage.load(room),
-      loadSince: (room, afterSeq) => storage.loadSince(room, afterSeq),
-      append: (room, update) => (room === 'flaky' && failures > 0 && failures-- > 0 ? Promise.reject(new Error('storage down')) : storage.append(room, update)),
-      compact: (room, snapshot, upToSeq) => storage.compact(room, snapshot, upToSeq),
-      deleteRoom: (room) => storage.deleteRoom(room),
-      rooms: () => storage.rooms(),
-      close: () => storage.close(),
-    }
-    const errors: unknown[] = []
-    const r0 = await newRelay({ storage: flaky, bus, onError: (error) => errors.push(error) })
-    const r1 = await newRelay({ storage, bus })
+    const { r0, r1, errors, failNext } = await relaysWithFlakyStorage()
     const [a, b] = await Promise.all([newClient(r0.ws, 'flaky'), newClient(r1.ws, 'flaky')])
     a.set('first', 0)
     await a.whenSynced()
-    failures = 1
+    failNext(1)
     a.set('not stored at first', 1) // relay 0 has it in its document, storage does not
     await expect.poll(() => errors.length).toBe(1)
     a.set('after', 2) // the same client's next write: Yjs cannot apply it without the one before
     await a.whenSynced()
     await expect.poll(() => [b.get('not stored at first'), b.get('after')]).toEqual([1, 2])
+  })
+
+  it('a write that failed is retried by the relay on its own, acknowledged and announced, with no later write to carry it', async () => {
+    const { r0, r1, errors, failNext } = await relaysWithFlakyStorage()
+    const [a, b] = await Promise.all([newClient(r0.ws, 'flaky'), newClient(r1.ws, 'flaky')])
+    await a.whenSynced()
+    failNext(2) // the write and the first retry fail
+    a.set('alone', true)
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(2)
+    await a.whenSynced() // the second retry stores it
+    expect(a.status).toBe('synced') // its socket was never closed
+    await expect.poll(() => b.get('alone')).toBe(true)
+  })
+
+  it("an update reaches other relays' clients as soon as its own relay's, before it is stored; acknowledged once stored", async () => {
+    const storage = memoryRelayStorage()
+    const bus = memoryRelayBus()
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const gated = withAppend(storage, (room, update) => (room === 'early' ? held.then(() => storage.append(room, update)) : storage.append(room, update)))
+    const r0 = await newRelay({ storage: gated, bus })
+    const r1 = await newRelay({ storage, bus })
+    const [a, b] = await Promise.all([newClient(r0.ws, 'early'), newClient(r1.ws, 'early')])
+    let acknowledged = false
+    a.set('k', 'v')
+    void a.whenSynced().then(() => (acknowledged = true))
+    await expect.poll(() => b.get('k')).toBe('v') // through relay 1, while relay 0's append is held
+    expect(acknowledged).toBe(false)
+    release()
+    await expect.poll(() => acknowledged).toBe(true)
+    // Relay 1 counted the STORED as the update's seq: a fresh relay and relay 1 agree, nothing was read twice.
+    b.set('from b', 1)
+    await expect.poll(() => a.get('from b')).toBe(1)
   })
 
   it('compactions by either relay lose nothing the other stored, and a fresh relay loads it all', async () => {

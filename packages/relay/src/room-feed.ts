@@ -3,6 +3,15 @@
  * update this relay stores (with its seq) on the bus, applies the ones other
  * relays announce, and catches up from storage when it may have missed some.
  *
+ * An update from this relay's clients is announced twice: as PENDING (the
+ * update, with a number of this relay's, `ref`) when the room sends it to its
+ * own clients, before it is stored, so other relays' clients get it as soon
+ * as this relay's do; then as STORED (`ref` and the seq storage gave it),
+ * which a relay that applied the PENDING counts like an update with that
+ * seq. A STORED whose PENDING never arrived is a gap like any other. Updates
+ * stored without a PENDING before (a repair, the first snapshot) go out as
+ * UPDATE, with their bytes and seq.
+ *
  * Which seqs the room's document holds is tracked as a watermark (every seq
  * up to it is in the document) plus the seqs seen above it. A seq that jumps
  * past the watermark means an announcement was lost, or is late: if the gap
@@ -13,11 +22,16 @@
  * has not applied, or a compaction would drop it.
  */
 import type { RelayBus } from './bus.js'
-import { decodeBusMessage, encodeBusAwareness, encodeBusUpdate } from './bus-message.js'
+import { type BusMessage, decodeBusMessage, encodeBusAwareness, encodeBusPending, encodeBusStored, encodeBusUpdate } from './bus-message.js'
 import type { RelayStorage } from './storage.js'
 
 /** How long a seq gap may stay open before the room reads what it missed from storage. */
 const CATCH_UP_MS = 100
+/** PENDING announcements remembered while their STORED is due; past this many the oldest are forgotten (their STORED then reads as a gap). */
+const MAX_PENDING = 10_000
+
+/** Announcements held until the room has loaded. */
+type Announced = Exclude<BusMessage, { kind: 'awareness' }>
 
 export interface RoomFeedOptions {
   readonly room: string
@@ -39,8 +53,14 @@ export class RoomFeed {
   #catchingUp: Promise<void> | null = null
   #unsubscribe: (() => Promise<void>) | null = null
   /** Announcements that arrive before the room has loaded, applied once it has. */
-  #early: { seq: number; update: Uint8Array }[] | null = []
+  #early: Announced[] | null = []
   #closed = false
+  /** This relay's last PENDING ref. */
+  #ref = 0
+  /** Other relays' PENDING updates applied here, `<relay> <ref>`, until their STORED comes. */
+  readonly #pending = new Set<string>()
+  /** A STORED came for an update not applied here: everything up to this seq must be read from storage. */
+  #missingUpTo = 0
 
   constructor(private readonly options: RoomFeedOptions) {}
 
@@ -59,13 +79,21 @@ export class RoomFeed {
     this.#watermark = lastSeq
     const early = this.#early ?? []
     this.#early = null
-    for (const { seq, update } of early) this.#take(seq, update)
+    for (const announced of early) this.#take(announced)
   }
 
-  /** This relay stored `update` as `seq`: count it, and tell the other relays. */
-  stored(seq: number, update: Uint8Array): void {
+  /** Tells the other relays of an update of this relay's clients before it is stored; returns its ref, for `stored`. */
+  announce(update: Uint8Array): number {
+    const ref = ++this.#ref
+    this.options.bus.publish(this.options.room, encodeBusPending(this.options.relayId, ref, update)).catch(this.options.onError)
+    return ref
+  }
+
+  /** This relay stored `update` as `seq`: count it, and tell the other relays (by `ref` if it was announced). */
+  stored(seq: number, update: Uint8Array, ref?: number): void {
     this.#see(seq)
-    this.options.bus.publish(this.options.room, encodeBusUpdate(this.options.relayId, seq, update)).catch(this.options.onError)
+    const message = ref === undefined ? encodeBusUpdate(this.options.relayId, seq, update) : encodeBusStored(this.options.relayId, ref, seq)
+    this.options.bus.publish(this.options.room, message).catch(this.options.onError)
   }
 
   /** Tells the other relays of presence changes of this relay's clients. */
@@ -96,26 +124,42 @@ export class RoomFeed {
       return
     }
     if (this.#early !== null) this.#early.push(announced)
-    else this.#take(announced.seq, announced.update)
+    else this.#take(announced)
   }
 
-  #take(seq: number, update: Uint8Array): void {
-    if (seq <= this.#watermark) return
-    this.options.apply(update)
-    this.#see(seq)
+  #take(announced: Announced): void {
+    if (announced.kind === 'pending') {
+      this.options.apply(announced.update)
+      if (this.#pending.size >= MAX_PENDING) this.#pending.delete(this.#pending.values().next().value!)
+      this.#pending.add(`${announced.relay} ${announced.ref}`)
+      return
+    }
+    const applied = announced.kind === 'update' || this.#pending.delete(`${announced.relay} ${announced.ref}`)
+    if (announced.seq <= this.#watermark) return
+    if (announced.kind === 'update') this.options.apply(announced.update)
+    if (applied) this.#see(announced.seq)
+    else {
+      // Its PENDING was lost (or forgotten): the update is in storage.
+      this.#missingUpTo = Math.max(this.#missingUpTo, announced.seq)
+      this.#scheduleCatchUp()
+    }
   }
 
   #see(seq: number): void {
     if (seq <= this.#watermark) return
     this.#ahead.add(seq)
     while (this.#ahead.delete(this.#watermark + 1)) this.#watermark++
-    if (this.#ahead.size > 0 && this.#timer === null) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null
-        if (this.#ahead.size > 0) void this.catchUp()
-      }, CATCH_UP_MS)
-      this.#timer.unref?.()
-    }
+    if (this.#ahead.size > 0) this.#scheduleCatchUp()
+  }
+
+  /** Catches up in CATCH_UP_MS unless the gap closes by then (a late announcement). */
+  #scheduleCatchUp(): void {
+    if (this.#timer !== null) return
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      if (this.#ahead.size > 0 || this.#missingUpTo > this.#watermark) void this.catchUp()
+    }, CATCH_UP_MS)
+    this.#timer.unref?.()
   }
 
   async #readMissed(): Promise<void> {

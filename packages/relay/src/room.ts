@@ -67,6 +67,9 @@ type PresenceHolder = { readonly subject: string }
 
 /** Origin of updates another relay stored and announced: sent to this room's peers, not stored again. */
 const FROM_BUS = Symbol('bus')
+/** The first retry of a failed storage write, and the longest wait between retries (doubling in between). */
+const REPAIR_FIRST_MS = 500
+const REPAIR_MAX_MS = 10_000
 
 /** A loaded room as `relay.rooms` shows it: a snapshot taken when read, not the room itself. */
 export interface RoomInfo {
@@ -124,6 +127,11 @@ export class Room {
    * never see it, nor anything of its clients that depends on it.
    */
   private unstoredFrom: Uint8Array | null = null
+  /** The retry of a failed write, while one is due. */
+  private repairTimer: ReturnType<typeof setTimeout> | null = null
+  private repairDelayMs = REPAIR_FIRST_MS
+  /** Unloading: no more retries are scheduled. */
+  private destroyed = false
   private refusedPeers = new WeakSet<Peer>()
   /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
   private backlog: [Peer, Uint8Array][] | null = null
@@ -570,46 +578,64 @@ export class Room {
     // What other relays announced is stored already.
     const local = origins.some((o) => o === FROM_BUS) ? updates.filter((_, i) => origins[i] !== FROM_BUS) : updates
     if (local.length === 0) return
-    this.store(local === updates ? merged : local.length === 1 ? local[0]! : Y.mergeUpdates(local), senders)
+    const update = local === updates ? merged : local.length === 1 ? local[0]! : Y.mergeUpdates(local)
+    // Other relays' clients get it now too, as this relay's do; it is stored next.
+    this.store(update, senders, this.feed?.announce(update))
   }
 
   /** Appends an update to storage after the ones before it, then acknowledges it to its senders. */
-  private store(update: Uint8Array, senders: Set<Peer | typeof FROM_BUS | null>): void {
+  private store(update: Uint8Array, senders: Set<Peer | typeof FROM_BUS | null>, ref?: number): void {
+    // What this write covers: the document as it is now, not as it is when the write runs (later updates are later writes).
     const stateVector = Y.encodeStateVector(this.doc)
-    this.writes = this.writes.then(async () => {
-      const started = performance.now()
-      try {
-        // Claims first: an update stored without its claims would leave its client ids to whoever writes next.
-        await this.owners.save(this.ctx.storage, this.name)
-        this.lastSeq = await this.ctx.storage.append(this.name, update)
-        this.feed?.stored(this.lastSeq, update)
-      } catch (error) {
-        // Not acknowledged: the sender keeps the update and sends it again on reconnect.
-        this.unstoredFrom ??= this.persisted
-        this.ctx.onError(error, this.name)
-        return
-      }
-      if (this.unstoredFrom !== null && !(await this.storeUnstored())) return
-      this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
-      this.persisted = stateVector
-      for (const sender of senders) if (sender !== null && sender !== FROM_BUS && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
-      if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
-    })
+    this.writes = this.writes.then(() => this.write({ update, stateVector, ref }, senders))
   }
 
-  /** Appends (and announces) what the document has beyond `unstoredFrom`; returns whether it was stored. */
-  private async storeUnstored(): Promise<boolean> {
-    if (this.unstoredFrom === null) return true
+  /**
+   * One storage write: claims first (an update stored without its claims
+   * would leave its client ids to whoever writes next), then the update —
+   * or, after a failed write, everything the document has beyond what
+   * storage held (`unstoredFrom`), which contains the update and is
+   * announced with its bytes. Then acknowledges to `senders` (after a
+   * repair, to every peer: some may wait on the write that failed).
+   */
+  private async write(next: { update: Uint8Array; stateVector: Uint8Array; ref: number | undefined } | null, senders: ReadonlySet<Peer | typeof FROM_BUS | null>): Promise<void> {
+    const repair = this.unstoredFrom
+    const write = repair !== null ? { update: Y.encodeStateAsUpdate(this.doc, repair), stateVector: Y.encodeStateVector(this.doc), ref: undefined } : next
+    if (write === null) return
+    const { update, stateVector, ref } = write
+    const started = performance.now()
     try {
-      const missing = Y.encodeStateAsUpdate(this.doc, this.unstoredFrom)
-      this.lastSeq = await this.ctx.storage.append(this.name, missing)
-      this.feed?.stored(this.lastSeq, missing)
-      this.unstoredFrom = null
-      return true
+      await this.owners.save(this.ctx.storage, this.name)
+      this.lastSeq = await this.ctx.storage.append(this.name, update)
+      this.feed?.stored(this.lastSeq, update, ref)
     } catch (error) {
+      // Not acknowledged: the sender keeps the update and sends it again on reconnect; meanwhile the room retries.
+      this.unstoredFrom ??= this.persisted
       this.ctx.onError(error, this.name)
-      return false
+      this.scheduleRepair()
+      return
     }
+    this.unstoredFrom = null
+    this.repairDelayMs = REPAIR_FIRST_MS
+    this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
+    this.persisted = stateVector
+    for (const peer of repair === null ? senders : this.peers) if (peer !== null && peer !== FROM_BUS && peer.acks && this.peers.has(peer)) peer.send(this.persistedMessage())
+    if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
+  }
+
+  /**
+   * Retries a failed write on its own, with backoff: a store that fails
+   * while the socket stays open (one Redis Cluster master down, say) would
+   * otherwise wait for the next update to be stored.
+   */
+  private scheduleRepair(): void {
+    if (this.repairTimer !== null || this.destroyed) return
+    this.repairTimer = setTimeout(() => {
+      this.repairTimer = null
+      this.writes = this.writes.then(() => this.write(null, new Set()))
+    }, this.repairDelayMs)
+    this.repairTimer.unref?.()
+    this.repairDelayMs = Math.min(this.repairDelayMs * 2, REPAIR_MAX_MS)
   }
 
   /** Replaces the stored log with one snapshot of the document; returns whether it was stored. */
@@ -642,7 +668,9 @@ export class Room {
     await this.slicing
     this.flush()
     await this.writes
-    await this.storeUnstored()
+    this.destroyed = true
+    if (this.repairTimer !== null) clearTimeout(this.repairTimer)
+    await this.write(null, new Set())
     // Still unstored: a snapshot is the last chance to keep it (unannounced, but a relay that loads the room later reads it).
     if (this.sinceCompaction > 0 || this.unstoredFrom !== null) await this.compact()
     await this.feed?.close()
