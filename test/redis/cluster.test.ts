@@ -69,7 +69,8 @@ describe('relays on a Redis Cluster', () => {
     // Each room's keys are on the master of its slot, and only there.
     for (const room of rooms) {
       const master = await cluster.masterOf(seqKey(room))
-      for (const node of cluster.nodes) expect(await keysInSlotOf(node, room)).toBe(node === master ? 4 : 0) // seq and log, and the client-id owners' two
+      // seq and log, and the client-id owners' two (and a snapshot, had a compaction run)
+      for (const node of cluster.nodes) expect(await keysInSlotOf(node, room)).toSatisfy((n: number) => (node === master ? n >= 4 : n === 0))
     }
     expect(new Set(await Promise.all(rooms.map(async (room) => (await cluster.masterOf(seqKey(room))).port))).size).toBe(3)
   }, 60_000)

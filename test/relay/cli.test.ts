@@ -13,7 +13,7 @@ describe('tidekv-relay, the command line', () => {
     await relay.stop()
   })
 
-  it('refuses --redis with --redis-cluster, and --redis-wait with a cluster, with exit code 2 and what to do', () => {
+  it('refuses --redis with --redis-cluster, --redis-wait with a cluster, and an empty one, with exit code 2 and what to do', () => {
     const cli = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'packages/relay/src/cli.ts', '--allow-anonymous', '--port', '0', ...args], {
         cwd: fileURLToPath(new URL('../../', import.meta.url)),
@@ -24,5 +24,7 @@ describe('tidekv-relay, the command line', () => {
     expect([both.status, both.stderr.trim()]).toEqual([2, 'tidekv-relay: give --redis (TIDEKV_REDIS_URL) or --redis-cluster (TIDEKV_REDIS_CLUSTER), not both'])
     const wait = cli('--redis-cluster', '127.0.0.1:2', '--redis-wait', '1')
     expect([wait.status, wait.stderr.trim()]).toEqual([2, 'tidekv-relay: --redis-wait works with one Redis (--redis), not with --redis-cluster'])
+    const empty = cli('--redis-cluster', '')
+    expect([empty.status, empty.stderr.trim()]).toEqual([2, 'tidekv-relay: --redis-cluster is empty'])
   })
 })

@@ -65,6 +65,15 @@ async function main(): Promise<void> {
   }
   const dataDir = values.data ?? process.env.TIDEKV_DATA ?? '.tidekv-data'
   mkdirSync(dataDir, { recursive: true })
+  // Unlike an empty secret, an empty Redis (an unset variable in --redis "$URL") is refused: falling back to
+  // this process's own SQLite would split a room between relays.
+  for (const flag of ['redis', 'redis-cluster'] as const) {
+    if (values[flag] === '') {
+      console.error(`tidekv-relay: --${flag} is empty`)
+      process.exitCode = 2
+      return
+    }
+  }
   const redisUrl = values.redis || process.env.TIDEKV_REDIS_URL || undefined
   const redisCluster = values['redis-cluster'] || process.env.TIDEKV_REDIS_CLUSTER || undefined
   if (redisUrl !== undefined && redisCluster !== undefined) {

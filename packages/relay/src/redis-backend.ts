@@ -14,7 +14,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { RelayBus } from './bus.js'
 import { redisRelayBus } from './redis-bus.js'
 import { redisRelayStorage } from './redis-storage.js'
-import type { RedisSettings } from './relay-options.js'
+import { type RedisSettings, redactUrl } from './relay-options.js'
 import type { RelayStorage } from './storage.js'
 
 export interface RedisBackend {
@@ -120,17 +120,6 @@ function backend(storage: RedisBackend['storage'], bus: RelayBus, connections: r
       await bus.close()
       await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())))
     },
-  }
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password !== '') parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '(unparsable URL)' // reason: checked by resolveRelayOptions; never echo what may hold a password
   }
 }
 

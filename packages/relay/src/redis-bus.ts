@@ -13,6 +13,9 @@
 import type { RelayBus } from './bus.js'
 import { roomTag } from './redis-storage.js'
 
+/** How long after a reconnect the resubscriptions are surely in place. */
+const RESUBSCRIBED_MS = 500
+
 /** The subscriber's events after which messages may have been missed. */
 type GapEvent = 'ready' | 'subscribersReady'
 
@@ -59,10 +62,22 @@ export function redisRelayBus({ publisher, subscriber, prefix = 'tidekv' }: Redi
       connectedOnce = true
       return
     }
+    reportGap()
+  }
+  // ioredis emits 'ready' and 'subscribersReady' before its SSUBSCRIBEs are answered: what is announced until
+  // they are may be missed too, so the gap is reported again once they surely are.
+  let again: ReturnType<typeof setTimeout> | null = null
+  const reportGap = (): void => {
     for (const listener of gapListeners) listener()
+    if (again !== null) clearTimeout(again)
+    again = setTimeout(() => {
+      again = null
+      for (const listener of gapListeners) listener()
+    }, RESUBSCRIBED_MS)
+    again.unref?.()
   }
   const onSubscribersReady = (): void => {
-    for (const listener of gapListeners) listener()
+    reportGap()
   }
   subscriber.on('smessageBuffer', onMessage)
   subscriber.on('ready', onReady)
@@ -99,6 +114,7 @@ export function redisRelayBus({ publisher, subscriber, prefix = 'tidekv' }: Redi
     },
     async close() {
       closed = true
+      if (again !== null) clearTimeout(again)
       subscriber.off('smessageBuffer', onMessage)
       subscriber.off('ready', onReady)
       subscriber.off('subscribersReady', onSubscribersReady)

@@ -137,9 +137,16 @@ class RedisRelayStorage implements RelayStorage {
     const appended = Number(await this.client.eval(APPEND, 2, seq, log, Buffer.from(update)))
     // Seq 1: the room is new, or new again after deleteRoom (perhaps by another relay).
     if (!room.endsWith(OWNERS_SUFFIX) && (appended === 1 || !this.#listed.has(room))) {
-      await this.client.sadd(this.#roomsKey(), roomTag(room))
-      if (this.#listed.size >= LISTED_CACHE) this.#listed.clear()
-      this.#listed.add(room)
+      // The update is stored: a failure here (on a Cluster, the list's master may be down) must not fail the append.
+      // The room stays out of #listed, so the next append lists it.
+      const listed = await this.client.sadd(this.#roomsKey(), roomTag(room)).then(
+        () => true,
+        () => false,
+      )
+      if (listed) {
+        if (this.#listed.size >= LISTED_CACHE) this.#listed.clear()
+        this.#listed.add(room)
+      }
     }
     if (this.waitReplicas > 0) {
       const replicas = Number(await this.client.call('WAIT', this.waitReplicas, this.waitTimeoutMs))

@@ -149,7 +149,10 @@ describe('createRelay options', () => {
     expectRefused({ ...anonymous, redis: { cluster: '127.0.0.1:7000' } }, /option redis\.cluster must be a non-empty array/)
     expectRefused({ ...anonymous, redis: { cluster: ['127.0.0.1'] } }, /option redis\.cluster must be host:port or redis:\/\/\[user:pass@\]host:port entries, got "127\.0\.0\.1"$/)
     expectRefused({ ...anonymous, redis: { cluster: ['redis://h:7000/2'] } }, /option redis\.cluster must be host:port/)
-    expectRefused({ ...anonymous, redis: { cluster: ['redis://h:7000', 'rediss://h2:7000'] } }, /the redis\.cluster URLs disagree on TLS or user/)
+    expectRefused({ ...anonymous, redis: { cluster: ['redis://h:7000', 'rediss://h2:7000'] } }, /the redis\.cluster URLs disagree on TLS, user or password/)
+    expectRefused({ ...anonymous, redis: { cluster: ['redis://u:p1@h:7000', 'redis://u:p2@h2:7000'] } }, /disagree on TLS, user or password/)
+    // A password is never echoed back, even in an entry that is otherwise wrong.
+    expectRefused({ ...anonymous, redis: { cluster: ['rediss://relay:S3cretPw@10.0.0.1:7000/2'] } }, /got "rediss:\/\/relay:\*\*\*@10\.0\.0\.1:7000\/2"$/)
     expectRefused({ ...anonymous, redis: { cluster: ['h:7000'], waitReplicas: 1 } }, /redis\.waitReplicas works with one Redis \(redis\.url\), not with redis\.cluster$/)
     expectRefused({ ...anonymous, redis: { cluster: ['h:7000'] }, storage: memoryRelayStorage() }, /give it without storage and bus$/)
     expectRefused({ ...anonymous, bus: { publish() {} } }, /option bus must be a RelayBus \(publish, subscribe, onGap, close\), got an object$/)

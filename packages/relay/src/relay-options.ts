@@ -304,13 +304,14 @@ function resolveCluster(given: unknown): RedisSettings {
     const url = parseUrl(/^rediss?:\/\//.test(entry) ? entry : `redis://${entry}`)
     const port = Number(url?.port)
     if (url === null || url.hostname === '' || !Number.isInteger(port) || port < 1 || url.pathname.length > 1 || url.search !== '') {
-      fail('redis.cluster', 'host:port or redis://[user:pass@]host:port entries', entry)
+      fail('redis.cluster', 'host:port or redis://[user:pass@]host:port entries', redactUrl(entry))
     }
     nodes.push({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port })
     const entryTls = url.protocol === 'rediss:'
     if (/^rediss?:\/\//.test(entry)) {
-      if ((tls !== undefined && tls !== entryTls) || (url.username !== '' && username !== undefined && username !== decodeURIComponent(url.username))) {
-        throw new TideKVError('INVALID_VALUE', 'createRelay: the redis.cluster URLs disagree on TLS or user; give them once, the same for every node')
+      const disagree = (given: string, known: string | undefined) => given !== '' && known !== undefined && known !== decodeURIComponent(given)
+      if ((tls !== undefined && tls !== entryTls) || disagree(url.username, username) || disagree(url.password, password)) {
+        throw new TideKVError('INVALID_VALUE', 'createRelay: the redis.cluster URLs disagree on TLS, user or password; give them once, the same for every node')
       }
       tls = entryTls
       if (url.username !== '') username = decodeURIComponent(url.username)
@@ -326,4 +327,9 @@ function parseUrl(text: string): URL | null {
   } catch {
     return null // reason: the caller names the entry in its error
   }
+}
+
+/** A Redis URL without its password, for messages (never echo what may hold a password). */
+export function redactUrl(text: string): string {
+  return text.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@')
 }
