@@ -53,3 +53,17 @@ describe('the room list of the Redis storage', () => {
     expect(await other.rooms()).toEqual(['room'])
   })
 })
+
+describe('compaction in Redis', () => {
+  it('deletes the stream it empties (an empty stream still takes memory), and appends go on after it', async () => {
+    const storage = open('emptied')
+    await storage.append('room', new Uint8Array([1]))
+    await storage.append('room', new Uint8Array([2]))
+    const log = `emptied:{${roomTag('room')}}:log`
+    expect(await redis.client.exists(log)).toBe(1)
+    await storage.compact('room', new Uint8Array([9]), 2)
+    expect(await redis.client.exists(log)).toBe(0)
+    expect(await storage.append('room', new Uint8Array([3]))).toBe(3)
+    expect(await storage.load('room')).toEqual({ updates: [new Uint8Array([9]), new Uint8Array([3])], lastSeq: 3 })
+  })
+})

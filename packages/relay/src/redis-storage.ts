@@ -62,6 +62,7 @@ const LOAD = `
 return { redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[3]), redis.call('XRANGE', KEYS[2], ARGV[1], '+') }`
 
 // KEYS: seq, log, snap. ARGV: snapshot, upToSeq. Returns the last seq; compacts only when upToSeq is not past it.
+// An emptied stream is deleted (an empty one still takes ~400 B); the next XADD makes it again.
 const COMPACT = `
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local up = tonumber(ARGV[2])
@@ -71,6 +72,7 @@ for _, seq in ipairs(redis.call('HKEYS', KEYS[3])) do
 end
 redis.call('HSET', KEYS[3], up, ARGV[1])
 redis.call('XTRIM', KEYS[2], 'MINID', (up + 1) .. '-0')
+if redis.call('XLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end
 return last`
 
 /**
