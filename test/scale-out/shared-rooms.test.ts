@@ -12,7 +12,8 @@ import { createToken } from '@tidekv/relay'
 import { memoryRelayBus } from '../../packages/relay/src/bus.js'
 import { memoryRelayStorage } from '../../packages/relay/src/memory-storage.js'
 import type { RelayStorage } from '../../packages/relay/src/storage.js'
-import { newClient, newRelay, rawSocket } from '../helpers/relay.js'
+import { newClient, newRelay, rawSocket, statusIs } from '../helpers/relay.js'
+import { within } from '../helpers/waiting.js'
 import { awarenessMessage, gcUpdate, presenceSeenBy, syncMessage } from '../helpers/wire.js'
 
 async function relaysSharing(count: number, storage: RelayStorage = memoryRelayStorage()) {
@@ -124,6 +125,7 @@ describe('relays sharing rooms through a bus', () => {
     const r0 = await newRelay({ storage: gated, bus })
     const r1 = await newRelay({ storage, bus })
     const [a, b] = await Promise.all([newClient(r0.ws, 'early'), newClient(r1.ws, 'early')])
+    await Promise.all([statusIs(a, 'synced'), statusIs(b, 'synced')])
     let acknowledged = false
     a.set('k', 'v')
     void a.whenSynced().then(() => (acknowledged = true))
@@ -134,6 +136,35 @@ describe('relays sharing rooms through a bus', () => {
     // Relay 1 counted the STORED as the update's seq: a fresh relay and relay 1 agree, nothing was read twice.
     b.set('from b', 1)
     await expect.poll(() => a.get('from b')).toBe(1)
+  })
+
+  it("a client's update another relay got before its own relay stored it is stored by that relay when the client asks it", async () => {
+    const storage = memoryRelayStorage()
+    const bus = memoryRelayBus()
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    // Relay 0 never gets to store the room's updates (as if it died mid-append).
+    const r0 = await newRelay({
+      storage: withAppend(storage, (room, update) => (room === 'orphan' ? held.then(() => storage.append(room, update)) : storage.append(room, update))),
+      bus,
+    })
+    const r1 = await newRelay({ storage, bus })
+    try {
+      const a = await newClient([r0.ws, r1.ws], 'orphan')
+      const b = await newClient(r1.ws, 'orphan')
+      await Promise.all([statusIs(a, 'synced'), statusIs(b, 'synced')]) // relay 1 has the room loaded, so it hears the PENDING
+      a.set('orphan', 1)
+      await expect.poll(() => b.get('orphan')).toBe(1) // relay 1 has it (PENDING), storage does not
+      a.disconnect()
+      a.connect() // to the next relay of its list, which has the update already: nothing new to store
+      await expect.poll(() => a.relay).toBe(r1.ws)
+      await within(a.whenSynced(), 10_000, 'whenSynced on relay 1') // relay 1 stores it itself once relay 0's STORED is overdue
+      const reader = await newClient((await newRelay({ storage, bus })).ws, 'orphan')
+      await reader.whenSynced()
+      expect(reader.get('orphan')).toBe(1)
+    } finally {
+      release()
+    }
   })
 
   it('compactions by either relay lose nothing the other stored, and a fresh relay loads it all', async () => {

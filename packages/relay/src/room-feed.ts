@@ -29,6 +29,8 @@ import type { RelayStorage } from './storage.js'
 const CATCH_UP_MS = 100
 /** PENDING announcements remembered while their STORED is due; past this many the oldest are forgotten (their STORED then reads as a gap). */
 const MAX_PENDING = 10_000
+/** How long `confirmed()` waits for the STOREDs of the PENDINGs applied so far. */
+const CONFIRM_MS = 1_000
 
 /** Announcements held until the room has loaded. */
 type Announced = Exclude<BusMessage, { kind: 'awareness' }>
@@ -61,6 +63,8 @@ export class RoomFeed {
   readonly #pending = new Set<string>()
   /** A STORED came for an update not applied here: everything up to this seq must be read from storage. */
   #missingUpTo = 0
+  /** Callers of `confirmed()`: the PENDINGs they wait on, and how to answer. */
+  readonly #confirming = new Set<{ keys: Set<string>; answer: (all: boolean) => void }>()
 
   constructor(private readonly options: RoomFeedOptions) {}
 
@@ -101,6 +105,28 @@ export class RoomFeed {
     this.options.bus.publish(this.options.room, encodeBusAwareness(this.options.relayId, update)).catch(this.options.onError)
   }
 
+  /**
+   * Resolves true once every PENDING applied so far has its STORED (what
+   * other relays' clients sent is then all in storage), false if one is still
+   * missing after CONFIRM_MS (its relay may have died before storing it).
+   */
+  confirmed(): Promise<boolean> {
+    if (this.#pending.size === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const waiter = {
+        keys: new Set(this.#pending),
+        answer: (all: boolean) => {
+          clearTimeout(timer)
+          this.#confirming.delete(waiter)
+          resolve(all)
+        },
+      }
+      const timer = setTimeout(() => waiter.answer(false), CONFIRM_MS)
+      timer.unref?.()
+      this.#confirming.add(waiter)
+    })
+  }
+
   /** The bus may have lost messages: read what this room lacks from storage now. */
   catchUp(): Promise<void> {
     if (this.#closed || this.#early !== null) return Promise.resolve()
@@ -110,6 +136,7 @@ export class RoomFeed {
 
   async close(): Promise<void> {
     this.#closed = true
+    for (const waiter of this.#confirming) waiter.answer(false)
     if (this.#timer !== null) clearTimeout(this.#timer)
     await this.#catchingUp
     await this.#unsubscribe?.()
@@ -130,11 +157,11 @@ export class RoomFeed {
   #take(announced: Announced): void {
     if (announced.kind === 'pending') {
       this.options.apply(announced.update)
-      if (this.#pending.size >= MAX_PENDING) this.#pending.delete(this.#pending.values().next().value!)
+      if (this.#pending.size >= MAX_PENDING) this.#settle(this.#pending.values().next().value!, false)
       this.#pending.add(`${announced.relay} ${announced.ref}`)
       return
     }
-    const applied = announced.kind === 'update' || this.#pending.delete(`${announced.relay} ${announced.ref}`)
+    const applied = announced.kind === 'update' || this.#settle(`${announced.relay} ${announced.ref}`, true)
     if (announced.seq <= this.#watermark) return
     if (announced.kind === 'update') this.options.apply(announced.update)
     if (applied) this.#see(announced.seq)
@@ -143,6 +170,17 @@ export class RoomFeed {
       this.#missingUpTo = Math.max(this.#missingUpTo, announced.seq)
       this.#scheduleCatchUp()
     }
+  }
+
+  /** A PENDING is stored (or forgotten: not known to be); returns whether it was applied here. */
+  #settle(key: string, stored: boolean): boolean {
+    if (!this.#pending.delete(key)) return false
+    for (const waiter of this.#confirming) {
+      if (!waiter.keys.delete(key)) continue
+      if (!stored) waiter.answer(false)
+      else if (waiter.keys.size === 0) waiter.answer(true)
+    }
+    return true
   }
 
   #see(seq: number): void {

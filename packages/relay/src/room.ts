@@ -111,8 +111,10 @@ export class Room {
   readonly peers = new Set<Peer>()
   /** Resolves once the stored state is in the document: no peer is served before. */
   readonly ready: Promise<void>
-  /** Encoded state vector of what storage holds. */
+  /** Encoded state vector of what storage holds, and the tick it was taken at (a later one covers more). */
   private persisted: Uint8Array = Y.encodeStateVector(new Y.Doc())
+  private persistedTick = 0
+  private ticks = 0
   /** Storage writes, in order: each waits for the one before. */
   private writes: Promise<void> = Promise.resolve()
   private lastSeq = 0
@@ -187,7 +189,7 @@ export class Room {
     }, STORAGE)
     this.lastSeq = stored.lastSeq
     this.sinceCompaction = Math.max(0, stored.updates.length - 1)
-    this.persisted = Y.encodeStateVector(this.doc)
+    this.setPersisted(this.capture())
     this.feed?.start(stored.lastSeq)
     this.loaded = true
   }
@@ -293,7 +295,7 @@ export class Room {
             // Echoed back: a safe integer only (lib0 reads 146 × 0x80, 0x7f as Infinity, and writing Infinity never ends).
             const id = decoding.hasContent(decoder) ? readSafeVarUint(decoder) : undefined
             this.flush()
-            void this.writes.then(() => this.peers.has(peer) && peer.send(this.persistedMessage(id)))
+            void this.answerPersisted(peer, id)
           }
           break
         default:
@@ -586,8 +588,40 @@ export class Room {
   /** Appends an update to storage after the ones before it, then acknowledges it to its senders. */
   private store(update: Uint8Array, senders: Set<Peer | typeof FROM_BUS | null>, ref?: number): void {
     // What this write covers: the document as it is now, not as it is when the write runs (later updates are later writes).
-    const stateVector = Y.encodeStateVector(this.doc)
-    this.writes = this.writes.then(() => this.write({ update, stateVector, ref }, senders))
+    const taken = this.capture()
+    this.writes = this.writes.then(() => this.write({ update, taken, ref }, senders))
+  }
+
+  /**
+   * Answers a PERSISTED question once everything the document holds now is
+   * stored: this relay's writes so far, and the updates other relays
+   * announced before storing them (PENDING). One whose STORED does not come
+   * within a second (its relay may have died) is stored by this relay, with
+   * everything else storage may lack — else a client that sent it there
+   * first, and here again, would wait forever: this relay has it already,
+   * so it would never store it.
+   */
+  private async answerPersisted(peer: Peer, id: number | undefined): Promise<void> {
+    const taken = this.capture()
+    const [, confirmed] = await Promise.all([this.writes, this.feed?.confirmed() ?? true])
+    if (!confirmed && this.unstoredFrom === null) {
+      this.unstoredFrom = this.persisted
+      this.writes = this.writes.then(() => this.write(null, new Set()))
+      await this.writes
+    } else if (this.unstoredFrom === null) this.setPersisted(taken)
+    if (this.peers.has(peer)) peer.send(this.persistedMessage(id))
+  }
+
+  /** The document's state vector now, with a tick: what a write (or an answer) covers if it succeeds. */
+  private capture(): { stateVector: Uint8Array; tick: number } {
+    return { stateVector: Y.encodeStateVector(this.doc), tick: ++this.ticks }
+  }
+
+  /** Storage holds `taken`: the acknowledged state moves to it unless a later one is there already. */
+  private setPersisted(taken: { stateVector: Uint8Array; tick: number }): void {
+    if (taken.tick <= this.persistedTick) return
+    this.persisted = taken.stateVector
+    this.persistedTick = taken.tick
   }
 
   /**
@@ -598,11 +632,14 @@ export class Room {
    * announced with its bytes. Then acknowledges to `senders` (after a
    * repair, to every peer: some may wait on the write that failed).
    */
-  private async write(next: { update: Uint8Array; stateVector: Uint8Array; ref: number | undefined } | null, senders: ReadonlySet<Peer | typeof FROM_BUS | null>): Promise<void> {
+  private async write(
+    next: { update: Uint8Array; taken: { stateVector: Uint8Array; tick: number }; ref: number | undefined } | null,
+    senders: ReadonlySet<Peer | typeof FROM_BUS | null>,
+  ): Promise<void> {
     const repair = this.unstoredFrom
-    const write = repair !== null ? { update: Y.encodeStateAsUpdate(this.doc, repair), stateVector: Y.encodeStateVector(this.doc), ref: undefined } : next
+    const write = repair !== null ? { update: Y.encodeStateAsUpdate(this.doc, repair), taken: this.capture(), ref: undefined } : next
     if (write === null) return
-    const { update, stateVector, ref } = write
+    const { update, taken, ref } = write
     const started = performance.now()
     try {
       await this.owners.save(this.ctx.storage, this.name)
@@ -618,7 +655,7 @@ export class Room {
     this.unstoredFrom = null
     this.repairDelayMs = REPAIR_FIRST_MS
     this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
-    this.persisted = stateVector
+    this.setPersisted(taken)
     for (const peer of repair === null ? senders : this.peers) if (peer !== null && peer !== FROM_BUS && peer.acks && this.peers.has(peer)) peer.send(this.persistedMessage())
     if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
   }
