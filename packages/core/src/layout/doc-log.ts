@@ -16,6 +16,15 @@ import * as Y from 'yjs'
 import { ContentBinary, createID, getItemCleanEnd, getState, Item, iterateDeletedStructs, type Transaction } from 'yjs'
 import { type Entry, LOG_NAME } from './entry.js'
 
+/**
+ * The entries of one transaction are copied into shared buffers of up to this
+ * many bytes, each entry a view into one: a small `Uint8Array` with a buffer
+ * of its own costs ~240 B of heap for ~50 B of data, a view ~100 B. Entries
+ * from other replicas are views too (into the update they came in, whole);
+ * the cap bounds what one long-lived entry keeps alive of its neighbours.
+ */
+const SHARED_BUFFER_BYTES = 8192
+
 export class DocLog {
   readonly array: Y.Array<Uint8Array>
   /** The last item this replica integrated: the next one goes right after it. */
@@ -35,7 +44,9 @@ export class DocLog {
     let clock = getState(this.doc.store, client)
     let left = this.#resolveTail(tr)
     const right = left === null ? this.array._start : left.right
-    for (const e of inserts) {
+    const entries = [...inserts]
+    if (entries.length > 1) shareBuffers(entries)
+    for (const e of entries) {
       const item = new Item(
         createID(client, clock),
         left,
@@ -107,4 +118,25 @@ export function afterTransactions(doc: Y.Doc, fn: () => void): void {
 /** Whether `doc` holds any state: integrated structs, or structs pending on missing ones. */
 export function holdsState(doc: Y.Doc): boolean {
   return Y.decodeStateVector(Y.encodeStateVector(doc)).size > 0 || doc.store.pendingStructs !== null
+}
+
+/** Moves the entries' bytes into shared buffers of up to SHARED_BUFFER_BYTES (a larger entry keeps its own). */
+function shareBuffers(entries: readonly Entry[]): void {
+  let start = 0
+  while (start < entries.length) {
+    let end = start
+    let size = 0
+    while (end < entries.length && size + entries[end]!.bytes.length <= SHARED_BUFFER_BYTES) size += entries[end++]!.bytes.length
+    if (end - start > 1) {
+      const buffer = new Uint8Array(size)
+      let offset = 0
+      for (let i = start; i < end; i++) {
+        const e = entries[i]!
+        buffer.set(e.bytes, offset)
+        e.bytes = buffer.subarray(offset, offset + e.bytes.length)
+        offset += e.bytes.length
+      }
+    }
+    start = Math.max(end, start + 1)
+  }
 }

@@ -68,7 +68,8 @@ export class Entry {
     readonly kind: EntryKind,
     public stamp: Stamp,
     readonly expiresAt: number,
-    readonly bytes: Uint8Array,
+    /** The encoded entry; the document item's content once inserted (a view into the buffer of its transaction or update). */
+    public bytes: Uint8Array,
     /** Where the encoded value starts in `bytes` (value entries). */
     readonly valueStart: number,
     /** The base this counter contribution builds on (counter entries). */
