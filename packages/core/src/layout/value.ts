@@ -158,6 +158,47 @@ export function cloneValue(value: Value): Value {
   return out
 }
 
+/** Slots of the short-string cache (a power of two). */
+const STRING_CACHE_SLOTS = 1024
+/** Strings up to this long (ASCII) go through the cache. */
+const CACHED_STRING_LENGTH = 16
+const stringCache: (string | undefined)[] = new Array<string | undefined>(STRING_CACHE_SLOTS).fill(undefined)
+
+/**
+ * lib0's `readVarString`, with short ASCII strings read through a small
+ * direct-mapped cache: values repeat the same short strings across keys
+ * ('dark', 'en', 'pending'), and each decode would otherwise keep a copy of
+ * its own (~24 B each, ~50 B a key for `{ theme, lang }`). A hit returns the
+ * cached string without decoding anything; the cache holds at most 1,024
+ * strings of 16 characters.
+ */
+export function readString(dec: decoding.Decoder): string {
+  const arr = dec.arr
+  const start = dec.pos
+  // A length below 128 is one varUint byte; ≤ 16 and in bounds, else lib0 reads it (and throws on truncation).
+  const n = arr[start]
+  if (n === undefined || n > CACHED_STRING_LENGTH || start + 1 + n > arr.length) return decoding.readVarString(dec)
+  let hash = n
+  for (let i = start + 1; i <= start + n; i++) {
+    const c = arr[i]!
+    if (c >= 0x80) return decoding.readVarString(dec)
+    hash = (Math.imul(hash, 31) + c) | 0
+  }
+  dec.pos = start + 1 + n
+  const slot = (hash ^ (hash >>> 10)) & (STRING_CACHE_SLOTS - 1)
+  const cached = stringCache[slot]
+  if (cached !== undefined && cached.length === n) {
+    let same = true
+    for (let i = 0; i < n && same; i++) same = cached.charCodeAt(i) === arr[start + 1 + i]
+    if (same) return cached
+  }
+  // One flat string (adding characters one by one would build cons strings past 12 of them).
+  // reason: fromCharCode takes the bytes' numbers as its arguments; a Uint8Array is array-like
+  const s = String.fromCharCode.apply(null, arr.subarray(start + 1, start + 1 + n) as unknown as number[])
+  stringCache[slot] = s
+  return s
+}
+
 /**
  * Reads a value that lib0's `writeAny` wrote, as lib0's `readAny` would, but
  * refusing what no TideKV value holds instead of letting it through:
@@ -183,7 +224,7 @@ export function readValue(dec: decoding.Decoder, depth = 0): unknown {
     case 120:
       return true
     case 119:
-      return decoding.readVarString(dec)
+      return readString(dec)
     case 116:
       return decoding.readVarUint8Array(dec)
     case 118: {
@@ -191,7 +232,7 @@ export function readValue(dec: decoding.Decoder, depth = 0): unknown {
       const n = decoding.readVarUint(dec)
       const obj: Record<string, unknown> = {}
       for (let i = 0; i < n; i++) {
-        const key = decoding.readVarString(dec)
+        const key = readString(dec)
         if (key === '__proto__') throw new RangeError('"__proto__" cannot be an object key')
         obj[key] = readValue(dec, depth + 1)
       }
