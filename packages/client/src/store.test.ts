@@ -675,6 +675,19 @@ describe('inputs that used to slip through', () => {
     expect(replica.get('k')).toBe(1)
   })
 
+  it("a counter's contribution keeps a copy of its base's stamp, not the overwritten base entry itself", async () => {
+    const store = await memoryStore()
+    store.set('n', 10)
+    store.incr('n', 5)
+    await store.flush()
+    // reason: white-box look at the slot's entries, the only place the retention shows
+    const slot = (store as unknown as { replica: { keyspace: { get(key: string): { base: object; entries: { epoch: object | null }[] } } } }).replica.keyspace.get('n')
+    const contribution = slot.entries.find((e) => e.epoch !== null)!
+    expect(contribution.epoch).not.toBe(slot.base)
+    expect(Object.keys(contribution.epoch!).sort()).toEqual(['counter', 'replica', 'wall'])
+    expect(store.get('n')).toBe(15)
+  })
+
   it('refreshing a TTL many times does not grow the expiry heap without bound', async () => {
     const clock = manualClock()
     const store = await memoryStore({ clock: clock.fn })

@@ -6,7 +6,7 @@
  * resolve to a value is `resolveSlot`'s job (keyspace/slot.ts).
  */
 import { TideKVError } from './errors.js'
-import { type Entry, EntryKind } from './layout/entry.js'
+import { type Entry, EntryKind, stampOf } from './layout/entry.js'
 import { sameStamp, type Stamp, ZERO_STAMP } from './layout/hlc.js'
 import type { Slot } from './keyspace/slot.js'
 
@@ -42,7 +42,8 @@ export function counterStep(slot: Slot | undefined, current: unknown, by: number
   const result = (current ?? 0) + by || 0
   if (!ok(result)) throw new TideKVError('OUT_OF_RANGE', `Incrementing ${what} by ${by} leaves the ${integer ? 'safe integer' : 'finite number'} range`)
   const live = current === undefined ? undefined : slot
-  const epoch = live?.base?.stamp ?? ZERO_STAMP
+  // A copy: the contribution keeps its epoch, and must not keep the base entry alive with it.
+  const epoch = live?.base == null ? ZERO_STAMP : stampOf(live.base)
   const own = live === undefined ? undefined : ownContribution(live, replica)
   const sum = (own?.sum ?? 0) + by
   return { result, own, epoch, sum: ok(sum) ? sum : undefined }

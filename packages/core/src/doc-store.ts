@@ -20,7 +20,7 @@ import { asTideKVError, TideKVError } from './errors.js'
 import { slotValue } from './keyspace/keyspace.js'
 import type { Slot } from './keyspace/slot.js'
 import { afterTransactions, inTransaction } from './layout/doc-log.js'
-import { createCounterEntry, createMetaEntry, createValueEntry, decodeEntryValue, type Entry, valueByteLength } from './layout/entry.js'
+import { createCounterEntry, createMetaEntry, createValueEntry, decodeEntryValue, type Entry, stampOf, valueByteLength } from './layout/entry.js'
 import { MAX_WALL, type Stamp, ZERO_STAMP } from './layout/hlc.js'
 import { checkKey, checkReadKey } from './layout/key.js'
 import type { Value } from './layout/value.js'
@@ -485,7 +485,7 @@ export class DocStore {
     const value = slotValue(slot)
     if (slot.counter || (typeof value === 'number' && Number.isSafeInteger(value))) {
       const own = ownContribution(slot, this.replica.clientId)
-      this.#writeContribution(slot.key, slot, own, slot.base?.stamp ?? ZERO_STAMP, own?.sum ?? 0, expiresAt)
+      this.#writeContribution(slot.key, slot, own, slot.base === null ? ZERO_STAMP : stampOf(slot.base), own?.sum ?? 0, expiresAt)
     } else {
       const base = slot.base!
       this.replica.replace(createValueEntry(slot.key, this.#stamp(), expiresAt, decodeEntryValue(base)))

@@ -61,7 +61,7 @@ export class DocLog {
       e.item = item
       e.client = client
       e.clock = clock
-      if (e.stamp.replica !== client) e.stamp = { ...e.stamp, replica: client }
+      e.replica = client
       clock++
       left = item
     }

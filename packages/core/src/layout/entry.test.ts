@@ -1,12 +1,12 @@
 import { expect, it } from 'vitest'
-import { createCounterEntry, createValueEntry, decodeEntry, decodeEntryAddress, decodeEntryValue, FORMAT_VERSION } from './entry.js'
+import { createCounterEntry, createValueEntry, decodeEntry, decodeEntryAddress, decodeEntryValue, FORMAT_VERSION, stampOf } from './entry.js'
 
 const stamp = { wall: 1_700_000_000_000, counter: 3, replica: 42 }
 
 it('a value entry decodes to its key, stamp, expiry and value', () => {
   const e = createValueEntry('user:1', stamp, 1_700_000_060_000, { a: [1, 'x', null] })
   const d = decodeEntry(e.bytes, 42, 7, false)
-  expect([d.key, d.kind, d.stamp, d.expiresAt, d.client, d.clock]).toEqual(['user:1', 0, stamp, 1_700_000_060_000, 42, 7])
+  expect([d.key, d.kind, stampOf(d.stamp), d.expiresAt, d.client, d.clock]).toEqual(['user:1', 0, stamp, 1_700_000_060_000, 42, 7])
   expect(decodeEntryValue(d)).toEqual({ a: [1, 'x', null] })
   expect(decodeEntryAddress(e.bytes)?.key).toBe('user:1')
   expect(e.bytes[0]! >> 4).toBe(FORMAT_VERSION)
