@@ -675,6 +675,20 @@ describe('inputs that used to slip through', () => {
     expect(replica.get('k')).toBe(1)
   })
 
+  it('a key with one entry holds it without an array (56 B a key); two entries are an array, and one again after a set', async () => {
+    const store = await memoryStore()
+    // reason: white-box look at the slot, the only place the representation shows
+    const entriesOf = (key: string) => (store as unknown as { replica: { keyspace: { get(key: string): { entries: unknown } } } }).replica.keyspace.get(key).entries
+    store.set('k', 1)
+    expect(Array.isArray(entriesOf('k'))).toBe(false)
+    store.incr('k', 2) // a counter contribution beside the base
+    expect(entriesOf('k')).toHaveLength(2)
+    store.set('k', 'plain')
+    await store.flush()
+    expect(Array.isArray(entriesOf('k'))).toBe(false)
+    expect(store.get('k')).toBe('plain')
+  })
+
   it("a counter's contribution keeps a copy of its base's stamp, not the overwritten base entry itself", async () => {
     const store = await memoryStore()
     store.set('n', 10)

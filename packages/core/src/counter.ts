@@ -8,7 +8,7 @@
 import { TideKVError } from './errors.js'
 import { type Entry, EntryKind, stampOf } from './layout/entry.js'
 import { sameStamp, type Stamp, ZERO_STAMP } from './layout/hlc.js'
-import type { Slot } from './keyspace/slot.js'
+import { findEntry, type Slot } from './keyspace/slot.js'
 
 /** What an increment writes. */
 export interface CounterStep {
@@ -52,7 +52,7 @@ export function counterStep(slot: Slot | undefined, current: unknown, by: number
 /** `replica`'s counter contribution to the slot's current base, if any. */
 export function ownContribution(slot: Slot, replica: number): Entry | undefined {
   const epoch = slot.base?.stamp ?? ZERO_STAMP
-  return slot.entries.find((e) => e.kind === EntryKind.COUNTER && e.stamp.replica === replica && sameStamp(e.epoch!, epoch))
+  return findEntry(slot, (e) => e.kind === EntryKind.COUNTER && e.stamp.replica === replica && sameStamp(e.epoch!, epoch))
 }
 
 /** @throws TideKVError `NOT_AN_INTEGER` unless `by` is a safe integer (the amount of `incr`/`decr`) */

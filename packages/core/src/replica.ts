@@ -11,7 +11,7 @@ import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructT
 import { asTideKVError, TideKVError } from './errors.js'
 import { compareStamps, HybridClock } from './layout/hlc.js'
 import { forEachEntry, Keyspace, placeEntry, slotValue, structureOf } from './keyspace/keyspace.js'
-import { isLoser, type Slot } from './keyspace/slot.js'
+import { addEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, NO_ENTRIES, type Slot } from './keyspace/slot.js'
 import { type Structure, StructureVersion, TYPE_NAMES } from './keyspace/structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
 import { decodeKeyspace, encodeKeyspace } from './keyspace/saved-keyspace.js'
@@ -21,6 +21,9 @@ import { type ChangeOrigin, type KeyType, Watchers } from './watchers.js'
 /** Expired keys removed from the document per commit or timer tick: bounded work. */
 const SWEEP_BATCH = 1000
 const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+/** Where an entry is held: a slot's entries (a key slot, or the member slot of a member), or a structure's metas. */
+type Holder = { slot: Slot; member: Slot | null } | { metas: Entry[]; member: null }
 
 /** What watchers compare for a key: a plain key's value, a structure's current version (never handed out), or undefined. */
 type Watched = Value | StructureVersion | undefined
@@ -103,7 +106,7 @@ export class Replica {
     const slot = this.keyspace.ensure(entry.key)
     this.noteLocal(slot)
     this.#retireAll(slot)
-    slot.entries = [entry]
+    slot.entries = entry
     this.#add(slot, entry)
   }
 
@@ -127,8 +130,8 @@ export class Replica {
   setMember(struct: Structure, entry: Entry, ord?: number[]): void {
     const member = struct.member(entry.member!, ord)
     this.noteLocal(struct.slot)
-    this.#retire(member.entries)
-    member.entries = [entry]
+    this.#retire(entriesOf(member))
+    member.entries = entry
     this.#pendingInserts.add(entry)
     this.#memberChanged(member)
   }
@@ -139,9 +142,9 @@ export class Replica {
     this.noteLocal(struct.slot)
     if (own !== undefined) {
       this.#retire([own])
-      member.entries = member.entries.filter((e) => e !== own)
+      filterEntries(member, (e) => e !== own)
     }
-    member.entries.push(entry)
+    addEntry(member, entry)
     this.#pendingInserts.add(entry)
     this.#memberChanged(member)
   }
@@ -150,8 +153,8 @@ export class Replica {
   removeMember(member: Slot): void {
     const struct = member.owner!
     this.noteLocal(struct.slot)
-    this.#retire(member.entries)
-    member.entries = []
+    this.#retire(entriesOf(member))
+    member.entries = NO_ENTRIES
     this.#memberChanged(member)
   }
 
@@ -179,8 +182,8 @@ export class Replica {
 
   /** Queues removal of every entry of a key: plain, metas and members. */
   #retireAll(slot: Slot): void {
-    this.#retire(slot.entries)
-    slot.entries = []
+    this.#retire(entriesOf(slot))
+    slot.entries = NO_ENTRIES
     if (slot.structs !== null) {
       for (const struct of slot.structs) {
         struct.forEachEntry((e) => this.#retireOne(e))
@@ -197,9 +200,9 @@ export class Replica {
     this.noteLocal(slot)
     if (own !== undefined) {
       this.#retire([own])
-      slot.entries = slot.entries.filter((e) => e !== own)
+      filterEntries(slot, (e) => e !== own)
     }
-    slot.entries.push(entry)
+    addEntry(slot, entry)
     this.#add(slot, entry)
   }
 
@@ -305,9 +308,9 @@ export class Replica {
     if (this.keyspace.get(slot.key) !== slot || !slot.hasLosers) return
     const winner = slot.winner
     // A structure won over plain entries (or lost to them, or to another structure): the losing type goes whole.
-    const losers = winner !== null ? slot.entries : slot.entries.filter((e) => isLoser(slot, e))
+    const losers = winner !== null ? entriesOf(slot) : entriesOf(slot).filter((e) => isLoser(slot, e))
     this.#retire(losers)
-    slot.entries = slot.entries.filter((e) => !losers.includes(e))
+    filterEntries(slot, (e) => !losers.includes(e))
     if (slot.structs !== null) {
       for (const struct of slot.structs) {
         if (struct === winner && struct.members.size > 0) {
@@ -332,9 +335,9 @@ export class Replica {
     const struct = member.owner!
     const slot = struct.slot
     if (this.keyspace.get(slot.key) !== slot || struct.members.get(member.key) !== member || !member.hasLosers) return
-    const losers = member.entries.filter((e) => isLoser(member, e))
+    const losers = entriesOf(member).filter((e) => isLoser(member, e))
     this.#retire(losers)
-    member.entries = member.entries.filter((e) => !losers.includes(e))
+    filterEntries(member, (e) => !losers.includes(e))
     struct.refresh(member)
     this.keyspace.update(slot)
   }
@@ -403,11 +406,13 @@ export class Replica {
       const slot = this.keyspace.get(address.key)
       if (slot === undefined) return
       const holder = this.#holderOf(slot, address)
-      const i = holder === undefined ? -1 : holder.list.findIndex((e) => e.item === item)
-      if (i < 0) return
+      if (holder === undefined) return
+      const entry = this.#findIn(holder, (e) => e.item === item)
+      if (entry === undefined) return
       note(slot.key)
-      holder!.list.splice(i, 1)
-      if (holder!.member !== null) members.add(holder!.member)
+      if ('metas' in holder) holder.metas.splice(holder.metas.indexOf(entry), 1)
+      else filterEntries(holder.slot, (e) => e !== entry)
+      if (holder.member !== null) members.add(holder.member)
       touched.add(slot)
     })
     this.log.forEachAdded(tr, (item, bytes) => {
@@ -429,7 +434,7 @@ export class Replica {
     })
     for (const member of members) {
       member.owner!.refresh(member)
-      if (member.hasLosers && member.entries.length > 1) this.#dirtyMembers.add(member)
+      if (member.hasLosers && entryCount(member) > 1) this.#dirtyMembers.add(member)
     }
     for (const slot of touched) {
       this.keyspace.update(slot)
@@ -440,14 +445,19 @@ export class Replica {
     if (before !== null && before.size > 0) this.#report(before, changeOriginOf(tr.origin))
   }
 
-  /** The list holding an entry of `address` in a key slot (and the member slot, for members). */
-  #holderOf(slot: Slot, address: EntryAddress): { list: Entry[]; member: Slot | null } | undefined {
-    if (address.type === StructType.PLAIN) return { list: slot.entries, member: null }
+  /** Where an entry of `address` is held in a key slot: the slot's own entries, a member slot's, or a structure's metas. */
+  #holderOf(slot: Slot, address: EntryAddress): Holder | undefined {
+    if (address.type === StructType.PLAIN) return { slot, member: null }
     const struct = structureOf(slot, address.type, false)
     if (struct === undefined) return undefined
-    if (address.member === null) return { list: struct.metas, member: null }
+    if (address.member === null) return { metas: struct.metas, member: null }
     const member = struct.members.get(address.member)
-    return member === undefined ? undefined : { list: member.entries, member }
+    return member === undefined ? undefined : { slot: member, member }
+  }
+
+  /** The entry in `holder` for which `test` holds. */
+  #findIn(holder: Holder, test: (e: Entry) => boolean): Entry | undefined {
+    return 'metas' in holder ? holder.metas.find(test) : findEntry(holder.slot, test)
   }
 
   #report(previous: Map<string, Watched>, origin: ChangeOrigin): void {
@@ -509,7 +519,7 @@ export class Replica {
     const address = decodeEntryAddress(bytes)
     const slot = address === undefined ? undefined : this.keyspace.get(address.key)
     const holder = slot === undefined ? undefined : this.#holderOf(slot, address!)
-    let entry = holder?.list.find((e) => e.item === null && e.client === client && e.clock === clock)
+    let entry = holder === undefined ? undefined : this.#findIn(holder, (e) => e.item === null && e.client === client && e.clock === clock)
     entry ??= this.#awaiting.get(client)?.get(clock)
     if (entry === undefined) return false
     entry.item = item
@@ -526,12 +536,12 @@ export class Replica {
           if (!inDocument(e)) stale = true
         })
         if (!stale) continue
-        slot.entries = slot.entries.filter(inDocument)
+        filterEntries(slot, inDocument)
         for (const struct of slot.structs ?? []) {
           struct.metas = struct.metas.filter(inDocument)
           for (const member of [...struct.members.values()]) {
-            if (member.entries.every(inDocument)) continue
-            member.entries = member.entries.filter(inDocument)
+            if (entriesOf(member).every(inDocument)) continue
+            filterEntries(member, inDocument)
             struct.refresh(member)
           }
         }

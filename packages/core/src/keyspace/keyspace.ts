@@ -8,7 +8,7 @@ import * as decoding from 'lib0/decoding'
 import { decodeEntry, type Entry, StructType } from '../layout/entry.js'
 import type { Value } from '../layout/value.js'
 import { ExpiryQueue } from './expiry-queue.js'
-import { compareEntries, NO_ENTRIES, resolvedValue, resolveSlot, Slot } from './slot.js'
+import { addEntry, compareEntries, eachEntry, entriesOf, entryCount, NO_ENTRIES, resolvedValue, resolveSlot, Slot } from './slot.js'
 import { SortedIndex } from './sorted-index.js'
 import { Structure } from './structure.js'
 
@@ -34,9 +34,9 @@ export function resolveKey(slot: Slot): void {
     return
   }
   let winner: Structure | null = structs[0]!
-  if (structs.length > 1 || slot.entries.length > 0) {
+  if (structs.length > 1 || entryCount(slot) > 0) {
     let newest: Entry | null = null
-    for (const e of slot.entries) if (newest === null || compareEntries(e, newest) > 0) newest = e
+    for (const e of entriesOf(slot)) if (newest === null || compareEntries(e, newest) > 0) newest = e
     winner = null
     for (const s of structs) {
       // Only metas left (an expire or persist whose members were all removed concurrently):
@@ -64,7 +64,7 @@ export function resolveKey(slot: Slot): void {
 /** Places a decoded entry in its key slot (plain and meta entries) or member slot; returns the member slot, if any. */
 export function placeEntry(slot: Slot, entry: Entry): Slot | null {
   if (entry.type === StructType.PLAIN) {
-    slot.entries.push(entry)
+    addEntry(slot, entry)
     return null
   }
   const struct = structureOf(slot, entry.type, true)!
@@ -73,7 +73,7 @@ export function placeEntry(slot: Slot, entry: Entry): Slot | null {
     return null
   }
   const member = struct.member(entry.member)
-  member.entries.push(entry)
+  addEntry(member, entry)
   return member
 }
 
@@ -88,12 +88,12 @@ export function structureOf(slot: Slot, type: StructType, create: boolean): Stru
 
 /** Whether a key slot has no entries at all. */
 export function isEmptySlot(slot: Slot): boolean {
-  return slot.entries.length === 0 && (slot.structs === null || slot.structs.every((s) => !s.live))
+  return entryCount(slot) === 0 && (slot.structs === null || slot.structs.every((s) => !s.live))
 }
 
 /** Calls `fn` with every entry of a key slot: plain, metas and members. */
 export function forEachEntry(slot: Slot, fn: (e: Entry) => void): void {
-  for (const e of slot.entries) fn(e)
+  eachEntry(slot, fn)
   if (slot.structs !== null) for (const s of slot.structs) s.forEachEntry(fn)
 }
 
@@ -112,7 +112,7 @@ export function materialize(slot: Slot): void {
   const raw = slot.raw
   if (raw === null) return
   slot.raw = null
-  slot.entries = []
+  slot.entries = NO_ENTRIES
   const dec = decoding.createDecoder(raw)
   dec.pos = slot.rawOffset
   const members = new Set<Slot>()

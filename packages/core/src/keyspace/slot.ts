@@ -47,14 +47,65 @@ export class Slot {
 
   constructor(
     readonly key: string,
-    /** Every live (or pending) entry of the key. */
-    public entries: Entry[] = [],
+    /**
+     * Every live (or pending) entry of the key: most keys have one, held as
+     * itself (an array for it would cost 56 B a key), else an array. Read
+     * and change it through the functions below.
+     */
+    public entries: Entry | Entry[] = NO_ENTRIES,
   ) {}
 }
 
-/** The entries of a slot still encoded: never pushed to (materialize replaces it). */
-// reason: frozen so that a stray push throws at once; typed as the mutable Entry[] of `slot.entries`, which holds it only until materialize replaces it
+/** No entries (or, with `raw`, entries still encoded): never pushed to, replaced by the first added entry. */
+// reason: frozen so that a stray push throws at once; typed as the mutable Entry[] of `slot.entries`, which holds it only until replaced
 export const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[]
+
+/** How many entries a slot has. */
+export function entryCount(slot: Slot): number {
+  const entries = slot.entries
+  return Array.isArray(entries) ? entries.length : 1
+}
+
+/** A slot's entries as an array (a new one for a single entry: not for hot paths). */
+export function entriesOf(slot: Slot): readonly Entry[] {
+  const entries = slot.entries
+  return Array.isArray(entries) ? entries : [entries]
+}
+
+/** Calls `fn` with each entry of the slot (no allocation). */
+export function eachEntry(slot: Slot, fn: (e: Entry) => void): void {
+  const entries = slot.entries
+  if (!Array.isArray(entries)) fn(entries)
+  else for (const e of entries) fn(e)
+}
+
+/** The first entry of the slot for which `test` holds. */
+export function findEntry(slot: Slot, test: (e: Entry) => boolean): Entry | undefined {
+  const entries = slot.entries
+  if (!Array.isArray(entries)) return test(entries) ? entries : undefined
+  return entries.find(test)
+}
+
+/** Adds an entry to the slot. */
+export function addEntry(slot: Slot, entry: Entry): void {
+  const entries = slot.entries
+  if (!Array.isArray(entries)) slot.entries = [entries, entry]
+  else if (entries.length === 0) slot.entries = entry
+  else entries.push(entry)
+}
+
+/** Replaces the slot's entries with `list` (which the slot may keep). */
+export function setEntries(slot: Slot, list: Entry[]): void {
+  slot.entries = list.length === 1 ? list[0]! : list.length === 0 ? NO_ENTRIES : list
+}
+
+/** Keeps the slot's entries for which `keep` holds. */
+export function filterEntries(slot: Slot, keep: (e: Entry) => boolean): void {
+  const entries = slot.entries
+  if (!Array.isArray(entries)) {
+    if (!keep(entries)) slot.entries = NO_ENTRIES
+  } else setEntries(slot, entries.filter(keep))
+}
 
 /** Orders two entries of a key; ties (only from a misbehaving peer) fall to the item id. */
 export function compareEntries(a: Entry, b: Entry): number {
@@ -69,7 +120,20 @@ export function compareEntries(a: Entry, b: Entry): number {
  * stamp order so that every replica rounds the same way.
  */
 export function resolveSlot(slot: Slot): void {
-  const entries = slot.entries
+  const own = slot.entries
+  if (Array.isArray(own)) {
+    resolveEntries(slot, own)
+    return
+  }
+  // A single entry: in a reused array rather than a new one per resolution (it is the common case, on every write).
+  ONE[0] = own
+  resolveEntries(slot, ONE)
+  ONE.length = 0
+}
+
+const ONE: Entry[] = []
+
+function resolveEntries(slot: Slot, entries: readonly Entry[]): void {
   let base: Entry | null = null
   for (const e of entries) if (e.kind === EntryKind.VALUE && (base === null || compareEntries(e, base) > 0)) base = e
   const baseStamp = base?.stamp ?? ZERO_STAMP

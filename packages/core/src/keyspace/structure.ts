@@ -14,7 +14,7 @@ import { compareStamps } from '../layout/hlc.js'
 import { type Entry, StructType } from '../layout/entry.js'
 import { compareTuples, parseListPosition, parseStreamId } from '../layout/member-order.js'
 import { RankedIndex } from './ranked-index.js'
-import { resolvedValue, resolveSlot, Slot } from './slot.js'
+import { eachEntry, entryCount, resolvedValue, resolveSlot, Slot } from './slot.js'
 
 /** The `store.type()` names of the structures (Redis's TYPE names). */
 export const TYPE_NAMES = { [StructType.HASH]: 'hash', [StructType.SET]: 'set', [StructType.ZSET]: 'zset', [StructType.LIST]: 'list', [StructType.STREAM]: 'stream' } as const
@@ -139,7 +139,7 @@ export class Structure {
       if (newest === null || compareStamps(e.stamp, newest.stamp) > 0) newest = e
     }
     for (const m of this.metas) consider(m)
-    for (const slot of this.members.values()) for (const e of slot.entries) consider(e)
+    for (const slot of this.members.values()) eachEntry(slot, consider)
     return newest
   }
 
@@ -150,7 +150,7 @@ export class Structure {
     const wasBase = slot.base
     const wasValue = slot.counter ? slot.value : undefined
     const wasIn = this.members.get(slot.key) === slot && (slot.base !== null || slot.counter)
-    if (slot.entries.length === 0) {
+    if (entryCount(slot) === 0) {
       if (slot.indexed) this.index!.delete(slot)
       slot.indexed = false
       if (this.members.get(slot.key) === slot) this.members.delete(slot.key)
@@ -192,6 +192,6 @@ export class Structure {
   /** Every entry of the structure (metas and members). */
   forEachEntry(fn: (e: Entry) => void): void {
     for (const m of this.metas) fn(m)
-    for (const slot of this.members.values()) for (const e of slot.entries) fn(e)
+    for (const slot of this.members.values()) eachEntry(slot, fn)
   }
 }
