@@ -11,7 +11,7 @@ import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructT
 import { asTideKVError, TideKVError } from './errors.js'
 import { compareStamps, HybridClock } from './layout/hlc.js'
 import { forEachEntry, Keyspace, placeEntry, slotValue, structureOf } from './keyspace/keyspace.js'
-import { addEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, NO_ENTRIES, type Slot } from './keyspace/slot.js'
+import { addEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, type MemberSlot, NO_ENTRIES, type Slot } from './keyspace/slot.js'
 import { type Structure, StructureVersion, TYPE_NAMES } from './keyspace/structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
 import { decodeKeyspace, encodeKeyspace } from './keyspace/saved-keyspace.js'
@@ -23,7 +23,7 @@ const SWEEP_BATCH = 1000
 const MAX_TIMER_DELAY = 2 ** 31 - 1
 
 /** Where an entry is held: a slot's entries (a key slot, or the member slot of a member), or a structure's metas. */
-type Holder = { slot: Slot; member: Slot | null } | { metas: Entry[]; member: null }
+type Holder = { slot: Slot; member: MemberSlot | null } | { metas: Entry[]; member: null }
 
 /** What watchers compare for a key: a plain key's value, a structure's current version (never handed out), or undefined. */
 type Watched = Value | StructureVersion | undefined
@@ -51,7 +51,7 @@ export class Replica {
   /** Slots holding entries that lost to a concurrent write: cleaned at the next commit. */
   readonly #dirty = new Set<Slot>()
   /** Member slots holding entries that lost (concurrent writes to one field or member). */
-  readonly #dirtyMembers = new Set<Slot>()
+  readonly #dirtyMembers = new Set<MemberSlot>()
   /** Keys written since the last commit, with their value before, for watchers. */
   #localChanges = new Map<string, Watched>()
   #commitScheduled = false
@@ -150,8 +150,8 @@ export class Replica {
   }
 
   /** Removes a member (every entry of it this replica has seen); the last one takes the key with it. */
-  removeMember(member: Slot): void {
-    const struct = member.owner!
+  removeMember(member: MemberSlot): void {
+    const struct = member.owner
     this.noteLocal(struct.slot)
     this.#retire(entriesOf(member))
     member.entries = NO_ENTRIES
@@ -168,8 +168,8 @@ export class Replica {
     this.scheduleCommit()
   }
 
-  #memberChanged(member: Slot): void {
-    const struct = member.owner!
+  #memberChanged(member: MemberSlot): void {
+    const struct = member.owner
     struct.refresh(member)
     // An emptied structure is no more (as in Redis): its metas go too.
     if (struct.members.size === 0 && struct.metas.length > 0) {
@@ -331,8 +331,8 @@ export class Replica {
     this.keyspace.update(slot)
   }
 
-  #dropMemberLosers(member: Slot): void {
-    const struct = member.owner!
+  #dropMemberLosers(member: MemberSlot): void {
+    const struct = member.owner
     const slot = struct.slot
     if (this.keyspace.get(slot.key) !== slot || struct.members.get(member.key) !== member || !member.hasLosers) return
     const losers = entriesOf(member).filter((e) => isLoser(member, e))
@@ -399,7 +399,7 @@ export class Replica {
       }
     }
     const touched = new Set<Slot>()
-    const members = new Set<Slot>()
+    const members = new Set<MemberSlot>()
     this.log.forEachDeleted(tr, (item, bytes) => {
       const address = decodeEntryAddress(bytes)
       if (address === undefined) return
@@ -433,7 +433,7 @@ export class Replica {
       touched.add(slot)
     })
     for (const member of members) {
-      member.owner!.refresh(member)
+      member.owner.refresh(member)
       if (member.hasLosers && entryCount(member) > 1) this.#dirtyMembers.add(member)
     }
     for (const slot of touched) {

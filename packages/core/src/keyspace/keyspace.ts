@@ -8,7 +8,7 @@ import * as decoding from 'lib0/decoding'
 import { decodeEntry, type Entry, StructType } from '../layout/entry.js'
 import type { Value } from '../layout/value.js'
 import { ExpiryQueue } from './expiry-queue.js'
-import { addEntry, compareEntries, eachEntry, entriesOf, entryCount, NO_ENTRIES, resolvedValue, resolveSlot, Slot } from './slot.js'
+import { addEntry, compareEntries, eachEntry, entriesOf, entryCount, type MemberSlot, NO_ENTRIES, resolvedValue, resolveSlot, Slot } from './slot.js'
 import { SortedIndex } from './sorted-index.js'
 import { Structure } from './structure.js'
 
@@ -62,7 +62,7 @@ export function resolveKey(slot: Slot): void {
 }
 
 /** Places a decoded entry in its key slot (plain and meta entries) or member slot; returns the member slot, if any. */
-export function placeEntry(slot: Slot, entry: Entry): Slot | null {
+export function placeEntry(slot: Slot, entry: Entry): MemberSlot | null {
   if (entry.type === StructType.PLAIN) {
     addEntry(slot, entry)
     return null
@@ -115,7 +115,7 @@ export function materialize(slot: Slot): void {
   slot.entries = NO_ENTRIES
   const dec = decoding.createDecoder(raw)
   dec.pos = slot.rawOffset
-  const members = new Set<Slot>()
+  const members = new Set<MemberSlot>()
   for (let i = 0; i < slot.rawCount; i++) {
     const client = decoding.readVarUint(dec)
     const clock = decoding.readVarUint(dec)
@@ -127,7 +127,7 @@ export function materialize(slot: Slot): void {
       // reason: the saved keyspace is a cache; the document load repairs the slot
     }
   }
-  for (const member of members) member.owner!.refresh(member)
+  for (const member of members) member.owner.refresh(member)
   resolveKey(slot)
 }
 

@@ -34,16 +34,43 @@ export class Slot {
   /** Epoch milliseconds, or 0 for no expiry. */
   expiresAt = 0
   hasLosers = false
+  /** Key slots holding data structures: those, and the one the key resolves to (null for most keys: 8 B instead of 16). */
+  #structures: { structs: Structure[] | null; winner: Structure | null } | null = null
+
   /** Key slots: the data structures with entries under this key (null: none; two or more only after concurrent writes of different types). */
-  structs: Structure[] | null = null
+  get structs(): Structure[] | null {
+    return this.#structures?.structs ?? null
+  }
+
+  set structs(structs: Structure[] | null) {
+    if (structs === null && this.#structures === null) return
+    ;(this.#structures ??= { structs: null, winner: null }).structs = structs
+  }
+
   /** Key slots: the structure the key resolves to, or null for a plain value (or nothing). */
-  winner: Structure | null = null
-  /** Member slots: the structure they belong to. */
-  owner: Structure | null = null
+  get winner(): Structure | null {
+    return this.#structures?.winner ?? null
+  }
+
+  set winner(winner: Structure | null) {
+    if (winner === null && this.#structures === null) return
+    ;(this.#structures ??= { structs: null, winner: null }).winner = winner
+  }
+
+  /** Member slots (`MemberSlot`): the structure they belong to; null for key slots. */
+  get owner(): Structure | null {
+    return null
+  }
+
   /** Member slots of ordered structures: the tuple they are ordered by (score; list position; stream id). */
-  ord: number[] | null = null
+  get ord(): number[] | null {
+    return null
+  }
+
   /** Member slots: whether the member is in its structure's index. */
-  indexed = false
+  get indexed(): boolean {
+    return false
+  }
 
   constructor(
     readonly key: string,
@@ -54,6 +81,42 @@ export class Slot {
      */
     public entries: Entry | Entry[] = NO_ENTRIES,
   ) {}
+}
+
+/**
+ * The slot of a data structure's member: a key slot's fields, plus its
+ * structure and its place in the structure's order. A class of its own, so
+ * that the slots of plain keys, by far the most, do not carry these.
+ */
+export class MemberSlot extends Slot {
+  #owner: Structure
+  #ord: number[] | null = null
+  #indexed = false
+
+  constructor(member: string, owner: Structure) {
+    super(member)
+    this.#owner = owner
+  }
+
+  override get owner(): Structure {
+    return this.#owner
+  }
+
+  override get ord(): number[] | null {
+    return this.#ord
+  }
+
+  override set ord(ord: number[] | null) {
+    this.#ord = ord
+  }
+
+  override get indexed(): boolean {
+    return this.#indexed
+  }
+
+  override set indexed(indexed: boolean) {
+    this.#indexed = indexed
+  }
 }
 
 /** No entries (or, with `raw`, entries still encoded): never pushed to, replaced by the first added entry. */

@@ -14,13 +14,13 @@ import { compareStamps } from '../layout/hlc.js'
 import { type Entry, StructType } from '../layout/entry.js'
 import { compareTuples, parseListPosition, parseStreamId } from '../layout/member-order.js'
 import { RankedIndex } from './ranked-index.js'
-import { eachEntry, entryCount, resolvedValue, resolveSlot, Slot } from './slot.js'
+import { eachEntry, entryCount, MemberSlot, resolvedValue, resolveSlot, type Slot } from './slot.js'
 
 /** The `store.type()` names of the structures (Redis's TYPE names). */
 export const TYPE_NAMES = { [StructType.HASH]: 'hash', [StructType.SET]: 'set', [StructType.ZSET]: 'zset', [StructType.LIST]: 'list', [StructType.STREAM]: 'stream' } as const
 
 /** Members in order: by their tuple (score; position; id), then by member string. */
-function compareMembers(a: Slot, b: Slot): number {
+function compareMembers(a: MemberSlot, b: MemberSlot): number {
   return compareTuples(a.ord!, b.ord!) || compareCodePoints(a.key, b.key)
 }
 
@@ -47,11 +47,11 @@ export class StructureVersion {}
 
 export class Structure {
   /** Members by member string (a member slot's `key` is its member string). */
-  readonly members = new Map<string, Slot>()
+  readonly members = new Map<string, MemberSlot>()
   /** Meta entries: the newest one's expiry is the structure's. */
   metas: Entry[] = []
   /** Ordered types: the members in order. */
-  readonly index: RankedIndex<Slot> | null
+  readonly index: RankedIndex<MemberSlot> | null
   /**
    * What watchers compare for this structure: replaced whenever a member comes, goes or
    * changes its value, so a change that leaves every member as it was (a loser cleaned up) fires nothing.
@@ -76,11 +76,10 @@ export class Structure {
    * until it has entries). `ord`: its order tuple when the caller made the
    * member string from it (saves parsing it back).
    */
-  member(member: string, ord?: number[]): Slot {
+  member(member: string, ord?: number[]): MemberSlot {
     let slot = this.members.get(member)
     if (slot === undefined) {
-      slot = new Slot(member)
-      slot.owner = this
+      slot = new MemberSlot(member, this)
       if (ord !== undefined) slot.ord = ord
       else if (this.type === StructType.LIST) slot.ord = parseListPosition(member) ?? null
       else if (this.type === StructType.STREAM) slot.ord = parseStreamId(member) ?? null
@@ -144,7 +143,7 @@ export class Structure {
   }
 
   /** Re-resolves a member after its entries changed: its value, the index, the expiry count; drops it once empty. */
-  refresh(slot: Slot): void {
+  refresh(slot: MemberSlot): void {
     const before = slot.expiresAt
     const hadExpiry = before > 0
     const wasBase = slot.base
@@ -165,7 +164,7 @@ export class Structure {
     if (isIn !== wasIn || slot.base !== wasBase || (slot.counter ? slot.value : undefined) !== wasValue) this.token = new StructureVersion()
   }
 
-  #reindex(slot: Slot): void {
+  #reindex(slot: MemberSlot): void {
     if (this.type === StructType.ZSET) {
       const value = resolvedValue(slot)
       const score = typeof value === 'number' ? value : NaN

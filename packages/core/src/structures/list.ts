@@ -10,7 +10,7 @@
 import * as encoding from 'lib0/encoding'
 import { StructType } from '../layout/entry.js'
 import { TideKVError } from '../errors.js'
-import type { Slot } from '../keyspace/slot.js'
+import type { MemberSlot, Slot } from '../keyspace/slot.js'
 import { listOrder, listPosition } from '../layout/member-order.js'
 import { checkIndex, positions, type StoreAccess, StructureHandle } from './handle.js'
 import type { Structure } from '../keyspace/structure.js'
@@ -91,7 +91,7 @@ export class List extends StructureHandle {
     const wanted = encoding.toUint8Array(probe)
     const index = struct?.index
     if (index == null) return 0
-    const matches: Slot[] = []
+    const matches: MemberSlot[] = []
     const limit = count === 0 ? Infinity : Math.abs(count)
     index.walk(count < 0 ? index.size - 1 : 0, count < 0, (m) => {
       if (equalBytes(valueBytes(m), wanted)) matches.push(m)
