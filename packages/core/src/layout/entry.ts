@@ -24,7 +24,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { Item } from 'yjs'
 import { TideKVError } from '../errors.js'
-import { MAX_WALL, type Stamp, stampInBounds } from './hlc.js'
+import { MAX_WALL, type Stamp, stampInBounds, ZERO_STAMP } from './hlc.js'
 import { readSafeVarUint } from './varint.js'
 import { parseListPosition, parseStreamId } from './member-order.js'
 import { freezeDecoded, isValue, readValue, type Value, writeString, writeValue } from './value.js'
@@ -55,6 +55,10 @@ function isStructureType(type: number): type is StructType {
 /**
  * One live entry of a key, in memory. A key usually has one; it has more
  * while concurrent writes await clean-up, and one per replica for counters.
+ * This class is a plain key's value entry, the most common; counter
+ * contributions and the entries of data structures are subclasses that add
+ * their fields (make them with `entryOf`), so a plain value carries none of
+ * them.
  */
 export class Entry implements Stamp {
   /** The document item, once inserted (or found, after a fast open). */
@@ -77,17 +81,9 @@ export class Entry implements Stamp {
     public bytes: Uint8Array,
     /** Where the encoded value starts in `bytes` (value entries). */
     readonly valueStart: number,
-    /** The base this counter contribution builds on (counter entries). */
-    readonly epoch: Stamp | null,
-    /** This replica's summed increments (counter entries). */
-    readonly sum: number,
     /** The id of the item holding the entry, when known: -1 while not yet inserted. */
     public client: number,
     public clock: number,
-    /** The data structure the entry belongs to (PLAIN for a plain key). */
-    readonly type: StructType = StructType.PLAIN,
-    /** The member within the structure; null for plain keys and for meta entries. */
-    readonly member: string | null = null,
   ) {
     this.wall = stamp.wall
     this.counter = stamp.counter
@@ -102,6 +98,123 @@ export class Entry implements Stamp {
   get stamp(): Stamp {
     return this
   }
+
+  /** The base this counter contribution builds on (counter entries; null for others). */
+  get epoch(): Stamp | null {
+    return null
+  }
+
+  /** This replica's summed increments (counter entries; 0 for others). */
+  get sum(): number {
+    return 0
+  }
+
+  /** The data structure the entry belongs to (PLAIN for a plain key). */
+  get type(): StructType {
+    return StructType.PLAIN
+  }
+
+  /** The member within the structure; null for plain keys and for meta entries. */
+  get member(): string | null {
+    return null
+  }
+}
+
+/** A plain key's counter contribution. */
+class CounterEntry extends Entry {
+  readonly #epoch: Stamp
+  readonly #sum: number
+
+  constructor(key: string, stamp: Stamp, expiresAt: number, bytes: Uint8Array, epoch: Stamp, sum: number, client: number, clock: number) {
+    super(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, client, clock)
+    this.#epoch = epoch
+    this.#sum = sum
+  }
+
+  override get epoch(): Stamp {
+    return this.#epoch
+  }
+
+  override get sum(): number {
+    return this.#sum
+  }
+}
+
+/** An entry of a data structure: a member's value, or a meta entry (member null). */
+class StructureEntry extends Entry {
+  readonly #type: StructType
+  readonly #member: string | null
+
+  constructor(
+    key: string,
+    kind: EntryKind,
+    stamp: Stamp,
+    expiresAt: number,
+    bytes: Uint8Array,
+    valueStart: number,
+    client: number,
+    clock: number,
+    type: StructType,
+    member: string | null,
+  ) {
+    super(key, kind, stamp, expiresAt, bytes, valueStart, client, clock)
+    this.#type = type
+    this.#member = member
+  }
+
+  override get type(): StructType {
+    return this.#type
+  }
+
+  override get member(): string | null {
+    return this.#member
+  }
+}
+
+/** A member's counter contribution (a hash field's, a sorted set member's). */
+class StructureCounterEntry extends StructureEntry {
+  readonly #epoch: Stamp
+  readonly #sum: number
+
+  constructor(key: string, stamp: Stamp, expiresAt: number, bytes: Uint8Array, epoch: Stamp, sum: number, client: number, clock: number, type: StructType, member: string | null) {
+    super(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, client, clock, type, member)
+    this.#epoch = epoch
+    this.#sum = sum
+  }
+
+  override get epoch(): Stamp {
+    return this.#epoch
+  }
+
+  override get sum(): number {
+    return this.#sum
+  }
+}
+
+/** An entry of the right class for its kind and type. */
+export function entryOf(
+  key: string,
+  kind: EntryKind,
+  stamp: Stamp,
+  expiresAt: number,
+  bytes: Uint8Array,
+  valueStart: number,
+  epoch: Stamp | null,
+  sum: number,
+  client: number,
+  clock: number,
+  type: StructType = StructType.PLAIN,
+  member: string | null = null,
+): Entry {
+  if (kind === EntryKind.COUNTER) {
+    const base = epoch ?? ZERO_STAMP
+    return type === StructType.PLAIN
+      ? new CounterEntry(key, stamp, expiresAt, bytes, base, sum, client, clock)
+      : new StructureCounterEntry(key, stamp, expiresAt, bytes, base, sum, client, clock, type, member)
+  }
+  return type === StructType.PLAIN
+    ? new Entry(key, kind, stamp, expiresAt, bytes, valueStart, client, clock)
+    : new StructureEntry(key, kind, stamp, expiresAt, bytes, valueStart, client, clock, type, member)
 }
 
 /** A copy of an entry's stamp (or any stamp), holding nothing else. */
@@ -147,7 +260,7 @@ export function createValueEntry(key: string, stamp: Stamp, expiresAt: number, v
   const valueStart = encoding.length(enc)
   const binary = writeValue(enc, value, maxValueBytes)
   const bytes = finish(enc)
-  const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1)
+  const entry = entryOf(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1)
   entry.binary = binary
   return entry
 }
@@ -159,7 +272,7 @@ export function createCounterEntry(key: string, stamp: Stamp, expiresAt: number,
   writeEpoch(enc, epoch)
   encoding.writeVarInt(enc, sum)
   const bytes = finish(enc)
-  return new Entry(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1)
+  return entryOf(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1)
 }
 
 /**
@@ -174,7 +287,7 @@ export function createMemberEntry(key: string, type: StructType, member: string,
   const valueStart = encoding.length(enc)
   const binary = writeValue(enc, value, maxValueBytes)
   const bytes = finish(enc)
-  const entry = new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1, type, member)
+  const entry = entryOf(key, EntryKind.VALUE, stamp, expiresAt, bytes, valueStart, null, 0, -1, -1, type, member)
   entry.binary = binary
   return entry
 }
@@ -186,7 +299,7 @@ export function createMemberCounterEntry(key: string, type: StructType, member: 
   writeEpoch(enc, epoch)
   encoding.writeFloat64(enc, sum)
   const bytes = finish(enc)
-  return new Entry(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1, type, member)
+  return entryOf(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, epoch, sum, -1, -1, type, member)
 }
 
 /** Encodes a structure's meta entry: it carries the structure's expiry (`expire`/`persist` on a structure key). */
@@ -194,7 +307,7 @@ export function createMetaEntry(key: string, type: StructType, stamp: Stamp, exp
   const enc = begin()
   writeHead(enc, EntryKind.VALUE, key, stamp, expiresAt, type, null)
   const bytes = finish(enc)
-  return new Entry(key, EntryKind.VALUE, stamp, expiresAt, bytes, bytes.length, null, 0, -1, -1, type, null)
+  return entryOf(key, EntryKind.VALUE, stamp, expiresAt, bytes, bytes.length, null, 0, -1, -1, type, null)
 }
 
 function writeEpoch(enc: encoding.Encoder, epoch: Stamp): void {
@@ -248,9 +361,9 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
         throw new Error('counter sum out of range')
       }
       if (type !== StructType.PLAIN && type !== StructType.HASH && type !== StructType.ZSET) throw new Error('only hashes and sorted sets count')
-      return new Entry(key, kind, stamp, expiresAt, bytes, 0, epoch, sum, client, clock, type, member)
+      return entryOf(key, kind, stamp, expiresAt, bytes, 0, epoch, sum, client, clock, type, member)
     }
-    const entry = new Entry(key, kind, stamp, expiresAt, bytes, dec.pos, null, 0, client, clock, type, member)
+    const entry = entryOf(key, kind, stamp, expiresAt, bytes, dec.pos, null, 0, client, clock, type, member)
     if (type !== StructType.PLAIN && member === null) {
       if (dec.pos !== bytes.length) throw new Error('a meta entry holds no value')
       return entry
