@@ -1,6 +1,7 @@
 /**
  * One room: a Y.Doc loaded from storage, the peers connected to it, and the
- * y-protocols sync and awareness exchange between them.
+ * y-protocols sync and awareness exchange between them. Its storage writes
+ * and what they acknowledge are in room-writes.ts.
  *
  * Order of work for an update from a peer: check it against the decode
  * budget → apply it to the room's document → (at the end of the task, merged
@@ -24,6 +25,7 @@ import { ClientOwners } from './client-owners.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
 import { RoomFeed } from './room-feed.js'
+import { RoomWrites } from './room-writes.js'
 import { ProtocolError } from './protocol-error.js'
 import { StepOneAnswers } from './step-one.js'
 import type { RelayStorage } from './storage.js'
@@ -67,9 +69,6 @@ type PresenceHolder = { readonly subject: string }
 
 /** Origin of updates another relay stored and announced: sent to this room's peers, not stored again. */
 const FROM_BUS = Symbol('bus')
-/** The first retry of a failed storage write, and the longest wait between retries (doubling in between). */
-const REPAIR_FIRST_MS = 500
-const REPAIR_MAX_MS = 10_000
 
 /** A loaded room as `relay.rooms` shows it: a snapshot taken when read, not the room itself. */
 export interface RoomInfo {
@@ -111,29 +110,8 @@ export class Room {
   readonly peers = new Set<Peer>()
   /** Resolves once the stored state is in the document: no peer is served before. */
   readonly ready: Promise<void>
-  /** Encoded state vector of what storage holds, and the tick it was taken at (a later one covers more). */
-  private persisted: Uint8Array = Y.encodeStateVector(new Y.Doc())
-  private persistedTick = 0
-  private ticks = 0
-  /** Storage writes, in order: each waits for the one before. */
-  private writes: Promise<void> = Promise.resolve()
-  private lastSeq = 0
-  private sinceCompaction = 0
-  /**
-   * After a storage write failed: what storage held before it (the state
-   * vector of the last write that succeeded), else null. Later state vectors
-   * would cover the lost update too, so nothing is acknowledged until
-   * everything the document has beyond this is stored again, as an update of
-   * its own, announced to the other relays like any other: a snapshot would
-   * store it unannounced, and a relay that has the room loaded would then
-   * never see it, nor anything of its clients that depends on it.
-   */
-  private unstoredFrom: Uint8Array | null = null
-  /** The retry of a failed write, while one is due. */
-  private repairTimer: ReturnType<typeof setTimeout> | null = null
-  private repairDelayMs = REPAIR_FIRST_MS
-  /** Unloading: no more retries are scheduled. */
-  private destroyed = false
+  /** Storage writes, in order, and what storage holds (room-writes.ts). */
+  private readonly writes: RoomWrites
   private refusedPeers = new WeakSet<Peer>()
   /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
   private backlog: [Peer, Uint8Array][] | null = null
@@ -167,6 +145,19 @@ export class Room {
             applyPresence: (relay, update) => this.applyRemotePresence(relay, update),
             onError: (error) => ctx.onError(error, name),
           })
+    this.writes = new RoomWrites({
+      name,
+      doc: this.doc,
+      storage: ctx.storage,
+      feed: this.feed,
+      owners: () => this.owners,
+      metrics: ctx.metrics,
+      compactAfterUpdates: ctx.limits.compactAfterUpdates,
+      onError: (error) => ctx.onError(error, name),
+      acknowledgeAll: () => {
+        for (const peer of this.peers) if (peer.acks) peer.send(this.persistedMessage())
+      },
+    })
     this.ready = this.load()
     if (this.feed !== null) {
       this.presenceSweep = setInterval(() => {
@@ -187,9 +178,7 @@ export class Room {
     this.doc.transact(() => {
       for (const u of stored.updates) Y.applyUpdate(this.doc, u)
     }, STORAGE)
-    this.lastSeq = stored.lastSeq
-    this.sinceCompaction = Math.max(0, stored.updates.length - 1)
-    this.setPersisted(this.capture())
+    this.writes.loaded(stored.lastSeq, stored.updates.length)
     this.feed?.start(stored.lastSeq)
     this.loaded = true
   }
@@ -295,7 +284,7 @@ export class Room {
             // Echoed back: a safe integer only (lib0 reads 146 × 0x80, 0x7f as Infinity, and writing Infinity never ends).
             const id = decoding.hasContent(decoder) ? readSafeVarUint(decoder) : undefined
             this.flush()
-            void this.answerPersisted(peer, id)
+            void this.writes.settled().then(() => this.peers.has(peer) && peer.send(this.persistedMessage(id)))
           }
           break
         default:
@@ -498,7 +487,7 @@ export class Room {
       claimed = true
     }
     if (!claimed) return
-    this.writes = this.writes.then(() => this.owners.save(this.ctx.storage, this.name).catch((error: unknown) => this.ctx.onError(error, this.name)))
+    this.writes.after(() => this.owners.save(this.ctx.storage, this.name).catch((error: unknown) => this.ctx.onError(error, this.name)))
   }
 
   /** With other relays on the room: a writer's announced ids are claimed through the shared log. */
@@ -587,129 +576,26 @@ export class Room {
 
   /** Appends an update to storage after the ones before it, then acknowledges it to its senders. */
   private store(update: Uint8Array, senders: Set<Peer | typeof FROM_BUS | null>, ref?: number): void {
-    // What this write covers: the document as it is now, not as it is when the write runs (later updates are later writes).
-    const taken = this.capture()
-    this.writes = this.writes.then(() => this.write({ update, taken, ref }, senders))
-  }
-
-  /**
-   * Answers a PERSISTED question once everything the document holds now is
-   * stored: this relay's writes so far, and the updates other relays
-   * announced before storing them (PENDING). One whose STORED does not come
-   * within a second (its relay may have died) is stored by this relay, with
-   * everything else storage may lack — else a client that sent it there
-   * first, and here again, would wait forever: this relay has it already,
-   * so it would never store it.
-   */
-  private async answerPersisted(peer: Peer, id: number | undefined): Promise<void> {
-    const taken = this.capture()
-    const [, confirmed] = await Promise.all([this.writes, this.feed?.confirmed() ?? true])
-    if (!confirmed && this.unstoredFrom === null) {
-      this.unstoredFrom = this.persisted
-      this.writes = this.writes.then(() => this.write(null, new Set()))
-      await this.writes
-    } else if (this.unstoredFrom === null) this.setPersisted(taken)
-    if (this.peers.has(peer)) peer.send(this.persistedMessage(id))
-  }
-
-  /** The document's state vector now, with a tick: what a write (or an answer) covers if it succeeds. */
-  private capture(): { stateVector: Uint8Array; tick: number } {
-    return { stateVector: Y.encodeStateVector(this.doc), tick: ++this.ticks }
-  }
-
-  /** Storage holds `taken`: the acknowledged state moves to it unless a later one is there already. */
-  private setPersisted(taken: { stateVector: Uint8Array; tick: number }): void {
-    if (taken.tick <= this.persistedTick) return
-    this.persisted = taken.stateVector
-    this.persistedTick = taken.tick
-  }
-
-  /**
-   * One storage write: claims first (an update stored without its claims
-   * would leave its client ids to whoever writes next), then the update —
-   * or, after a failed write, everything the document has beyond what
-   * storage held (`unstoredFrom`), which contains the update and is
-   * announced with its bytes. Then acknowledges to `senders` (after a
-   * repair, to every peer: some may wait on the write that failed).
-   */
-  private async write(
-    next: { update: Uint8Array; taken: { stateVector: Uint8Array; tick: number }; ref: number | undefined } | null,
-    senders: ReadonlySet<Peer | typeof FROM_BUS | null>,
-  ): Promise<void> {
-    const repair = this.unstoredFrom
-    const write = repair !== null ? { update: Y.encodeStateAsUpdate(this.doc, repair), taken: this.capture(), ref: undefined } : next
-    if (write === null) return
-    const { update, taken, ref } = write
-    const started = performance.now()
-    try {
-      await this.owners.save(this.ctx.storage, this.name)
-      this.lastSeq = await this.ctx.storage.append(this.name, update)
-      this.feed?.stored(this.lastSeq, update, ref)
-    } catch (error) {
-      // Not acknowledged: the sender keeps the update and sends it again on reconnect; meanwhile the room retries.
-      this.unstoredFrom ??= this.persisted
-      this.ctx.onError(error, this.name)
-      this.scheduleRepair()
-      return
-    }
-    this.unstoredFrom = null
-    this.repairDelayMs = REPAIR_FIRST_MS
-    this.ctx.metrics.storageWrite((performance.now() - started) / 1000)
-    this.setPersisted(taken)
-    for (const peer of repair === null ? senders : this.peers) if (peer !== null && peer !== FROM_BUS && peer.acks && this.peers.has(peer)) peer.send(this.persistedMessage())
-    if (++this.sinceCompaction >= this.ctx.limits.compactAfterUpdates) await this.compact()
-  }
-
-  /**
-   * Retries a failed write on its own, with backoff: a store that fails
-   * while the socket stays open (one Redis Cluster master down, say) would
-   * otherwise wait for the next update to be stored.
-   */
-  private scheduleRepair(): void {
-    if (this.repairTimer !== null || this.destroyed) return
-    this.repairTimer = setTimeout(() => {
-      this.repairTimer = null
-      this.writes = this.writes.then(() => this.write(null, new Set()))
-    }, this.repairDelayMs)
-    this.repairTimer.unref?.()
-    this.repairDelayMs = Math.min(this.repairDelayMs * 2, REPAIR_MAX_MS)
-  }
-
-  /** Replaces the stored log with one snapshot of the document; returns whether it was stored. */
-  private async compact(): Promise<boolean> {
-    try {
-      const snapshot = Y.encodeStateAsUpdate(this.doc)
-      // With other relays, only up to the seq below which the document holds every update.
-      const upTo = this.feed?.watermark ?? this.lastSeq
-      if (upTo === 0) {
-        this.lastSeq = await this.ctx.storage.append(this.name, snapshot)
-        this.feed?.stored(this.lastSeq, snapshot)
-      } else await this.ctx.storage.compact(this.name, snapshot, upTo)
-      await this.owners.compact(this.ctx.storage, this.name)
-      this.sinceCompaction = 0
-      return true
-    } catch (error) {
-      this.ctx.onError(error, this.name)
-      return false
-    }
+    this.writes.store(
+      update,
+      () => {
+        for (const sender of senders) if (sender !== null && sender !== FROM_BUS && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
+      },
+      ref,
+    )
   }
 
   /** Resolves once every update received so far is stored. */
   flushed(): Promise<void> {
     this.flush()
-    return this.writes
+    return this.writes.done()
   }
 
   /** Stores what is pending, compacts if the log grew, and frees the document. */
   async unload(): Promise<void> {
     await this.slicing
     this.flush()
-    await this.writes
-    this.destroyed = true
-    if (this.repairTimer !== null) clearTimeout(this.repairTimer)
-    await this.write(null, new Set())
-    // Still unstored: a snapshot is the last chance to keep it (unannounced, but a relay that loads the room later reads it).
-    if (this.sinceCompaction > 0 || this.unstoredFrom !== null) await this.compact()
+    await this.writes.close()
     await this.feed?.close()
     if (this.presenceSweep !== null) clearInterval(this.presenceSweep)
     this.doc.destroy()
@@ -729,7 +615,7 @@ export class Room {
   private persistedMessage(id?: number): Uint8Array {
     const encoder = encoding.createEncoder()
     encoding.writeVarUint(encoder, MessageType.PERSISTED)
-    encoding.writeVarUint8Array(encoder, this.persisted)
+    encoding.writeVarUint8Array(encoder, this.writes.persisted)
     if (id !== undefined) encoding.writeVarUint(encoder, id)
     return encoding.toUint8Array(encoder)
   }
