@@ -45,6 +45,7 @@ export class Slot {
   set structs(structs: Structure[] | null) {
     if (structs === null && this.#structures === null) return
     ;(this.#structures ??= { structs: null, winner: null }).structs = structs
+    if (structs === null && this.#structures.winner === null) this.#structures = null
   }
 
   /** Key slots: the structure the key resolves to, or null for a plain value (or nothing). */
@@ -55,6 +56,7 @@ export class Slot {
   set winner(winner: Structure | null) {
     if (winner === null && this.#structures === null) return
     ;(this.#structures ??= { structs: null, winner: null }).winner = winner
+    if (winner === null && this.#structures.structs === null) this.#structures = null
   }
 
   /** Member slots (`MemberSlot`): the structure they belong to; null for key slots. */
