@@ -55,9 +55,9 @@ function isStructureType(type: number): type is StructType {
 /**
  * One live entry of a key, in memory. A key usually has one; it has more
  * while concurrent writes await clean-up, and one per replica for counters.
- * This class is a plain key's value entry, the most common; counter
- * contributions and the entries of data structures are subclasses that add
- * their fields (make them with `entryOf`), so a plain value carries none of
+ * This class is a plain key's value entry, the most common; the entries of
+ * data structures and counter contributions are subclasses that add their
+ * fields (make them with `entryOf`), so a plain value carries none of
  * them.
  */
 export class Entry implements Stamp {
@@ -120,26 +120,6 @@ export class Entry implements Stamp {
   }
 }
 
-/** A plain key's counter contribution. */
-class CounterEntry extends Entry {
-  readonly #epoch: Stamp
-  readonly #sum: number
-
-  constructor(key: string, stamp: Stamp, expiresAt: number, bytes: Uint8Array, epoch: Stamp, sum: number, client: number, clock: number) {
-    super(key, EntryKind.COUNTER, stamp, expiresAt, bytes, 0, client, clock)
-    this.#epoch = epoch
-    this.#sum = sum
-  }
-
-  override get epoch(): Stamp {
-    return this.#epoch
-  }
-
-  override get sum(): number {
-    return this.#sum
-  }
-}
-
 /** An entry of a data structure: a member's value, or a meta entry (member null). */
 class StructureEntry extends Entry {
   readonly #type: StructType
@@ -171,8 +151,12 @@ class StructureEntry extends Entry {
   }
 }
 
-/** A member's counter contribution (a hash field's, a sorted set member's). */
-class StructureCounterEntry extends StructureEntry {
+/**
+ * A counter contribution: a plain key's (type PLAIN, member null), a hash
+ * field's or a sorted set member's. One class for both: counter entries are
+ * one per replica and key, few beside the values.
+ */
+class CounterEntry extends StructureEntry {
   readonly #epoch: Stamp
   readonly #sum: number
 
@@ -206,12 +190,7 @@ export function entryOf(
   type: StructType = StructType.PLAIN,
   member: string | null = null,
 ): Entry {
-  if (kind === EntryKind.COUNTER) {
-    const base = epoch ?? ZERO_STAMP
-    return type === StructType.PLAIN
-      ? new CounterEntry(key, stamp, expiresAt, bytes, base, sum, client, clock)
-      : new StructureCounterEntry(key, stamp, expiresAt, bytes, base, sum, client, clock, type, member)
-  }
+  if (kind === EntryKind.COUNTER) return new CounterEntry(key, stamp, expiresAt, bytes, epoch ?? ZERO_STAMP, sum, client, clock, type, member)
   return type === StructType.PLAIN
     ? new Entry(key, kind, stamp, expiresAt, bytes, valueStart, client, clock)
     : new StructureEntry(key, kind, stamp, expiresAt, bytes, valueStart, client, clock, type, member)
