@@ -7,7 +7,7 @@
  * of its own.
  */
 import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { roomTag } from '../../packages/relay/src/redis-storage.js'
 import { describeRedisStorageConformance } from '../helpers/redis-conformance.js'
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js'
@@ -85,8 +85,10 @@ describe('relays on a Redis Cluster', () => {
     const to = cluster.nodes.find((node) => node !== from)!
 
     let moved = false
+    let rounds = 0
+    // The move starts after 10 rounds of writes, so there is traffic before it too.
     const moving = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await vi.waitFor(() => expect(rounds).toBeGreaterThanOrEqual(10), { timeout: 20_000, interval: 5 })
       await cluster.moveSlot(slot, to)
       moved = true
     })()
@@ -94,7 +96,7 @@ describe('relays on a Redis Cluster', () => {
     // Writes go on until 30 rounds after the move (bounded: 2,000 rounds or 30 s), so there is traffic before, during and after it.
     const deadline = Date.now() + 30_000
     let afterMove = 0
-    for (let i = 0; (!moved || afterMove++ < 30) && i < 2000 && Date.now() < deadline; i++) {
+    for (let i = 0; (!moved || afterMove++ < 30) && i < 2000 && Date.now() < deadline; i++, rounds++) {
       a.set(`a:${i}`, i)
       b.incr('total')
       if (i % 10 === 9) {

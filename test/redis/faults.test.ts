@@ -4,7 +4,7 @@
  * killed (SIGKILL) under two relays and restarted on its AOF. In both, nothing
  * acknowledged (`whenSynced`) is lost and every client converges.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Store } from '../../packages/client/src/index.js'
 import { startRelayProcess } from '../helpers/relay-process.js'
 import { newClient, newRelay, statusIs, tempDir } from '../helpers/relay.js'
@@ -24,12 +24,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Writes `prefix:<i>` keys every few ms until `until()` says stop (bounded by
- * `max` writes); after each write, notes the keys a `whenSynced` then
- * acknowledges, without waiting for it.
+ * `max` writes, counted in `progress`); after each write, notes the keys a
+ * `whenSynced` then acknowledges, without waiting for it. The pause paces
+ * the traffic, so that a fault lands in the middle of it.
  */
-async function writeUntil(store: Store, prefix: string, until: () => boolean, max: number, acknowledged: Set<string>): Promise<number> {
+async function writeUntil(store: Store, prefix: string, until: () => boolean, max: number, acknowledged: Set<string>, progress = { writes: 0 }): Promise<number> {
   let i = 0
-  for (; i < max && !until(); i++) {
+  for (; i < max && !until(); i++, progress.writes++) {
     store.set(`${prefix}:${i}`, i)
     store.incr('total')
     const written = Array.from({ length: i + 1 }, (_, k) => `${prefix}:${k}`)
@@ -82,17 +83,22 @@ describe('faults mid-traffic', () => {
     let killed = false
     let restarted = false
     let afterRestart = 0
-    // The crash: 300 ms into the traffic; the restart 1.5 s later. Writers go on throughout, and 30 writes past the restart.
+    const progress = { writes: 0 }
+    const writtenAtLeast = (n: number) => vi.waitFor(() => expect(progress.writes).toBeGreaterThanOrEqual(n), { timeout: 20_000, interval: 5 })
+    // The crash after A's 30th write; the restart 120 writes later. Writers go on throughout, and 30 writes past the restart.
     const crash = (async () => {
-      await sleep(300)
+      await writtenAtLeast(30)
       await redis.kill()
       killed = true
-      await sleep(1500)
+      await writtenAtLeast(150)
       await redis.restart()
       restarted = true
     })()
     const done = () => restarted && afterRestart++ > 30
-    const [writtenA, writtenB] = await Promise.all([writeUntil(a, 'a', done, 1000, acknowledged), writeUntil(b, 'b', () => restarted && afterRestart > 30, 1000, acknowledged)])
+    const [writtenA, writtenB] = await Promise.all([
+      writeUntil(a, 'a', done, 1000, acknowledged, progress),
+      writeUntil(b, 'b', () => restarted && afterRestart > 30, 1000, acknowledged),
+    ])
     await crash
     expect(killed).toBe(true)
     await Promise.all([a.whenSynced(), b.whenSynced()])

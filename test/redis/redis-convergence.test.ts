@@ -10,14 +10,13 @@
  * Seeded like relay/structures.test.ts: the base seed is printed, a failure
  * names its sequence's seed and prints its last steps.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Store } from '@tidekv/client'
 import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 import { newRelay } from '../helpers/relay.js'
 import { RelayDevices } from '../helpers/relay-devices.js'
 import type { RelayOptions } from '@tidekv/relay'
-import { type RedisServer, startRedis } from '../helpers/redis.js'
-import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js'
+import { useRedisBackends } from '../helpers/redis-backends.js'
 import { dump, invariants } from '../helpers/structure-dump.js'
 import { randomWrite } from '../helpers/structure-ops.js'
 import { turn } from '../helpers/waiting.js'
@@ -31,14 +30,7 @@ const DEADLINE_MS = 15_000
 const TRACE_LINES = 60
 const wait = { timeout: DEADLINE_MS, interval: 20 }
 
-let redis: RedisServer
-let cluster: RedisCluster
-beforeAll(async () => {
-  ;[redis, cluster] = await Promise.all([startRedis({ durable: true }), startRedisCluster(3)])
-}, 60_000)
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cluster?.stop()])
-})
+const backends = useRedisBackends()
 
 function expectSame(stores: readonly Store[], what: string): void {
   const dumps = stores.map((s) => dump(s))
@@ -108,15 +100,11 @@ async function runSequence(seed: number, on: () => RelayOptions['redis']): Promi
 describe('relays on one Redis, seeded', () => {
   for (let i = 0; i < SEQUENCES; i++) {
     const seed = sequenceSeed(base, i)
-    it(
-      `clients on three relays writing every type, going offline and coming back, converge (seed ${seed})`,
-      () => runSequence(seed, () => `redis://127.0.0.1:${redis.port}`),
-      120_000,
-    )
+    it(`clients on three relays writing every type, going offline and coming back, converge (seed ${seed})`, () => runSequence(seed, backends.one), 120_000)
   }
 })
 
 describe('relays on a Redis Cluster, seeded', () => {
   const seed = sequenceSeed(base, SEQUENCES)
-  it(`the same on a three-master cluster (seed ${seed})`, () => runSequence(seed, () => ({ cluster: cluster.addresses })), 120_000)
+  it(`the same on a three-master cluster (seed ${seed})`, () => runSequence(seed, backends.cluster), 120_000)
 })

@@ -7,28 +7,20 @@
  * made offline and sent on reconnect reach every relay's clients; a relay
  * started later loads the room from Redis.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { LOG_NAME } from '@tidekv/core'
 import { newClient, newRelay, onCleanup } from '../helpers/relay.js'
 import type { RelayOptions } from '@tidekv/relay'
-import { type RedisServer, startRedis } from '../helpers/redis.js'
-import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js'
+import { useRedisBackends } from '../helpers/redis-backends.js'
 
-let redis: RedisServer
-let cluster: RedisCluster
-beforeAll(async () => {
-  ;[redis, cluster] = await Promise.all([startRedis({ durable: true }), startRedisCluster(3)])
-}, 60_000)
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cluster?.stop()])
-})
+const redis = useRedisBackends()
 
 const backends: [string, () => RelayOptions['redis']][] = [
-  ['one Redis', () => `redis://127.0.0.1:${redis.port}`],
-  ['a Redis Cluster', () => ({ cluster: cluster.addresses })],
+  ['one Redis', redis.one],
+  ['a Redis Cluster', redis.cluster],
 ]
 
 describe.each(backends)('relays on %s', (_, on) => {
