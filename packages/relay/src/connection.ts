@@ -13,6 +13,8 @@ import type { Peer, Room } from './room.js'
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** A sync answer in pieces is fed to the socket while it holds less than this. */
+const PACE_BYTES = 1024 * 1024
 
 export interface ConnectionOptions {
   readonly ws: WebSocket
@@ -48,6 +50,13 @@ export class Connection implements Peer {
   private closed = false
   private heartbeat: ReturnType<typeof setInterval>
   private expiry: ReturnType<typeof setTimeout> | null = null
+  /** A sync answer being sent as the socket drains, then the messages sent after it (see sendAnswer). */
+  private outbox: { message: Uint8Array; live: boolean }[] = []
+  private outboxNext = 0
+  /** Bytes of this peer's own messages in the outbox: unsent, like the socket's buffer. */
+  private outboxLive = 0
+  /** Bytes of answers written to the socket and not yet taken by it: not the peer's backlog. */
+  private answerInSocket = 0
 
   constructor({ ws, room, mode, subject, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
     this.ws = ws
@@ -113,14 +122,64 @@ export class Connection implements Peer {
   send(message: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     // A reader that cannot keep up is dropped rather than buffered without bound.
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+    if (this.ws.bufferedAmount - this.answerInSocket + this.outboxLive > this.limits.maxBufferedBytes) {
       this.metrics.reject('slow-reader')
       this.close(CloseCode.TRY_AGAIN_LATER, 'reading too slowly')
       return
     }
+    if (this.outboxNext < this.outbox.length) {
+      this.outbox.push({ message, live: true })
+      this.outboxLive += message.length
+      return
+    }
+    this.write(message)
+  }
+
+  sendAnswer(messages: readonly Uint8Array[]): void {
+    if (messages.length === 1 && this.outboxNext === this.outbox.length) {
+      this.send(messages[0]!)
+      return
+    }
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return
+    for (const message of messages) this.outbox.push({ message, live: false })
+    this.drain()
+  }
+
+  /** Feeds the outbox to the socket while it holds less than PACE_BYTES; each write's callback feeds it again. */
+  private readonly drain = (): void => {
+    while (this.outboxNext < this.outbox.length && this.ws.bufferedAmount < PACE_BYTES) {
+      if (this.closed || this.ws.readyState !== this.ws.OPEN) break
+      const { message, live } = this.outbox[this.outboxNext++]!
+      if (live) {
+        this.outboxLive -= message.length
+        this.write(message)
+        continue
+      }
+      this.answerInSocket += message.length
+      this.metrics.messagesOut++
+      this.metrics.bytesOut += message.length
+      this.ws.send(message, () => {
+        if (this.closed) return
+        this.answerInSocket -= message.length
+        this.written()
+      })
+    }
+    if (this.outbox.length > 0 && (this.outboxNext === this.outbox.length || this.closed)) {
+      this.outbox = []
+      this.outboxNext = 0
+      this.outboxLive = 0
+    }
+  }
+
+  private write(message: Uint8Array): void {
     this.metrics.messagesOut++
     this.metrics.bytesOut += message.length
-    this.ws.send(message)
+    this.ws.send(message, this.written)
+  }
+
+  /** A write's callback: the socket took the message, so it may take the next piece of an answer. */
+  private readonly written = (): void => {
+    if (this.outboxNext < this.outbox.length) this.drain()
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
@@ -170,6 +229,10 @@ export class Connection implements Peer {
   private cleanUp(): void {
     if (this.closed) return
     this.closed = true
+    this.outbox = []
+    this.outboxNext = 0
+    this.outboxLive = 0
+    this.answerInSocket = 0
     clearInterval(this.heartbeat)
     if (this.expiry !== null) clearTimeout(this.expiry)
     this.room.leave(this)

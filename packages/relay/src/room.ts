@@ -40,6 +40,13 @@ export interface Peer {
   /** Wants PERSISTED acknowledgements (a TideKV client). */
   readonly acks: boolean
   send(message: Uint8Array): void
+  /**
+   * Sends a sync answer of one message or many (a large room in pieces), as
+   * the peer's socket drains; messages sent after it wait behind it. Its
+   * messages are the room's own (shared by every peer that asks), so they do
+   * not count as the peer's backlog.
+   */
+  sendAnswer(messages: readonly Uint8Array[]): void
   /** Handles a message of this peer that the room held back while it was busy (as if it had just arrived). */
   deliver(message: Uint8Array): void
   /** Closes the peer's connection. */
@@ -300,7 +307,7 @@ export class Room {
   private receiveSync(peer: Peer, decoder: decoding.Decoder): void {
     const kind = decoding.readVarUint(decoder)
     if (kind === syncProtocol.messageYjsSyncStep1) {
-      peer.send(this.stepOne.answer(peer, decoding.readVarUint8Array(decoder)))
+      peer.sendAnswer(this.stepOne.answer(peer, decoding.readVarUint8Array(decoder)))
       return
     }
     if (kind !== syncProtocol.messageYjsSyncStep2 && kind !== syncProtocol.messageYjsUpdate) {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { PIECE_LIMITS } from '@tidekv/core/wire'
 import { StepOneAnswers } from './step-one.js'
 
 function room(): Y.Doc {
@@ -20,8 +21,12 @@ function room(): Y.Doc {
   return doc
 }
 
-/** The update inside an answer (SYNC, step 2, varUint8Array). */
-const updateOf = (answer: Uint8Array): Uint8Array => decoding.readVarUint8Array(decoding.createDecoder(answer.subarray(2)))
+/** The update inside a one-message answer (SYNC, step 2, varUint8Array). */
+function updateOf(answer: readonly Uint8Array[]): Uint8Array {
+  expect(answer.length).toBe(1)
+  expect([...answer[0]!.subarray(0, 2)]).toEqual([0, 1])
+  return decoding.readVarUint8Array(decoding.createDecoder(answer[0]!.subarray(2)))
+}
 
 function stateVector(entries: [number, number][]): Uint8Array {
   const enc = encoding.createEncoder()
@@ -62,5 +67,25 @@ describe('StepOneAnswers', () => {
     for (let i = 0; i < 4; i++) answers.charge(peer)
     expect(() => answers.charge(peer)).toThrow(expect.objectContaining({ reason: 'sync-rate', code: 1008 }))
     expect(() => answers.charge({})).not.toThrow() // another peer has its own
+  })
+
+  it('answers with a large room in pieces of at most PIECE_LIMITS: updates, then the step 2, that rebuild the room in order', () => {
+    const doc = new Y.Doc()
+    // ~3 MiB in 40,000 binary items: more than 5,000 structs and more than 512 KiB.
+    doc.getArray('tidekv').push(Array.from({ length: 40_000 }, (_, i) => new Uint8Array(80).fill(i % 256)))
+    const answer = new StepOneAnswers(doc, 10).answer({}, stateVector([]))
+    expect(answer.length).toBeGreaterThan(6)
+    const peer = new Y.Doc()
+    answer.forEach((message, i) => {
+      const decoder = decoding.createDecoder(message)
+      expect(decoding.readVarUint(decoder)).toBe(0) // SYNC
+      expect(decoding.readVarUint(decoder)).toBe(i === answer.length - 1 ? 1 : 2) // updates, then the step 2
+      const update = decoding.readVarUint8Array(decoder)
+      expect(update.length).toBeLessThanOrEqual(PIECE_LIMITS.maxBytes + 200)
+      Y.applyUpdate(peer, update)
+      expect(peer.store.pendingStructs).toBeNull()
+    })
+    // (Buffer.equals: toEqual walks 3 MiB element by element for seconds.)
+    expect(Buffer.from(Y.encodeStateAsUpdate(peer)).equals(Y.encodeStateAsUpdate(doc))).toBe(true)
   })
 })

@@ -10,9 +10,15 @@
  * one that names a single client to dodge the cache) is the whole room,
  * encoded once per change of the room, not once per ask. Queries for every
  * presence state draw on the same tokens.
+ *
+ * An answer larger than `PIECE_LIMITS.maxBytes` is a run of updates in
+ * dependency order, the last one sent as the step 2 (`encodePieces` in
+ * core): a room of a million keys is ~70 MiB, past what a client may accept
+ * in one message, and the connection sends such a run as its socket drains
+ * (`Peer.sendAnswer`), never all of it into the socket at once.
  */
 import { CloseCode, MessageType } from '@tidekv/core'
-import { readSafeVarUint } from '@tidekv/core/wire'
+import { encodePieces, PIECE_LIMITS, readSafeVarUint } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
@@ -25,7 +31,7 @@ const REFILL_MS = 2000
 
 export class StepOneAnswers<P extends object> {
   readonly #tokens = new WeakMap<P, { tokens: number; at: number }>()
-  #wholeRoom: Uint8Array | null = null
+  #wholeRoom: Uint8Array[] | null = null
 
   /**
    * @param doc the room's document
@@ -42,19 +48,23 @@ export class StepOneAnswers<P extends object> {
   }
 
   /**
-   * The sync step 2 message that answers `peer`'s step 1.
+   * The sync step 2 that answers `peer`'s step 1: one message, or for a large
+   * answer a run of update messages whose last one is the step 2.
    * @throws ProtocolError over the rate (closed with 1008), or for a state vector that is malformed or too long
    */
-  answer(peer: P, stateVector: Uint8Array): Uint8Array {
+  answer(peer: P, stateVector: Uint8Array): readonly Uint8Array[] {
     this.charge(peer)
     // A peer that has less than half of the room gets the whole room, encoded once per change: an
     // answer of its own would cost nearly as much to encode, for every such ask.
-    const update = this.#coversHalf(stateVector) ? Y.encodeStateAsUpdate(this.doc, stateVector) : (this.#wholeRoom ??= Y.encodeStateAsUpdate(this.doc))
-    const reply = encoding.createEncoder()
-    encoding.writeVarUint(reply, MessageType.SYNC)
-    encoding.writeVarUint(reply, syncProtocol.messageYjsSyncStep2)
-    encoding.writeVarUint8Array(reply, update)
-    return encoding.toUint8Array(reply)
+    return this.#coversHalf(stateVector) ? this.#encode(stateVector) : (this.#wholeRoom ??= this.#encode(undefined))
+  }
+
+  #encode(stateVector: Uint8Array | undefined): Uint8Array[] {
+    const update = Y.encodeStateAsUpdate(this.doc, stateVector)
+    if (update.length <= PIECE_LIMITS.maxBytes) return [syncMessage(syncProtocol.messageYjsSyncStep2, update)]
+    const from = stateVector === undefined ? new Map<number, number>() : Y.decodeStateVector(stateVector)
+    const pieces = encodePieces(this.doc, from, Y.createDeleteSetFromStructStore(this.doc.store))
+    return pieces.map((piece, i) => syncMessage(i === pieces.length - 1 ? syncProtocol.messageYjsSyncStep2 : syncProtocol.messageYjsUpdate, piece))
   }
 
   /**
@@ -93,4 +103,12 @@ export class StepOneAnswers<P extends object> {
     for (const client of store.clients.keys()) total += Y.getState(store, client)
     return covered * 2 >= total
   }
+}
+
+function syncMessage(kind: number, update: Uint8Array): Uint8Array {
+  const message = encoding.createEncoder()
+  encoding.writeVarUint(message, MessageType.SYNC)
+  encoding.writeVarUint(message, kind)
+  encoding.writeVarUint8Array(message, update)
+  return encoding.toUint8Array(message)
 }

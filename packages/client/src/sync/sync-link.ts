@@ -13,9 +13,12 @@
  * question asked after its writes covers this replica's clock: the id is what
  * makes a delete count (a delete adds no item, so the clock alone would not
  * tell it was stored). Stock y-websocket servers never answer.
+ *
+ * States and transactions larger than half a MiB go in pieces (update-pieces.ts).
  */
 import { MessageType, QueryParam, readSafeVarUint, TideKVError } from '@tidekv/core/wire'
 import { relayUrls } from './sync-url.js'
+import { sendInPieces } from './update-pieces.js'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { ObservableV2 } from 'lib0/observable'
@@ -99,6 +102,7 @@ export class SyncLink {
       // reason: the option is unknown so that Node callers can pass ws's class, whose types are not the DOM's; y-websocket only calls `new` on it with a URL
       ...(options.WebSocket === undefined ? {} : { WebSocketPolyfill: options.WebSocket as typeof WebSocket }),
     })
+    sendInPieces(this.provider)
     this.provider.messageHandlers[MessageType.PERSISTED] = (_encoder, decoder) => this.#onPersisted(decoder)
     this.provider.on('status', ({ status }) => {
       this.#setStatus(status === 'connected' ? (this.provider.synced ? 'synced' : 'syncing') : status === 'connecting' ? 'connecting' : 'offline')
