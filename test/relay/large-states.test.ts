@@ -34,7 +34,8 @@ function statuses(store: Store): string[] {
 describe('states larger than a message, in pieces', () => {
   it("an offline client's 3 MiB state reaches the relay, and a new client gets the 3 MiB room, with no message over the limit", async () => {
     const relay = await newRelay({ limits })
-    const a = await newClient(relay.ws, 'big', { connect: false })
+    const a = await newClient(relay.ws, 'big')
+    a.disconnect()
     writeKeys(a)
     await a.flush()
     a.connect()
