@@ -283,7 +283,8 @@ async function coldRows(context: BrowserContext): Promise<void> {
     const y = await call(page, 'prepareYIndexeddb', 'y-cold', COLD_N)
     const t2 = now()
     await call(page, 'prepareIdbKeyval', 'kv-cold', COLD_N)
-    return { updates, meta, y, tideMs: t1 - t0, yMs: t2 - t1 }
+    const kv = await call(page, 'idbKeyvalBytes', 'kv-cold')
+    return { updates, meta, y, kv, tideMs: t1 - t0, yMs: t2 - t1 }
   })
   const tide: ColdOpen[] = []
   const y: number[] = []
@@ -327,12 +328,31 @@ async function coldRows(context: BrowserContext): Promise<void> {
     met: ratio <= 0.25,
     notes: [
       `Each run in a new page of the context (the data was written in another page, since closed). TideKV: await openStore('cold') + get('${COLD_KEY}'); runs ${list(first)} ms.`,
-      `TideKV's database: ${prepared.updates.rows} update row(s) = ${formatBytes(prepared.updates.bytes)} (the snapshot written by close) + saved keyspace ${formatBytes(prepared.meta.bytes)}; written and closed in ${ms(prepared.tideMs)}.`,
+      `TideKV's database: ${prepared.updates.rows} update row(s) = ${formatBytes(prepared.updates.bytes)} (the snapshot written by close) + ${formatBytes(prepared.meta.bytes)} of byte values in meta; written and closed in ${ms(prepared.tideMs)}.`,
       `y-indexeddb: new IndexeddbPersistence('y-cold', new Y.Doc()) until whenSynced, + map.get('${COLD_KEY}'); ${prepared.y.rows} row(s) = ${formatBytes(prepared.y.bytes)} (one Y.Map, all ${COLD_N} keys set in one transaction; written in ${ms(prepared.yMs)}); runs ${list(y)} ms.`,
       `idb-keyval: createStore + the first awaited get (opens a connection, reads one row; nothing is loaded); runs ${list(kv)} ms.`,
       unchanged
         ? "Reopening left TideKV's database unchanged between runs."
         : `WARNING: TideKV's database changed across the reopen runs: ${JSON.stringify(prepared)} → ${JSON.stringify(after)}`,
+    ],
+  })
+  const tideBytes = prepared.updates.bytes + prepared.meta.bytes
+  const bytesRatio = tideBytes / prepared.y.bytes
+  rows.push({
+    id: 'indexeddb-bytes',
+    label: '2. IndexedDB bytes, 100k keys',
+    cells: {
+      TideKV: { value: tideBytes, text: formatBytes(tideBytes) },
+      'y-indexeddb': { value: prepared.y.bytes, text: formatBytes(prepared.y.bytes) },
+      'idb-keyval': { value: prepared.kv.bytes, text: `${formatBytes(prepared.kv.bytes)}*` },
+    },
+    ratio: bytesRatio,
+    ratioText: `${bytesRatio.toFixed(2)}× y-indexeddb`,
+    goal: '≤ 1.2× y-indexeddb',
+    met: bytesRatio <= 1.2,
+    notes: [
+      `Bytes of the values stored, after each was written and closed (compacted): TideKV ${prepared.updates.rows} row(s) of updates + ${formatBytes(prepared.meta.bytes)} of byte values in meta; y-indexeddb ${prepared.y.rows} row(s).`,
+      `idb-keyval*: UTF-8 bytes of each key and its value's JSON, a lower bound (it stores structured clones).`,
     ],
   })
   const lRatio = median(loaded) / median(y)

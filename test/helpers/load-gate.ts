@@ -1,10 +1,11 @@
-import type { StorageAdapter, StorageFactory } from '@tidekv/client'
+import type { StorageAdapter, StorageFactory, StoredUpdate } from '@tidekv/client'
+import { keysOfSnapshot } from '@tidekv/core/internal'
 
 /**
- * Storage that holds back `loadUpdates` after a fast open (one from a saved
- * keyspace) until `release()`: memory storage would otherwise load the
+ * Storage that holds back `loadUpdates` after a fast open (one from the keys
+ * of a snapshot) until `release()`: memory storage would otherwise load the
  * document before `openStore` even returns, and the window in which the
- * store answers from its saved keyspace, takes writes and receives updates
+ * store answers from the snapshot's keys, takes writes and receives updates
  * while the document loads would never be tested.
  */
 export class LoadGate {
@@ -28,21 +29,22 @@ export class LoadGate {
     return async (name) => {
       const adapter: StorageAdapter = await inner(name)
       let fastOpen = false
-      const loadKeyspace = async (): Promise<Uint8Array | undefined> => {
-        const saved = await adapter.loadKeyspace()
-        fastOpen = saved !== undefined
-        // Without a saved keyspace, openStore waits for the document: nothing to hold back.
+      const loadSnapshot = async (): Promise<Uint8Array | undefined> => {
+        const saved = await adapter.loadSnapshot()
+        // A snapshot whose keys cannot be read without the document (it holds pending structs) opens the slow way too.
+        fastOpen = saved !== undefined && keysOfSnapshot(saved) !== undefined
+        // Without a snapshot to read keys from, openStore waits for the document: nothing to hold back.
         if (!fastOpen) this.release()
         return saved
       }
-      const loadUpdates = async (): Promise<Uint8Array[]> => {
+      const loadUpdates = async (): Promise<StoredUpdate[]> => {
         if (fastOpen) await this.opened
         return adapter.loadUpdates()
       }
       // Every other method goes straight to the adapter.
       return new Proxy(adapter, {
         get(target, prop) {
-          if (prop === 'loadKeyspace') return loadKeyspace
+          if (prop === 'loadSnapshot') return loadSnapshot
           if (prop === 'loadUpdates') return loadUpdates
           const value: unknown = Reflect.get(target, prop)
           if (typeof value !== 'function') return value

@@ -46,13 +46,13 @@ async function restore(idb: IDBFactory, name: string, exported: ExportedDatabase
       request.result.createObjectStore('meta')
     }
     request.onsuccess = () => resolve(request.result)
-    request.onerror = () => reject(request.error)
+    request.onerror = () => reject(request.error!)
   })
   const tx = db.transaction(Object.keys(exported.stores), 'readwrite')
   for (const [store, rows] of Object.entries(exported.stores)) for (const [key, value] of rows) tx.objectStore(store).put(decode(value), key)
   await new Promise<void>((resolve, reject) => {
     tx.oncomplete = () => resolve()
-    tx.onerror = () => reject(tx.error)
+    tx.onerror = () => reject(tx.error!)
   })
   db.close()
 }

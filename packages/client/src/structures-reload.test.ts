@@ -13,9 +13,9 @@ const memoryStore = memoryStores('structures-reload')
 
 /**
  * Storage whose `loadUpdates` waits for `release()` after a fast open (one
- * from a saved keyspace): memory storage would otherwise load the document
- * before `openStore` even returns, and the reads answered from the saved
- * keyspace alone would never be tested.
+ * from the keys of a snapshot): memory storage would otherwise load the
+ * document before `openStore` even returns, and the reads answered from the
+ * snapshot's keys alone would never be tested.
  */
 function holdLoad(inner: StorageFactory) {
   let release!: () => void
@@ -23,10 +23,10 @@ function holdLoad(inner: StorageFactory) {
   const state = { fastOpen: false, release: () => release() }
   const factory: StorageFactory = async (name) => {
     const s = await inner(name)
-    // reason: an object whose prototype is the adapter has all its methods: an adapter, with loadKeyspace and loadUpdates overridden
+    // reason: an object whose prototype is the adapter has all its methods: an adapter, with loadSnapshot and loadUpdates overridden
     return Object.assign(Object.create(s) as StorageAdapter, {
-      loadKeyspace: async () => {
-        const saved = await s.loadKeyspace()
+      loadSnapshot: async () => {
+        const saved = await s.loadSnapshot()
         state.fastOpen = saved !== undefined
         if (!state.fastOpen) release()
         return saved

@@ -14,7 +14,7 @@ import { forEachEntry, Keyspace, placeEntry, slotValue, structureOf } from './ke
 import { addEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, type MemberSlot, NO_ENTRIES, type Slot } from './keyspace/slot.js'
 import { type Structure, StructureVersion, TYPE_NAMES } from './keyspace/structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
-import { decodeKeyspace, encodeKeyspace } from './keyspace/saved-keyspace.js'
+import { keysOfSnapshot } from './keyspace/snapshot-keyspace.js'
 import { cloneValue, type Value } from './layout/value.js'
 import { type ChangeOrigin, type KeyType, Watchers } from './watchers.js'
 
@@ -475,20 +475,22 @@ export class Replica {
 
   // ---- loading -------------------------------------------------------------
 
-  /** Fills the keyspace from a saved keyspace, before the document loads; false when the bytes do not decode (load the document instead). */
-  preload(bytes: Uint8Array): boolean {
-    const saved = decodeKeyspace(bytes)
+  /**
+   * Fills the keyspace from a compaction snapshot (a V2 update) before the
+   * document loads; false when it cannot be read that way (load the document instead).
+   */
+  preload(snapshot: Uint8Array): boolean {
+    const saved = keysOfSnapshot(snapshot)
     if (saved === undefined) return false
     this.hlc.observe(saved.maxStamp)
     this.keyspace.load(saved)
+    for (const key of saved.resolveNow) {
+      const slot = this.keyspace.get(key) // decodes and resolves it
+      if (slot !== undefined && slot.expiresAt > 0) this.keyspace.expiry.push(slot.expiresAt, key)
+    }
     this.#preloading = true
     this.armSweep()
     return true
-  }
-
-  /** The keyspace encoded for a fast open (saved beside a snapshot of the document as it is now). */
-  saveKeyspace(): Uint8Array {
-    return encodeKeyspace(this.keyspace)
   }
 
   // ---- reading the keyspace ------------------------------------------------

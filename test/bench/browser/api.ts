@@ -51,6 +51,8 @@ export interface BenchPage {
   prepareYIndexeddb(db: string, n: number): Promise<DatabaseBytes>
   prepareIdbKeyval(db: string, n: number): Promise<void>
   databaseBytes(db: string, objectStore: string): Promise<DatabaseBytes>
+  /** idb-keyval's database as UTF-8 bytes of keys and values' JSON (a lower bound). */
+  idbKeyvalBytes(db: string): Promise<DatabaseBytes>
   coldTideKV(store: string, key: string, n: number): Promise<ColdOpen>
   coldYIndexeddb(db: string, key: string, n: number): Promise<number>
   coldIdbKeyval(db: string, key: string): Promise<number>

@@ -98,6 +98,21 @@ async function databaseBytes(name: string, objectStore: string): Promise<Databas
   }
 }
 
+/**
+ * What idb-keyval's database holds, as UTF-8 bytes of each key and of each
+ * value's JSON: a lower bound (it stores structured clones, not bytes, and
+ * their size on disk is the browser's business).
+ */
+async function idbKeyvalBytes(db: string): Promise<DatabaseBytes> {
+  const kv = idbKeyval.createStore(db, 'kv')
+  const entries = await idbKeyval.entries(kv)
+  await closeIdbKeyval(kv)
+  const utf8 = new TextEncoder()
+  let bytes = 0
+  for (const [key, value] of entries) bytes += utf8.encode(String(key)).byteLength + utf8.encode(JSON.stringify(value)).byteLength
+  return { rows: entries.length, bytes }
+}
+
 /** Closes idb-keyval's connection (it keeps one per createStore), so the database can be deleted. */
 async function closeIdbKeyval(store: idbKeyval.UseStore): Promise<void> {
   await store('readonly', (s) => s.transaction.db.close())
@@ -329,6 +344,7 @@ const bench: BenchPage = {
   },
 
   databaseBytes,
+  idbKeyvalBytes,
 
   async coldTideKV(name, key, n): Promise<ColdOpen> {
     collect()

@@ -1,27 +1,27 @@
 /**
  * StorageAdapter on IndexedDB, through `idb`. One database per store,
  * `tidekv:<name>`, with two object stores:
- *   updates  auto-increment key → Yjs update bytes (the first row after a
- *            compaction is the snapshot)
- *   meta     'keyspace' → { upTo, bytes }: the keyspace saved by the last
- *            compaction, valid while `upTo` is the last update key;
+ *   updates  auto-increment key → Yjs update bytes: V1, except the first row
+ *            after a compaction, the V2 snapshot
+ *   meta     'snapshot' → the key of that snapshot row;
  *            'freeClients' → Yjs client ids released by closed stores
+ *
+ * Schema version 2. Version 1 (release 0.1.0) kept V1 snapshots and a saved
+ * keyspace ('keyspace' in meta) beside them; its rows are all V1 and are
+ * read as such, and the next compaction writes version 2's. A tab still
+ * running 0.1.0 is told by the upgrade to close its connection (see
+ * 'versionchange' below), so it never reads a V2 row as V1.
  */
 import { type DBSchema, type IDBPDatabase, wrap } from 'idb'
 import { TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StorageFactory } from './storage.js'
-
-interface SavedKeyspace {
-  upTo: number
-  bytes: Uint8Array
-}
+import type { CompactionResult, StorageAdapter, StorageFactory, StoredUpdate } from './storage.js'
 
 interface Schema extends DBSchema {
   updates: { key: number; value: Uint8Array }
-  meta: { key: string; value: SavedKeyspace | number | number[] }
+  meta: { key: string; value: number | number[] }
 }
 
-const DB_VERSION = 1
+const DB_VERSION = 2
 /** Client ids kept for reuse: about the most tabs of one store open at once. */
 const MAX_FREE_CLIENTS = 16
 
@@ -49,7 +49,9 @@ async function openIndexedDBStorage(factory: IDBFactory, name: string): Promise<
   request.onupgradeneeded = () => {
     const db = request.result
     if (!db.objectStoreNames.contains('updates')) db.createObjectStore('updates', { autoIncrement: true })
-    if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta')
+    // Version 1's saved keyspace: this version reads keys from the snapshot itself.
+    if (db.objectStoreNames.contains('meta')) request.transaction!.objectStore('meta').delete('keyspace')
+    else db.createObjectStore('meta')
   }
   const blocked = new Promise<never>((_, reject) => {
     request.onblocked = () => reject(new TideKVError('STORAGE_FAILED', `IndexedDB "${databaseName(name)}" is blocked by an older open connection`))
@@ -63,6 +65,8 @@ class IndexedDBStorage implements StorageAdapter {
   /** Keys of the rows this adapter loaded or wrote: anything else was written by another tab. */
   private readonly seen = new Set<number>()
   private closedReason: string | null = null
+  /** What loadSnapshot read, for the loadUpdates that follows it. */
+  private loadedSnapshot: { key: number; bytes: Uint8Array } | null = null
 
   constructor(private readonly db: IDBPDatabase<Schema>) {
     // Another tab upgrading the schema, or the browser closing the database
@@ -76,22 +80,30 @@ class IndexedDBStorage implements StorageAdapter {
     })
   }
 
-  async loadKeyspace(): Promise<Uint8Array | undefined> {
+  async loadSnapshot(): Promise<Uint8Array | undefined> {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readonly')
-    const [saved, last] = await Promise.all([tx.objectStore('meta').get('keyspace'), tx.objectStore('updates').openKeyCursor(null, 'prev')])
+    const [key, last] = await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('updates').openKeyCursor(null, 'prev')])
+    // Compaction clears every row before it adds the snapshot: if it is the last row, it is the only one.
+    const bytes = typeof key === 'number' && last !== null && last.key === key ? await tx.objectStore('updates').get(key) : undefined
     await tx.done
-    if (saved === undefined || typeof saved === 'number' || Array.isArray(saved) || last === null || last.key !== saved.upTo) return undefined
-    return saved.bytes
+    if (bytes === undefined || typeof key !== 'number') return undefined
+    this.loadedSnapshot = { key, bytes }
+    return bytes
   }
 
-  async loadUpdates(): Promise<Uint8Array[]> {
+  async loadUpdates(): Promise<StoredUpdate[]> {
     this.check()
-    const tx = this.db.transaction('updates', 'readonly')
-    const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()])
+    const tx = this.db.transaction(['updates', 'meta'], 'readonly')
+    const [snapshotKey, keys] = await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('updates').getAllKeys()])
+    // The snapshot loadSnapshot returned is not read twice (megabytes, for a large store).
+    const known = this.loadedSnapshot !== null && keys[0] === this.loadedSnapshot.key ? this.loadedSnapshot : null
+    const values = await tx.objectStore('updates').getAll(known === null ? null : IDBKeyRange.lowerBound(known.key, true))
     await tx.done
+    this.loadedSnapshot = null
+    if (known !== null) values.unshift(known.bytes)
     for (const key of keys) this.seen.add(key)
-    return values
+    return values.map((bytes, i) => ({ bytes, v2: keys[i] === snapshotKey }))
   }
 
   async append(updates: readonly Uint8Array[], strict: boolean): Promise<void> {
@@ -110,17 +122,17 @@ class IndexedDBStorage implements StorageAdapter {
     for (const key of keys) this.seen.add(key)
   }
 
-  async compact(build: (unseen: Uint8Array[]) => CompactionResult): Promise<void> {
+  async compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void> {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
     const updates = tx.objectStore('updates')
-    const [keys, values] = await Promise.all([updates.getAllKeys(), updates.getAll()])
-    const unseen = values.filter((_, i) => !this.seen.has(keys[i]!))
+    const [keys, values, oldSnapshot] = await Promise.all([updates.getAllKeys(), updates.getAll(), tx.objectStore('meta').get('snapshot')])
+    const unseen = values.flatMap((bytes, i) => (this.seen.has(keys[i]!) ? [] : [{ bytes, v2: keys[i] === oldSnapshot }]))
     // Synchronous: the transaction must not go idle between the reads and the writes.
-    const { snapshot, keyspace } = build(unseen)
+    const { snapshot } = build(unseen)
     void updates.clear()
     const snapshotKey = await updates.add(snapshot)
-    void tx.objectStore('meta').put({ upTo: snapshotKey, bytes: keyspace }, 'keyspace')
+    void tx.objectStore('meta').put(snapshotKey, 'snapshot')
     await tx.done
     this.seen.clear()
     this.seen.add(snapshotKey)

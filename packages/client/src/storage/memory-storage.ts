@@ -4,12 +4,13 @@
  * like tabs sharing one IndexedDB, and a store reopened on it finds its data.
  */
 import { TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StorageFactory } from './storage.js'
+import type { CompactionResult, StorageAdapter, StorageFactory, StoredUpdate } from './storage.js'
 
 interface MemoryDatabase {
   rows: Map<number, Uint8Array>
   nextKey: number
-  keyspace: { upTo: number; bytes: Uint8Array } | undefined
+  /** The key of the V2 snapshot row, if any. */
+  snapshot: number | undefined
   freeClients: number[]
 }
 
@@ -20,7 +21,7 @@ export type MemoryDisk = Map<string, MemoryDatabase>
 export function memoryStorage(disk: MemoryDisk = new Map()): StorageFactory {
   return (name) => {
     let db = disk.get(name)
-    if (db === undefined) disk.set(name, (db = { rows: new Map(), nextKey: 1, keyspace: undefined, freeClients: [] }))
+    if (db === undefined) disk.set(name, (db = { rows: new Map(), nextKey: 1, snapshot: undefined, freeClients: [] }))
     return new MemoryStorage(db)
   }
 }
@@ -35,19 +36,18 @@ class MemoryStorage implements StorageAdapter {
 
   constructor(private readonly db: MemoryDatabase) {}
 
-  async loadKeyspace(): Promise<Uint8Array | undefined> {
+  async loadSnapshot(): Promise<Uint8Array | undefined> {
     this.check()
-    const saved = this.db.keyspace
-    const last = this.db.rows.size > 0 ? this.db.nextKey - 1 : -1 // keys only grow; compaction clears all
-    return saved !== undefined && saved.upTo === last ? copy(saved.bytes) : undefined
+    const key = this.db.snapshot
+    return key !== undefined && this.db.rows.size === 1 && this.db.rows.has(key) ? copy(this.db.rows.get(key)!) : undefined
   }
 
-  async loadUpdates(): Promise<Uint8Array[]> {
+  async loadUpdates(): Promise<StoredUpdate[]> {
     this.check()
-    const out: Uint8Array[] = []
+    const out: StoredUpdate[] = []
     for (const [key, bytes] of this.db.rows) {
       this.seen.add(key)
-      out.push(copy(bytes))
+      out.push({ bytes: copy(bytes), v2: key === this.db.snapshot })
     }
     return out
   }
@@ -61,14 +61,14 @@ class MemoryStorage implements StorageAdapter {
     }
   }
 
-  async compact(build: (unseen: Uint8Array[]) => CompactionResult): Promise<void> {
+  async compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void> {
     this.check()
-    const unseen = [...this.db.rows].filter(([key]) => !this.seen.has(key)).map(([, bytes]) => copy(bytes))
-    const { snapshot, keyspace } = build(unseen)
+    const unseen = [...this.db.rows].filter(([key]) => !this.seen.has(key)).map(([key, bytes]) => ({ bytes: copy(bytes), v2: key === this.db.snapshot }))
+    const { snapshot } = build(unseen)
     const key = this.db.nextKey++
     this.db.rows.clear()
     this.db.rows.set(key, copy(snapshot))
-    this.db.keyspace = { upTo: key, bytes: copy(keyspace) }
+    this.db.snapshot = key
     this.seen.clear()
     this.seen.add(key)
   }

@@ -29,7 +29,7 @@ function faultyStorage(inner: StorageFactory) {
   const factory: StorageFactory = async (name) => {
     const s = await inner(name)
     const wrapped: StorageAdapter = {
-      loadKeyspace: () => s.loadKeyspace(),
+      loadSnapshot: () => s.loadSnapshot(),
       loadUpdates: () => s.loadUpdates(),
       append: async (updates, strict) => {
         if (control.failAppends) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
@@ -258,7 +258,7 @@ describe('storage writes', () => {
     store.set('k', 1)
     await store.flush()
     await new Promise<void>((resolve, reject) => {
-      const req = idb.open(databaseName('versioned'), 2)
+      const req = idb.open(databaseName('versioned'), 3)
       req.onsuccess = () => {
         req.result.close()
         resolve()
@@ -277,15 +277,17 @@ describe('storage writes', () => {
     await expect(openStore('corrupt', { storage: disk })).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
   })
 
-  it('a damaged saved keyspace is ignored: the document is the truth', async () => {
+  it('a damaged snapshot fails the open with STORAGE_FAILED, changing nothing stored', async () => {
     const disk: MemoryDisk = new Map()
     const storage = memoryStorage(disk)
     const store = await openStore('damaged', { storage })
     store.set('k', 'v')
     await store.close()
-    disk.get('damaged')!.keyspace!.bytes = new Uint8Array([1, 200, 3])
-    const reopened = await openStore('damaged', { storage })
-    expect(reopened.get('k')).toBe('v')
+    const db = disk.get('damaged')!
+    const damaged = new Uint8Array([0, 9, 200, 3])
+    db.rows.set(db.snapshot!, damaged)
+    await expect(openStore('damaged', { storage })).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+    expect(db.rows.get(db.snapshot!)).toEqual(damaged)
   })
 })
 

@@ -4,13 +4,13 @@
  * a snapshot once the log outgrows it, and made durable on `flush()`.
  */
 import { asTideKVError, type TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter } from './storage.js'
+import type { CompactionResult, StorageAdapter, StoredUpdate } from './storage.js'
 
 export interface PersistenceHooks {
   /** Whether the document has loaded: compaction waits for it (a snapshot of half a document would lose the rest). */
   ready(): boolean
   /** Runs synchronously inside compaction: merge `unseen`, commit, encode. */
-  build(unseen: Uint8Array[]): CompactionResult
+  build(unseen: StoredUpdate[]): CompactionResult
   onError(error: TideKVError): void
 }
 

@@ -1,23 +1,31 @@
 /**
- * The storage seam: adapters only move bytes (Yjs updates and the saved
- * keyspace); every piece of Yjs logic stays in the store. IndexedDB in
+ * The storage seam: adapters only move bytes (Yjs updates, and which of
+ * them is a V2 snapshot); every piece of Yjs logic stays in the store. IndexedDB in
  * browsers (`indexeddb-storage.ts`), an in-memory twin for tests
  * (`memory-storage.ts`); both pass one conformance suite.
  */
 
+/**
+ * A stored Yjs update: live updates are format V1, as Yjs emits them and as
+ * they go to other tabs and the relay; compaction snapshots are format V2
+ * (about 13% smaller for a log of small keys, and faster to load).
+ */
+export interface StoredUpdate {
+  bytes: Uint8Array
+  v2: boolean
+}
+
 /** What `compact` asks the store to build from the stored state. */
 export interface CompactionResult {
-  /** One Yjs update holding the whole document. */
+  /** One Yjs update, format V2, holding the whole document. */
   snapshot: Uint8Array
-  /** The keyspace matching that snapshot, for a fast open. */
-  keyspace: Uint8Array
 }
 
 export interface StorageAdapter {
-  /** The keyspace saved by the last compaction, if no update was stored after it; else undefined. */
-  loadKeyspace(): Promise<Uint8Array | undefined>
+  /** The snapshot of the last compaction (V2) when it is the only stored row (nothing was stored after it); else undefined. */
+  loadSnapshot(): Promise<Uint8Array | undefined>
   /** Every stored update, oldest first. */
-  loadUpdates(): Promise<Uint8Array[]>
+  loadUpdates(): Promise<StoredUpdate[]>
   /**
    * Stores `updates` in one atomic write. With `strict`, resolves only once
    * the write (and every earlier one) is on disk, where the backend can tell;
@@ -25,12 +33,12 @@ export interface StorageAdapter {
    */
   append(updates: readonly Uint8Array[], strict: boolean): Promise<void>
   /**
-   * Atomically replaces every stored update with one snapshot and saves the
-   * keyspace. `build` runs synchronously inside the storage transaction and
+   * Atomically replaces every stored update with one snapshot. `build` runs
+   * synchronously inside the storage transaction and
    * receives the updates that other writers (other tabs) stored and this
    * adapter has neither loaded nor written, so they are merged, not lost.
    */
-  compact(build: (unseen: Uint8Array[]) => CompactionResult): Promise<void>
+  compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void>
   /**
    * Takes a Yjs client id released by an earlier store of this name, if any,
    * so no two live stores get the same one (atomic against other tabs).

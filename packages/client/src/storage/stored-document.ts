@@ -1,13 +1,14 @@
 /**
  * A store's document on storage, over its whole life: open (reuse a released
- * client id, answer reads from the saved keyspace at once, load the document
- * in the background), the document listener that queues every update for
- * `Persistence`, the snapshots compaction builds, flush, and close.
+ * client id, answer reads from the keys of the compaction snapshot at once,
+ * load the document in the background), the document listener that queues
+ * every update for `Persistence`, the snapshots compaction builds (format V2),
+ * flush, and close.
  */
 import { asTideKVError, holdsState, type Replica, TideKVError, TransactionOrigin } from '@tidekv/core/internal'
 import * as Y from 'yjs'
 import { type CompactionPolicy, Persistence } from './persistence.js'
-import type { CompactionResult, StorageAdapter } from './storage.js'
+import type { CompactionResult, StorageAdapter, StoredUpdate } from './storage.js'
 
 export class StoredDocument {
   /** Resolves once the document has loaded from storage (rejects when it could not). */
@@ -50,8 +51,8 @@ export class StoredDocument {
     // tab rather than per page load: counters keep one contribution per
     // replica, and a replica's deleted entries merge into one run.
     this.replica.reuseClientId(await this.storage.claimClientId())
-    const saved = await this.storage.loadKeyspace()
-    if (saved === undefined || !this.replica.preload(saved)) {
+    const snapshot = await this.storage.loadSnapshot()
+    if (snapshot === undefined || !this.replica.preload(snapshot)) {
       await this.#loadDocument()
       return
     }
@@ -100,15 +101,15 @@ export class StoredDocument {
       // Anything applied to the document before it loaded (by the app, through store.doc) may
       // only integrate now, inside this transaction, which is not stored: store it explicitly.
       const early = holdsState(doc)
-      doc.transact(() => {
-        for (const u of updates) Y.applyUpdate(doc, u)
-      }, this.#origin)
+      doc.transact(() => applyStored(doc, updates), this.#origin)
       if (early) {
-        const stored = updates.length === 0 ? new Uint8Array([0]) : Y.encodeStateVectorFromUpdate(Y.mergeUpdates(updates))
+        const v1 = updates.map(({ bytes, v2 }) => (v2 ? Y.convertUpdateFormatV2ToV1(bytes) : bytes))
+        const stored = v1.length === 0 ? new Uint8Array([0]) : Y.encodeStateVectorFromUpdate(Y.mergeUpdates(v1))
         this.#persistence.enqueue(Y.encodeStateAsUpdate(doc, stored))
       }
       this.replica.adoptClientId()
-      // More than one row, or no saved keyspace: compact on close so the next open is fast.
+      // More than one row, or no V2 snapshot read at open (none, or an earlier release's):
+      // compact on close so the next open is fast.
       if (updates.length > 1 || (!preloaded && updates.length > 0)) this.#persistence.markStale()
     } catch (cause) {
       const error = asTideKVError('STORAGE_FAILED', 'Loading the stored document failed', cause)
@@ -124,15 +125,19 @@ export class StoredDocument {
     this.#persistence.resume()
   }
 
-  #buildSnapshot(unseen: Uint8Array[]): CompactionResult {
+  #buildSnapshot(unseen: StoredUpdate[]): CompactionResult {
     if (!this.replica.ready) throw new TideKVError('STORAGE_FAILED', 'Cannot compact before the document has loaded')
     const doc = this.replica.doc
-    if (unseen.length > 0) {
-      doc.transact(() => {
-        for (const u of unseen) Y.applyUpdate(doc, u)
-      }, this.#origin)
-    }
+    if (unseen.length > 0) doc.transact(() => applyStored(doc, unseen), this.#origin)
     this.replica.commit()
-    return { snapshot: Y.encodeStateAsUpdate(doc), keyspace: this.replica.saveKeyspace() }
+    return { snapshot: Y.encodeStateAsUpdateV2(doc) }
+  }
+}
+
+/** Applies stored updates, each in its format. */
+function applyStored(doc: Y.Doc, updates: readonly StoredUpdate[]): void {
+  for (const { bytes, v2 } of updates) {
+    if (v2) Y.applyUpdateV2(doc, bytes)
+    else Y.applyUpdate(doc, bytes)
   }
 }

@@ -4,15 +4,19 @@
  * sharing one backing store, like two tabs on one IndexedDB.
  */
 import { describe, expect, it } from 'vitest'
-import type { StorageFactory } from '../storage/storage.js'
+import type { StorageFactory, StoredUpdate } from '../storage/storage.js'
 
 const bytes = (...n: number[]) => new Uint8Array(n)
+/** A live (V1) row, as loadUpdates returns it. */
+const v1 = (...n: number[]) => ({ bytes: bytes(...n), v2: false })
+/** A compaction snapshot (V2) row. */
+const v2 = (...n: number[]) => ({ bytes: bytes(...n), v2: true })
 
 export function describeStorageConformance(name: string, backend: () => StorageFactory): void {
   describe(`${name} storage adapter`, () => {
     it('starts empty', async () => {
       const s = await backend()('empty')
-      expect(await s.loadKeyspace()).toBeUndefined()
+      expect(await s.loadSnapshot()).toBeUndefined()
       expect(await s.loadUpdates()).toEqual([])
     })
 
@@ -24,7 +28,7 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       await writer.append([], true)
       writer.close()
       const reader = await factory('db')
-      expect(await reader.loadUpdates()).toEqual([bytes(1), bytes(2), bytes(3)])
+      expect(await reader.loadUpdates()).toEqual([v1(1), v1(2), v1(3)])
     })
 
     it('copies bytes: changing a buffer after append changes nothing stored', async () => {
@@ -33,27 +37,28 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       await s.append([u], false)
       u[0] = 9
       const [loaded] = await s.loadUpdates()
-      expect(loaded).toEqual(bytes(1, 2))
+      expect(loaded).toEqual(v1(1, 2))
     })
 
-    it('compaction replaces every update with the snapshot and saves the keyspace', async () => {
+    it('compaction replaces every update with the snapshot, offered alone by loadSnapshot and marked V2 by loadUpdates', async () => {
       const factory = backend()
       const s = await factory('db')
       await s.append([bytes(1), bytes(2)], false)
       await s.compact((unseen) => {
         expect(unseen).toEqual([])
-        return { snapshot: bytes(7), keyspace: bytes(8) }
+        return { snapshot: bytes(7) }
       })
       const reader = await factory('db')
-      expect(await reader.loadKeyspace()).toEqual(bytes(8))
-      expect(await reader.loadUpdates()).toEqual([bytes(7)])
+      expect(await reader.loadSnapshot()).toEqual(bytes(7))
+      expect(await reader.loadUpdates()).toEqual([v2(7)])
     })
 
-    it('the saved keyspace is not offered once an update was appended after it', async () => {
+    it('the snapshot is not offered alone once an update was appended after it; loadUpdates still says which row it is', async () => {
       const s = await backend()('db')
-      await s.compact(() => ({ snapshot: bytes(7), keyspace: bytes(8) }))
+      await s.compact(() => ({ snapshot: bytes(7) }))
       await s.append([bytes(9)], false)
-      expect(await s.loadKeyspace()).toBeUndefined()
+      expect(await s.loadSnapshot()).toBeUndefined()
+      expect(await s.loadUpdates()).toEqual([v2(7), v1(9)])
     })
 
     it('compaction hands over updates that another writer stored, so they are merged and not lost', async () => {
@@ -62,18 +67,18 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       const b = await factory('db')
       await a.append([bytes(1)], false)
       await b.append([bytes(2)], false)
-      let seen: Uint8Array[] = []
+      let seen: StoredUpdate[] = []
       await a.compact((unseen) => {
         seen = unseen
-        return { snapshot: bytes(1, 2), keyspace: bytes(0) }
+        return { snapshot: bytes(1, 2) }
       })
-      expect(seen).toEqual([bytes(2)])
-      // b now sees a's snapshot as someone else's row.
+      expect(seen).toEqual([v1(2)])
+      // b now sees a's snapshot as someone else's row, and knows it is a snapshot.
       await b.compact((unseen) => {
         seen = unseen
-        return { snapshot: bytes(1, 2, 3), keyspace: bytes(0) }
+        return { snapshot: bytes(1, 2, 3) }
       })
-      expect(seen).toEqual([bytes(1, 2)])
+      expect(seen).toEqual([v2(1, 2)])
     })
 
     it('an update appended while a compaction runs survives it', async () => {
@@ -81,12 +86,12 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       const a = await factory('db')
       const b = await factory('db')
       await a.append([bytes(1)], false)
-      const compaction = a.compact(() => ({ snapshot: bytes(1), keyspace: bytes(0) }))
+      const compaction = a.compact(() => ({ snapshot: bytes(1) }))
       const append = b.append([bytes(2)], true)
       await Promise.all([compaction, append])
       const all = await (await factory('db')).loadUpdates()
-      expect(all).toContainEqual(bytes(2))
-      expect(all).toContainEqual(bytes(1))
+      expect(all).toContainEqual(v1(2))
+      expect(all).toContainEqual(v2(1))
     })
 
     it('a failing build aborts the compaction and keeps every update', async () => {
@@ -98,7 +103,7 @@ export function describeStorageConformance(name: string, backend: () => StorageF
           throw new Error('build failed')
         }),
       ).rejects.toThrow('build failed')
-      expect(await (await factory('db')).loadUpdates()).toEqual([bytes(1), bytes(2)])
+      expect(await (await factory('db')).loadUpdates()).toEqual([v1(1), v1(2)])
     })
 
     it('hands a released client id to exactly one later claimant', async () => {

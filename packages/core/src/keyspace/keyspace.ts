@@ -104,9 +104,11 @@ export function slotValue(slot: Slot): Value | undefined {
 }
 
 /**
- * Decodes the entries of a slot loaded from a saved keyspace (each saved
+ * Decodes the entries of a slot loaded from a snapshot's keyspace (each
  * entry: varUint client, varUint clock, varUint8Array entry bytes; see
- * saved-keyspace.ts). Entries whose bytes no longer decode are dropped.
+ * snapshot-keyspace.ts), checking each as an entry from another replica is
+ * checked: entries that do not decode, or hold an invalid value, are dropped
+ * (every replica ignores them).
  */
 export function materialize(slot: Slot): void {
   const raw = slot.raw
@@ -121,10 +123,10 @@ export function materialize(slot: Slot): void {
     const clock = decoding.readVarUint(dec)
     const bytes = decoding.readVarUint8Array(dec)
     try {
-      const member = placeEntry(slot, decodeEntry(bytes, client, clock, false))
+      const member = placeEntry(slot, decodeEntry(bytes, client, clock, true))
       if (member !== null) members.add(member)
     } catch {
-      // reason: the saved keyspace is a cache; the document load repairs the slot
+      // reason: an invalid entry is ignored, as by every replica; the document load reports it
     }
   }
   for (const member of members) member.owner.refresh(member)
@@ -136,11 +138,11 @@ export function slotIsBinary(slot: Slot): boolean {
   return !slot.counter && slot.base !== null && slot.base.binary
 }
 
-/** A saved keyspace not yet turned into slots: keys become slots one by one, as they are used. */
+/** A snapshot's keyspace not yet turned into slots: keys become slots one by one, as they are used. */
 export interface SavedKeys {
   /** Keys in order. */
   keys: string[]
-  /** The saved bytes, where each key's entries are, how many, and each key's expiry (0: none). */
+  /** Every key's encoded entries, where each key's are, how many, and each key's expiry (0: none). */
   raw: Uint8Array
   offsets: Uint32Array
   counts: Uint32Array

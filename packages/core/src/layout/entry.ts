@@ -412,3 +412,41 @@ export function decodeEntryAddress(bytes: Uint8Array): EntryAddress | undefined 
     return undefined // reason: a malformed entry was never indexed, so there is nothing to remove
   }
 }
+
+/** What a fast open needs of an entry before decoding it: its key, stamp and expiry, and whether it belongs to a data structure. */
+export interface EntryHead {
+  key: string
+  wall: number
+  counter: number
+  expiresAt: number
+  structure: boolean
+}
+
+/**
+ * Reads an entry's head (key, stamp, expiry) with the bounds `decodeEntry`
+ * applies, or undefined when it is malformed (every replica ignores such an
+ * entry). Its value is not read.
+ */
+export function decodeEntryHead(bytes: Uint8Array): EntryHead | undefined {
+  try {
+    const dec = decoding.createDecoder(bytes)
+    const head = decoding.readUint8(dec)
+    const version = head >> 4
+    if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) return undefined
+    const key = decoding.readVarString(dec)
+    if (key.length === 0) return undefined
+    if (version === STRUCTURE_VERSION) {
+      const tag = decoding.readUint8(dec)
+      if (!isStructureType(tag & ~META_BIT)) return undefined
+      if ((tag & META_BIT) === 0) decoding.readVarString(dec)
+    }
+    const wall = readSafeVarUint(dec)
+    const counter = readSafeVarUint(dec)
+    if (!stampInBounds({ wall, counter, replica: 0 })) return undefined
+    const expiresAt = head & EXPIRY_BIT ? readSafeVarUint(dec) : 0
+    if (expiresAt > MAX_WALL) return undefined
+    return { key, wall, counter, expiresAt, structure: version === STRUCTURE_VERSION }
+  } catch {
+    return undefined // reason: a malformed entry is ignored by every replica; the document load reports it
+  }
+}
