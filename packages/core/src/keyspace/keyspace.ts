@@ -4,7 +4,7 @@
  * of a key that holds data structures. It is derived from the document; it
  * never touches Yjs.
  */
-import * as decoding from 'lib0/decoding'
+import type { SavedKeys } from './saved-keys.js'
 import { decodeEntry, type Entry, StructType } from '../layout/entry.js'
 import type { Value } from '../layout/value.js'
 import { ExpiryQueue } from './expiry-queue.js'
@@ -99,31 +99,27 @@ export function forEachEntry(slot: Slot, fn: (e: Entry) => void): void {
 
 /** The resolved value of a slot, decoding the base on first use. */
 export function slotValue(slot: Slot): Value | undefined {
-  if (slot.raw !== null) materialize(slot)
+  if (slot.saved !== null) materialize(slot)
   return resolvedValue(slot)
 }
 
 /**
- * Decodes the entries of a slot loaded from a snapshot's keyspace (each
- * entry: varUint client, varUint clock, varUint8Array entry bytes; see
- * snapshot-keyspace.ts), checking each as an entry from another replica is
- * checked: entries that do not decode, or hold an invalid value, are dropped
- * (every replica ignores them).
+ * Decodes the entries of a slot made at a fast open (see saved-keys.ts),
+ * checking each as an entry from another replica is checked: entries that do
+ * not decode, or hold an invalid value, are dropped (every replica ignores
+ * them).
  */
 export function materialize(slot: Slot): void {
-  const raw = slot.raw
-  if (raw === null) return
-  slot.raw = null
+  const saved = slot.saved
+  if (saved === null) return
+  slot.saved = null
   slot.entries = NO_ENTRIES
-  const dec = decoding.createDecoder(raw)
-  dec.pos = slot.rawOffset
   const members = new Set<MemberSlot>()
-  for (let i = 0; i < slot.rawCount; i++) {
-    const client = decoding.readVarUint(dec)
-    const clock = decoding.readVarUint(dec)
-    const bytes = decoding.readVarUint8Array(dec)
+  const end = saved.starts[slot.savedIndex + 1]!
+  for (let e = saved.starts[slot.savedIndex]!; e < end; e++) {
+    const bytes = saved.buffer.subarray(saved.offsets[e]!, saved.offsets[e]! + saved.lengths[e]!)
     try {
-      const member = placeEntry(slot, decodeEntry(bytes, client, clock, true))
+      const member = placeEntry(slot, decodeEntry(bytes, saved.clients[e]!, saved.clocks[e]!, true))
       if (member !== null) members.add(member)
     } catch {
       // reason: an invalid entry is ignored, as by every replica; the document load reports it
@@ -136,17 +132,6 @@ export function materialize(slot: Slot): void {
 /** Whether the value must be copied on the way out (it holds bytes, which cannot be frozen). */
 export function slotIsBinary(slot: Slot): boolean {
   return !slot.counter && slot.base !== null && slot.base.binary
-}
-
-/** A snapshot's keyspace not yet turned into slots: keys become slots one by one, as they are used. */
-export interface SavedKeys {
-  /** Keys in order. */
-  keys: string[]
-  /** Every key's encoded entries, where each key's are, how many, and each key's expiry (0: none). */
-  raw: Uint8Array
-  offsets: Uint32Array
-  counts: Uint32Array
-  expiries: Float64Array
 }
 
 export class Keyspace {
@@ -175,7 +160,7 @@ export class Keyspace {
   /** The slot of `key`, its entries decoded. */
   get(key: string): Slot | undefined {
     const slot = this.peek(key)
-    if (slot !== undefined && slot.raw !== null) materialize(slot)
+    if (slot !== undefined && slot.saved !== null) materialize(slot)
     return slot
   }
 
@@ -183,7 +168,7 @@ export class Keyspace {
   all(): Slot[] {
     this.#promoteAll()
     const out = [...this.#slots.values()]
-    for (const slot of out) if (slot.raw !== null) materialize(slot)
+    for (const slot of out) if (slot.saved !== null) materialize(slot)
     return out
   }
 
@@ -270,9 +255,8 @@ export class Keyspace {
   #make(i: number): Slot {
     const saved = this.#saved!
     const slot = new Slot(saved.keys[i]!, NO_ENTRIES)
-    slot.raw = saved.raw
-    slot.rawOffset = saved.offsets[i]!
-    slot.rawCount = saved.counts[i]!
+    slot.saved = saved
+    slot.savedIndex = i
     slot.expiresAt = saved.expiries[i]!
     saved.promoted[i] = 1
     if (--saved.left === 0) this.#saved = null

@@ -14,17 +14,16 @@
 import { decodeEntryValue, type Entry, EntryKind, StructType } from '../layout/entry.js'
 import { compareStamps, ZERO_STAMP } from '../layout/hlc.js'
 import type { Value } from '../layout/value.js'
+import type { SavedKeys } from './saved-keys.js'
 import type { Structure } from './structure.js'
 
 export class Slot {
   /**
-   * A slot loaded from a saved keyspace keeps its entries encoded until first
-   * used: `raw` is the saved bytes, `rawOffset`/`rawCount` where its entries
-   * are. Only `expiresAt` is known before (it is saved beside the key).
+   * A slot made at a fast open keeps its entries encoded until first used:
+   * they are key `savedIndex` of `saved`. Only `expiresAt` is known before.
    */
-  raw: Uint8Array | null = null
-  rawOffset = 0
-  rawCount = 0
+  saved: SavedKeys | null = null
+  savedIndex = 0
   /** The winning value entry, or null when the key is a counter with no base. */
   base: Entry | null = null
   /** True when counter contributions count towards the value. */

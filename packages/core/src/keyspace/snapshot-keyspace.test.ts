@@ -26,7 +26,7 @@ describe("a snapshot's keyspace (keysOfSnapshot)", () => {
     })
     const keys = keysOfSnapshot(Y.encodeStateAsUpdateV2(store.doc))!
     expect(keys.keys).toEqual(['a', 'b'])
-    expect([...keys.counts]).toEqual([1, 1])
+    expect([...keys.starts]).toEqual([0, 1, 2]) // one entry each
     expect([...keys.expiries]).toEqual([0, NOW + 5_000])
     expect(keys.resolveNow).toEqual([])
     expect(keys.maxStamp.wall).toBe(NOW)

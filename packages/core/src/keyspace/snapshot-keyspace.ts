@@ -6,22 +6,19 @@
  * which repeated every entry and made a compacted store 2.7 times the bytes
  * y-indexeddb stores for the same keys.
  *
- * `Y.decodeUpdateV2` lists the snapshot's structs without integrating them;
- * each live binary item of the log is an entry. A snapshot that also holds
- * pending structs (see `integrableEnds`) is loaded the slow way. Only a document whose items
- * all belong to the log qualifies (another root type, or a nested one, and
- * the store loads the document first, as before): an item names its parent
- * only when it has no origin, so items of other types could not be told
- * apart without integrating. Each key's entries are copied into one buffer,
- * in key order, and decoded when the key is first used (see `materialize` in
+ * The snapshot's structs are read without integrating them (see
+ * `keysOfSnapshot`, which says which snapshots qualify); each live binary
+ * item of the log is an entry. Entries stay where they are, in the
+ * snapshot's buffer, each key's listed together in key order, and are
+ * decoded and checked when the key is first used (see `materialize` in
  * keyspace.ts); keys whose expiry depends on how their entries resolve are
  * resolved at open (`resolveNow`).
  */
-import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
-import { decodeEntryHead, LOG_NAME } from '../layout/entry.js'
-import { compareStamps, type Stamp, ZERO_STAMP } from '../layout/hlc.js'
-import type { SavedKeys } from './keyspace.js'
+import { type EntryHead, LOG_NAME, readEntryHead } from '../layout/entry.js'
+import { type Stamp, ZERO_STAMP } from '../layout/hlc.js'
+import type { SavedKeys } from './saved-keys.js'
 
 export interface SnapshotKeyspace extends SavedKeys {
   /** The greatest stamp of any entry: the clock must issue greater ones. */
@@ -30,90 +27,170 @@ export interface SnapshotKeyspace extends SavedKeys {
   resolveNow: string[]
 }
 
-/** One entry found in the snapshot. */
-interface Found {
-  client: number
-  clock: number
-  bytes: Uint8Array
-  expiresAt: number
-  structure: boolean
-}
+/** Struct info: the low five bits are the content type (0 GC, 1 deleted, 3 binary, 10 Skip). */
+const CONTENT_GC = 0
+const CONTENT_DELETED = 1
+const CONTENT_BINARY = 3
+const STRUCT_SKIP = 10
+const HAS_ORIGIN = 128
+const HAS_RIGHT_ORIGIN = 64
 
 /**
  * The keyspace of `snapshot` (a V2 update of the whole document), or
  * undefined when it cannot be read without integrating it (the store then
  * loads the document first).
+ *
+ * It walks the update with Yjs's own V2 decoder but makes no struct objects
+ * (`Y.decodeUpdateV2` made 100,000 items for 100,000 keys, most of the time
+ * of a fast open). Every item must belong to the log: in a document with
+ * only the log every item that names its parent names the log (an item with
+ * an origin names none: it shares its origin's parent), and there is no
+ * nested type; anything else, or any content but binary entries and deleted
+ * ones, is refused (undefined). So is a snapshot holding pending structs: a
+ * gap in a client's clocks, or an origin the snapshot does not hold.
  */
 export function keysOfSnapshot(snapshot: Uint8Array): SnapshotKeyspace | undefined {
-  let decoded: ReturnType<typeof Y.decodeUpdateV2>
   try {
-    decoded = Y.decodeUpdateV2(snapshot)
+    return readSnapshot(snapshot)
   } catch {
     return undefined // reason: not a snapshot this release reads: the document load says what is wrong
   }
-  const ends = integrableEnds(decoded.structs)
-  if (ends === undefined) return undefined
-  const byKey = new Map<string, Found[]>()
-  let max: Stamp = ZERO_STAMP
-  for (const struct of decoded.structs) {
-    if (!(struct instanceof Y.Item)) continue
-    if (!dependenciesIn(struct, ends)) return undefined
-    // Decoded, not integrated: a parent is the root type's name (a string), or the id of a nested type's item.
-    const parent: unknown = struct.parent
-    if ((parent !== null && parent !== LOG_NAME) || struct.parentSub !== null || struct.content instanceof Y.ContentType) return undefined
-    if (!(struct.content instanceof Y.ContentBinary) || Y.isDeleted(decoded.ds, struct.id)) continue
-    const bytes = struct.content.content
-    const head = decodeEntryHead(bytes)
-    if (head === undefined) continue
-    const stamp = { wall: head.wall, counter: head.counter, replica: 0 }
-    if (compareStamps(stamp, max) > 0) max = stamp
-    const found: Found = { client: struct.id.client, clock: struct.id.clock, bytes, expiresAt: head.expiresAt, structure: head.structure }
-    const entries = byKey.get(head.key)
-    if (entries === undefined) byKey.set(head.key, [found])
-    else entries.push(found)
-  }
-  const keys = [...byKey.keys()].sort()
-  const n = keys.length
-  const offsets = new Uint32Array(n)
-  const counts = new Uint32Array(n)
-  const expiries = new Float64Array(n)
-  const resolveNow: string[] = []
-  const raw = encoding.createEncoder()
-  for (let i = 0; i < n; i++) {
-    const entries = byKey.get(keys[i]!)!
-    offsets[i] = encoding.length(raw)
-    counts[i] = entries.length
-    for (const e of entries) {
-      encoding.writeVarUint(raw, e.client)
-      encoding.writeVarUint(raw, e.clock)
-      encoding.writeVarUint8Array(raw, e.bytes)
-    }
-    const only = entries.length === 1 ? entries[0]! : undefined
-    if (only !== undefined && !only.structure) expiries[i] = only.expiresAt
-    else if (entries.some((e) => e.expiresAt > 0)) resolveNow.push(keys[i]!)
-  }
-  return { keys, raw: encoding.toUint8Array(raw), offsets, counts, expiries, maxStamp: max, resolveNow }
 }
 
-/**
- * How far each client's structs run, or undefined when some of them would
- * wait in Yjs's pending structs instead of being integrated: a snapshot also
- * carries the document's pending structs (updates whose predecessors never
- * arrived), which are no entries yet. Each client's structs must run from
- * clock 0 without a gap (a gap is a Skip struct in a merged update).
- */
-function integrableEnds(structs: readonly (Y.Item | Y.GC | Y.Skip)[]): Map<number, number> | undefined {
+function readSnapshot(snapshot: Uint8Array): SnapshotKeyspace | undefined {
+  const decoder = new Y.UpdateDecoderV2(decoding.createDecoder(snapshot))
+  const rest = decoder.restDecoder
   const ends = new Map<number, number>()
-  for (const struct of structs) {
-    if (struct instanceof Y.Skip || struct.id.clock !== (ends.get(struct.id.client) ?? 0)) return undefined
-    ends.set(struct.id.client, struct.id.clock + struct.length)
+  /** Every origin named, as client, clock pairs: each must lie within the snapshot, or Yjs would keep its item pending. */
+  const origins: number[] = []
+  // The binary items, as columns: item id, and where the bytes are in `snapshot`.
+  const clients: number[] = []
+  const clocks: number[] = []
+  const offsets: number[] = []
+  const lengths: number[] = []
+  const count = decoding.readVarUint(rest)
+  for (let c = 0; c < count; c++) {
+    const structs = decoding.readVarUint(rest)
+    const client = decoder.readClient()
+    let clock = decoding.readVarUint(rest)
+    if (clock !== 0 || ends.has(client)) return undefined
+    for (let i = 0; i < structs; i++) {
+      const info = decoder.readInfo()
+      const content = info & 31
+      if (info === STRUCT_SKIP) return undefined
+      if (content === CONTENT_GC) {
+        clock += decoder.readLen()
+        continue
+      }
+      if ((info & HAS_ORIGIN) !== 0) pushId(origins, decoder.readLeftID())
+      if ((info & HAS_RIGHT_ORIGIN) !== 0) pushId(origins, decoder.readRightID())
+      if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
+        // A root type's name, or (false) the id of a nested type's item; then a map key, if any.
+        if (!decoder.readParentInfo() || decoder.readString() !== LOG_NAME || (info & 32) !== 0) return undefined
+      }
+      if (content === CONTENT_DELETED) {
+        clock += decoder.readLen()
+      } else if (content === CONTENT_BINARY) {
+        const bytes = decoder.readBuf() // a view into `snapshot`
+        clients.push(client)
+        clocks.push(clock++)
+        offsets.push(bytes.byteOffset - snapshot.byteOffset)
+        lengths.push(bytes.length)
+      } else {
+        return undefined // a nested type, or any other content: not a TideKV log
+      }
+    }
+    ends.set(client, clock)
   }
-  return ends
+  for (let i = 0; i < origins.length; i += 2) if (origins[i + 1]! >= (ends.get(origins[i]!) ?? 0)) return undefined
+  const deleted = readDeleteSet(decoder)
+
+  // Each live entry under its key: the last entry of each key in `last`, the ones before chained through `next`.
+  const n = clients.length
+  const expiresAt = new Float64Array(n)
+  const structure = new Uint8Array(n)
+  const next = new Int32Array(n)
+  const last = new Map<string, number>()
+  const head: EntryHead = { key: '', wall: 0, counter: 0, expiresAt: 0, structure: false }
+  const entries = decoding.createDecoder(snapshot)
+  let max: Stamp = ZERO_STAMP
+  let live = 0
+  for (let e = 0; e < n; e++) {
+    if (isDeleted(deleted, clients[e]!, clocks[e]!)) continue
+    entries.pos = offsets[e]!
+    if (!readEntryHead(entries, head) || entries.pos > offsets[e]! + lengths[e]!) continue
+    if (head.wall > max.wall || (head.wall === max.wall && head.counter > max.counter)) max = { wall: head.wall, counter: head.counter, replica: 0 }
+    expiresAt[e] = head.expiresAt
+    structure[e] = head.structure ? 1 : 0
+    next[e] = last.get(head.key) ?? -1
+    last.set(head.key, e)
+    live++
+  }
+
+  // Keys in order, each key's entries together.
+  const keys = [...last.keys()].sort()
+  const saved: SnapshotKeyspace = {
+    keys,
+    starts: new Uint32Array(keys.length + 1),
+    clients: new Float64Array(live),
+    clocks: new Float64Array(live),
+    offsets: new Uint32Array(live),
+    lengths: new Uint32Array(live),
+    buffer: snapshot,
+    expiries: new Float64Array(keys.length),
+    maxStamp: max,
+    resolveNow: [],
+  }
+  let at = 0
+  for (let k = 0; k < keys.length; k++) {
+    saved.starts[k] = at
+    const newest = last.get(keys[k]!)!
+    let withExpiry = false
+    for (let e = newest; e !== -1; e = next[e]!) {
+      saved.clients[at] = clients[e]!
+      saved.clocks[at] = clocks[e]!
+      saved.offsets[at] = offsets[e]!
+      saved.lengths[at] = lengths[e]!
+      if (expiresAt[e]! > 0) withExpiry = true
+      at++
+    }
+    // One plain entry: its expiry is the key's. Otherwise resolving the entries tells.
+    if (at - saved.starts[k]! === 1 && structure[newest] === 0) saved.expiries[k] = expiresAt[newest]!
+    else if (withExpiry) saved.resolveNow.push(keys[k]!)
+  }
+  saved.starts[keys.length] = at
+  return saved
 }
 
-/** Whether every struct `item` depends on (origins, a nested parent) is in the snapshot: else it would be pending. */
-function dependenciesIn(item: Y.Item, ends: ReadonlyMap<number, number>): boolean {
-  const has = (id: Y.ID | null): boolean => id === null || id.clock < (ends.get(id.client) ?? 0)
-  const parent: unknown = item.parent
-  return has(item.origin) && has(item.rightOrigin) && (!(parent instanceof Y.ID) || has(parent))
+function pushId(out: number[], id: Y.ID): void {
+  out.push(id.client, id.clock)
+}
+
+/** The delete set after the structs (V2), as sorted [clock, length] pairs per client. */
+function readDeleteSet(decoder: Y.UpdateDecoderV2): Map<number, number[]> {
+  const out = new Map<number, number[]>()
+  const clients = decoding.readVarUint(decoder.restDecoder)
+  for (let c = 0; c < clients; c++) {
+    decoder.resetDsCurVal()
+    const client = decoding.readVarUint(decoder.restDecoder)
+    const ranges = decoding.readVarUint(decoder.restDecoder)
+    const pairs: number[] = []
+    for (let r = 0; r < ranges; r++) pairs.push(decoder.readDsClock(), decoder.readDsLen())
+    if (ranges > 0) out.set(client, pairs)
+  }
+  return out
+}
+
+/** Whether client:clock lies in one of the (sorted, disjoint) deleted ranges. */
+function isDeleted(deleted: Map<number, number[]>, client: number, clock: number): boolean {
+  const pairs = deleted.get(client)
+  if (pairs === undefined) return false
+  let lo = 0
+  let hi = pairs.length / 2
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (pairs[mid * 2]! + pairs[mid * 2 + 1]! <= clock) lo = mid + 1
+    else hi = mid
+  }
+  return lo < pairs.length / 2 && pairs[lo * 2]! <= clock
 }
