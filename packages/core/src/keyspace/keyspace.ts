@@ -117,7 +117,8 @@ export function materialize(slot: Slot): void {
   const members = new Set<MemberSlot>()
   const end = saved.starts[slot.savedIndex + 1]!
   for (let e = saved.starts[slot.savedIndex]!; e < end; e++) {
-    const bytes = saved.buffer.subarray(saved.offsets[e]!, saved.offsets[e]! + saved.lengths[e]!)
+    const offset = saved.offsets[e]!
+    const bytes = saved.buffer.subarray(offset, offset + saved.lengths[e]!)
     try {
       const member = placeEntry(slot, decodeEntry(bytes, saved.clients[e]!, saved.clocks[e]!, true))
       if (member !== null) members.add(member)
