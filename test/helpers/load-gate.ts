@@ -1,4 +1,4 @@
-import type { StorageAdapter, StorageFactory, StoredUpdate } from '@tidekv/client'
+import type { StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from '@tidekv/client'
 import { keysOfSnapshot } from '@tidekv/core/internal'
 
 /**
@@ -29,10 +29,10 @@ export class LoadGate {
     return async (name) => {
       const adapter: StorageAdapter = await inner(name)
       let fastOpen = false
-      const loadSnapshot = async (): Promise<Uint8Array | undefined> => {
+      const loadSnapshot = async (): Promise<StoredSnapshot | undefined> => {
         const saved = await adapter.loadSnapshot()
         // A snapshot whose keys cannot be read without the document (it holds pending structs) opens the slow way too.
-        fastOpen = saved !== undefined && keysOfSnapshot(saved) !== undefined
+        fastOpen = saved !== undefined && keysOfSnapshot(saved.snapshot, saved.index) !== undefined
         // Without a snapshot to read keys from, openStore waits for the document: nothing to hold back.
         if (!fastOpen) this.release()
         return saved

@@ -3,4 +3,4 @@
 export * from './index.js'
 export { Replica } from './replica.js'
 export { afterTransactions, holdsState, inTransaction } from './layout/doc-log.js'
-export { keysOfSnapshot } from './keyspace/snapshot-keyspace.js'
+export { indexOfSnapshot, keysOfSnapshot } from './keyspace/snapshot-keyspace.js'

@@ -476,11 +476,12 @@ export class Replica {
   // ---- loading -------------------------------------------------------------
 
   /**
-   * Fills the keyspace from a compaction snapshot (a V2 update) before the
-   * document loads; false when it cannot be read that way (load the document instead).
+   * Fills the keyspace from a compaction snapshot (a V2 update, with its
+   * index: see `indexOfSnapshot`) before the document loads; false when it
+   * cannot be read that way (load the document instead).
    */
-  preload(snapshot: Uint8Array): boolean {
-    const saved = keysOfSnapshot(snapshot)
+  preload(snapshot: Uint8Array, index?: Uint8Array): boolean {
+    const saved = keysOfSnapshot(snapshot, index)
     if (saved === undefined) return false
     this.hlc.observe(saved.maxStamp)
     this.keyspace.load(saved)

@@ -90,7 +90,8 @@ async function databaseBytes(name: string, objectStore: string): Promise<Databas
     let bytes = 0
     for (const v of values) {
       if (v instanceof Uint8Array) bytes += v.byteLength
-      else if (typeof v === 'object' && v !== null && 'bytes' in v && v.bytes instanceof Uint8Array) bytes += v.bytes.byteLength
+      // Byte fields of objects too: TideKV's snapshot index ({ key, index }), release 0.1.0's saved keyspace ({ upTo, bytes }).
+      else if (typeof v === 'object' && v !== null) for (const field of Object.values(v)) if (field instanceof Uint8Array) bytes += field.byteLength
     }
     return { rows: values.length, bytes }
   } finally {

@@ -3,7 +3,8 @@
  * `tidekv:<name>`, with two object stores:
  *   updates  auto-increment key → Yjs update bytes: V1, except the first row
  *            after a compaction, the V2 snapshot
- *   meta     'snapshot' → the key of that snapshot row;
+ *   meta     'snapshot' → { key, index }: that snapshot row's key, and its
+ *            entries in key order (for a fast open);
  *            'freeClients' → Yjs client ids released by closed stores
  *
  * Schema version 2. Version 1 (release 0.1.0) kept V1 snapshots and a saved
@@ -14,11 +15,20 @@
  */
 import { type DBSchema, type IDBPDatabase, wrap } from 'idb'
 import { TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StorageFactory, StoredUpdate } from './storage.js'
+import type { CompactionResult, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
+
+interface SnapshotMeta {
+  key: number
+  index: Uint8Array
+}
 
 interface Schema extends DBSchema {
   updates: { key: number; value: Uint8Array }
-  meta: { key: string; value: number | number[] }
+  meta: { key: string; value: SnapshotMeta | number | number[] }
+}
+
+function isSnapshotMeta(value: unknown): value is SnapshotMeta {
+  return typeof value === 'object' && value !== null && 'key' in value && typeof value.key === 'number' && 'index' in value && value.index instanceof Uint8Array
 }
 
 const DB_VERSION = 2
@@ -80,22 +90,24 @@ class IndexedDBStorage implements StorageAdapter {
     })
   }
 
-  async loadSnapshot(): Promise<Uint8Array | undefined> {
+  async loadSnapshot(): Promise<StoredSnapshot | undefined> {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readonly')
-    const [key, last] = await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('updates').openKeyCursor(null, 'prev')])
+    const [meta, last] = await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('updates').openKeyCursor(null, 'prev')])
     // Compaction clears every row before it adds the snapshot: if it is the last row, it is the only one.
-    const bytes = typeof key === 'number' && last !== null && last.key === key ? await tx.objectStore('updates').get(key) : undefined
+    const only = isSnapshotMeta(meta) && last !== null && last.key === meta.key ? meta : undefined
+    const bytes = only === undefined ? undefined : await tx.objectStore('updates').get(only.key)
     await tx.done
-    if (bytes === undefined || typeof key !== 'number') return undefined
-    this.loadedSnapshot = { key, bytes }
-    return bytes
+    if (only === undefined || bytes === undefined) return undefined
+    this.loadedSnapshot = { key: only.key, bytes }
+    return { snapshot: bytes, index: only.index }
   }
 
   async loadUpdates(): Promise<StoredUpdate[]> {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readonly')
-    const [snapshotKey, keys] = await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('updates').getAllKeys()])
+    const [meta, keys] = await Promise.all([tx.objectStore('meta').get('snapshot'), tx.objectStore('updates').getAllKeys()])
+    const snapshotKey = isSnapshotMeta(meta) ? meta.key : undefined
     // The snapshot loadSnapshot returned is not read twice (megabytes, for a large store).
     const known = this.loadedSnapshot !== null && keys[0] === this.loadedSnapshot.key ? this.loadedSnapshot : null
     const values = await tx.objectStore('updates').getAll(known === null ? null : IDBKeyRange.lowerBound(known.key, true))
@@ -126,13 +138,14 @@ class IndexedDBStorage implements StorageAdapter {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
     const updates = tx.objectStore('updates')
-    const [keys, values, oldSnapshot] = await Promise.all([updates.getAllKeys(), updates.getAll(), tx.objectStore('meta').get('snapshot')])
+    const [keys, values, meta] = await Promise.all([updates.getAllKeys(), updates.getAll(), tx.objectStore('meta').get('snapshot')])
+    const oldSnapshot = isSnapshotMeta(meta) ? meta.key : undefined
     const unseen = values.flatMap((bytes, i) => (this.seen.has(keys[i]!) ? [] : [{ bytes, v2: keys[i] === oldSnapshot }]))
     // Synchronous: the transaction must not go idle between the reads and the writes.
-    const { snapshot } = build(unseen)
+    const { snapshot, index } = build(unseen)
     void updates.clear()
     const snapshotKey = await updates.add(snapshot)
-    void tx.objectStore('meta').put(snapshotKey, 'snapshot')
+    void tx.objectStore('meta').put({ key: snapshotKey, index }, 'snapshot')
     await tx.done
     this.seen.clear()
     this.seen.add(snapshotKey)

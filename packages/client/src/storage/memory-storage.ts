@@ -4,13 +4,15 @@
  * like tabs sharing one IndexedDB, and a store reopened on it finds its data.
  */
 import { TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StorageFactory, StoredUpdate } from './storage.js'
+import type { CompactionResult, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
 
 interface MemoryDatabase {
   rows: Map<number, Uint8Array>
   nextKey: number
   /** The key of the V2 snapshot row, if any. */
   snapshot: number | undefined
+  /** Its index (see CompactionResult). */
+  index: Uint8Array
   freeClients: number[]
 }
 
@@ -21,7 +23,7 @@ export type MemoryDisk = Map<string, MemoryDatabase>
 export function memoryStorage(disk: MemoryDisk = new Map()): StorageFactory {
   return (name) => {
     let db = disk.get(name)
-    if (db === undefined) disk.set(name, (db = { rows: new Map(), nextKey: 1, snapshot: undefined, freeClients: [] }))
+    if (db === undefined) disk.set(name, (db = { rows: new Map(), nextKey: 1, snapshot: undefined, index: new Uint8Array(0), freeClients: [] }))
     return new MemoryStorage(db)
   }
 }
@@ -36,10 +38,11 @@ class MemoryStorage implements StorageAdapter {
 
   constructor(private readonly db: MemoryDatabase) {}
 
-  async loadSnapshot(): Promise<Uint8Array | undefined> {
+  async loadSnapshot(): Promise<StoredSnapshot | undefined> {
     this.check()
     const key = this.db.snapshot
-    return key !== undefined && this.db.rows.size === 1 && this.db.rows.has(key) ? copy(this.db.rows.get(key)!) : undefined
+    if (key === undefined || this.db.rows.size !== 1 || !this.db.rows.has(key)) return undefined
+    return { snapshot: copy(this.db.rows.get(key)!), index: copy(this.db.index) }
   }
 
   async loadUpdates(): Promise<StoredUpdate[]> {
@@ -64,11 +67,12 @@ class MemoryStorage implements StorageAdapter {
   async compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void> {
     this.check()
     const unseen = [...this.db.rows].filter(([key]) => !this.seen.has(key)).map(([key, bytes]) => ({ bytes: copy(bytes), v2: key === this.db.snapshot }))
-    const { snapshot } = build(unseen)
+    const { snapshot, index } = build(unseen)
     const key = this.db.nextKey++
     this.db.rows.clear()
     this.db.rows.set(key, copy(snapshot))
     this.db.snapshot = key
+    this.db.index = copy(index)
     this.seen.clear()
     this.seen.add(key)
   }

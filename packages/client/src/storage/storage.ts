@@ -19,11 +19,19 @@ export interface StoredUpdate {
 export interface CompactionResult {
   /** One Yjs update, format V2, holding the whole document. */
   snapshot: Uint8Array
+  /** Its entries in key order, for a fast open (a few bytes a key); kept with it, dropped with it. */
+  index: Uint8Array
+}
+
+/** The last compaction's snapshot and its index. */
+export interface StoredSnapshot {
+  snapshot: Uint8Array
+  index: Uint8Array
 }
 
 export interface StorageAdapter {
-  /** The snapshot of the last compaction (V2) when it is the only stored row (nothing was stored after it); else undefined. */
-  loadSnapshot(): Promise<Uint8Array | undefined>
+  /** The snapshot of the last compaction (V2) and its index, when it is the only stored row (nothing was stored after it); else undefined. */
+  loadSnapshot(): Promise<StoredSnapshot | undefined>
   /** Every stored update, oldest first. */
   loadUpdates(): Promise<StoredUpdate[]>
   /**

@@ -5,7 +5,7 @@
  * every update for `Persistence`, the snapshots compaction builds (format V2),
  * flush, and close.
  */
-import { asTideKVError, holdsState, type Replica, TideKVError, TransactionOrigin } from '@tidekv/core/internal'
+import { asTideKVError, holdsState, indexOfSnapshot, type Replica, TideKVError, TransactionOrigin } from '@tidekv/core/internal'
 import * as Y from 'yjs'
 import { type CompactionPolicy, Persistence } from './persistence.js'
 import type { CompactionResult, StorageAdapter, StoredUpdate } from './storage.js'
@@ -51,8 +51,8 @@ export class StoredDocument {
     // tab rather than per page load: counters keep one contribution per
     // replica, and a replica's deleted entries merge into one run.
     this.replica.reuseClientId(await this.storage.claimClientId())
-    const snapshot = await this.storage.loadSnapshot()
-    if (snapshot === undefined || !this.replica.preload(snapshot)) {
+    const stored = await this.storage.loadSnapshot()
+    if (stored === undefined || !this.replica.preload(stored.snapshot, stored.index)) {
       await this.#loadDocument()
       return
     }
@@ -130,7 +130,8 @@ export class StoredDocument {
     const doc = this.replica.doc
     if (unseen.length > 0) doc.transact(() => applyStored(doc, unseen), this.#origin)
     this.replica.commit()
-    return { snapshot: Y.encodeStateAsUpdateV2(doc) }
+    const snapshot = Y.encodeStateAsUpdateV2(doc)
+    return { snapshot, index: indexOfSnapshot(snapshot) ?? new Uint8Array(0) }
   }
 }
 

@@ -40,22 +40,22 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       expect(loaded).toEqual(v1(1, 2))
     })
 
-    it('compaction replaces every update with the snapshot, offered alone by loadSnapshot and marked V2 by loadUpdates', async () => {
+    it('compaction replaces every update with the snapshot, offered with its index by loadSnapshot and marked V2 by loadUpdates', async () => {
       const factory = backend()
       const s = await factory('db')
       await s.append([bytes(1), bytes(2)], false)
       await s.compact((unseen) => {
         expect(unseen).toEqual([])
-        return { snapshot: bytes(7) }
+        return { snapshot: bytes(7), index: bytes(5) }
       })
       const reader = await factory('db')
-      expect(await reader.loadSnapshot()).toEqual(bytes(7))
+      expect(await reader.loadSnapshot()).toEqual({ snapshot: bytes(7), index: bytes(5) })
       expect(await reader.loadUpdates()).toEqual([v2(7)])
     })
 
     it('the snapshot is not offered alone once an update was appended after it; loadUpdates still says which row it is', async () => {
       const s = await backend()('db')
-      await s.compact(() => ({ snapshot: bytes(7) }))
+      await s.compact(() => ({ snapshot: bytes(7), index: bytes(5) }))
       await s.append([bytes(9)], false)
       expect(await s.loadSnapshot()).toBeUndefined()
       expect(await s.loadUpdates()).toEqual([v2(7), v1(9)])
@@ -70,13 +70,13 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       let seen: StoredUpdate[] = []
       await a.compact((unseen) => {
         seen = unseen
-        return { snapshot: bytes(1, 2) }
+        return { snapshot: bytes(1, 2), index: bytes(5) }
       })
       expect(seen).toEqual([v1(2)])
       // b now sees a's snapshot as someone else's row, and knows it is a snapshot.
       await b.compact((unseen) => {
         seen = unseen
-        return { snapshot: bytes(1, 2, 3) }
+        return { snapshot: bytes(1, 2, 3), index: bytes(5) }
       })
       expect(seen).toEqual([v2(1, 2)])
     })
@@ -86,7 +86,7 @@ export function describeStorageConformance(name: string, backend: () => StorageF
       const a = await factory('db')
       const b = await factory('db')
       await a.append([bytes(1)], false)
-      const compaction = a.compact(() => ({ snapshot: bytes(1) }))
+      const compaction = a.compact(() => ({ snapshot: bytes(1), index: bytes(5) }))
       const append = b.append([bytes(2)], true)
       await Promise.all([compaction, append])
       const all = await (await factory('db')).loadUpdates()

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createDocStore } from '../doc-store.js'
 import { LOG_NAME } from '../layout/entry.js'
-import { keysOfSnapshot } from './snapshot-keyspace.js'
+import * as encoding from 'lib0/encoding'
+import { indexOfSnapshot, keysOfSnapshot } from './snapshot-keyspace.js'
 
 const NOW = 1_700_000_000_000
 
@@ -72,5 +73,28 @@ describe("a snapshot's keyspace (keysOfSnapshot)", () => {
     const keys = keysOfSnapshot(Y.encodeStateAsUpdateV2(store.doc))!
     expect(keys.keys).toEqual(['k'])
     expect(keysOfSnapshot(new Uint8Array([1, 2, 3]))).toBeUndefined()
+  })
+
+  it('with its index (the entries in key order) it reads the same keyspace without sorting; an index that does not fit is ignored', async () => {
+    const store = await storeWith((s) => {
+      for (let i = 0; i < 50; i++) s.set(`k${(i * 7919) % 50}`, i)
+      s.hash('h').setMany({ a: 1, b: 2 })
+      s.incr('n')
+    })
+    const snapshot = Y.encodeStateAsUpdateV2(store.doc)
+    const plain = keysOfSnapshot(snapshot)!
+    const index = indexOfSnapshot(snapshot)!
+    expect(index.length).toBeLessThan(4 * 54) // a few bytes an entry
+    expect(keysOfSnapshot(snapshot, index)).toEqual(plain)
+    const indexOf = (positions: number[]) => {
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, positions.length)
+      for (const p of positions) encoding.writeVarUint(encoder, p)
+      return encoding.toUint8Array(encoder)
+    }
+    // Out of order, a position twice, a position past the snapshot, trailing bytes: each ignored.
+    for (const bad of [indexOf([1, 0]), indexOf([0, 0]), indexOf([9_999]), new Uint8Array([...index, 0]), new Uint8Array([200])]) {
+      expect(keysOfSnapshot(snapshot, bad)).toEqual(plain)
+    }
   })
 })

@@ -2,9 +2,10 @@
  * The keyspace of a compaction snapshot, read without integrating the
  * document, so a store opens by answering reads at once while Yjs loads the
  * document in the background. The snapshot (a Yjs update in format V2) is
- * the only copy on disk: there is no saved keyspace beside it any more,
- * which repeated every entry and made a compacted store 2.7 times the bytes
- * y-indexeddb stores for the same keys.
+ * the only copy of the entries on disk; beside it there is only its index
+ * (`indexOfSnapshot`: the entries in key order, a few bytes a key). Release
+ * 0.1.0 saved a keyspace there instead, which repeated every entry and made a
+ * compacted store 2.7 times the bytes y-indexeddb stores for the same keys.
  *
  * The snapshot's structs are read without integrating them (see
  * `keysOfSnapshot`, which says which snapshots qualify); each live binary
@@ -15,6 +16,7 @@
  * resolved at open (`resolveNow`).
  */
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { type EntryHead, LOG_NAME, readEntryHead } from '../layout/entry.js'
 import { type Stamp, ZERO_STAMP } from '../layout/hlc.js'
@@ -49,25 +51,50 @@ const HAS_RIGHT_ORIGIN = 64
  * ones, is refused (undefined). So is a snapshot holding pending structs: a
  * gap in a client's clocks, or an origin the snapshot does not hold.
  */
-export function keysOfSnapshot(snapshot: Uint8Array): SnapshotKeyspace | undefined {
+export function keysOfSnapshot(snapshot: Uint8Array, index?: Uint8Array): SnapshotKeyspace | undefined {
   try {
-    return readSnapshot(snapshot)
+    const items = walk(snapshot)
+    if (items === undefined) return undefined
+    const order = index === undefined ? undefined : readIndex(index, items.clients.length)
+    // An index that does not fit its snapshot is ignored: the keys are sorted here instead.
+    return (order === undefined ? undefined : assemble(snapshot, items, order)) ?? assemble(snapshot, items, sortByKey(snapshot, items))
   } catch {
     return undefined // reason: not a snapshot this release reads: the document load says what is wrong
   }
 }
 
-function readSnapshot(snapshot: Uint8Array): SnapshotKeyspace | undefined {
+/**
+ * The index a fast open of `snapshot` reads beside it: the snapshot's live
+ * entries in key order, each as its position among the snapshot's binary
+ * items (a varUint each, about 3 bytes a key). With it a fast open neither
+ * hashes nor sorts the keys. Undefined when the snapshot is not read that way.
+ */
+export function indexOfSnapshot(snapshot: Uint8Array): Uint8Array | undefined {
+  const items = walk(snapshot)
+  if (items === undefined) return undefined
+  const order = sortByKey(snapshot, items)
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, order.length)
+  for (const position of order) encoding.writeVarUint(encoder, position)
+  return encoding.toUint8Array(encoder)
+}
+
+/** A snapshot's binary items, as columns: item id, and where the bytes are in the snapshot; and its delete set. */
+interface Items {
+  clients: number[]
+  clocks: number[]
+  offsets: number[]
+  lengths: number[]
+  deleted: Map<number, number[]>
+}
+
+function walk(snapshot: Uint8Array): Items | undefined {
   const decoder = new Y.UpdateDecoderV2(decoding.createDecoder(snapshot))
   const rest = decoder.restDecoder
   const ends = new Map<number, number>()
   /** Every origin named, as client, clock pairs: each must lie within the snapshot, or Yjs would keep its item pending. */
   const origins: number[] = []
-  // The binary items, as columns: item id, and where the bytes are in `snapshot`.
-  const clients: number[] = []
-  const clocks: number[] = []
-  const offsets: number[] = []
-  const lengths: number[] = []
+  const items: Items = { clients: [], clocks: [], offsets: [], lengths: [], deleted: new Map() }
   const count = decoding.readVarUint(rest)
   for (let c = 0; c < count; c++) {
     const structs = decoding.readVarUint(rest)
@@ -92,10 +119,10 @@ function readSnapshot(snapshot: Uint8Array): SnapshotKeyspace | undefined {
         clock += decoder.readLen()
       } else if (content === CONTENT_BINARY) {
         const bytes = decoder.readBuf() // a view into `snapshot`
-        clients.push(client)
-        clocks.push(clock++)
-        offsets.push(bytes.byteOffset - snapshot.byteOffset)
-        lengths.push(bytes.length)
+        items.clients.push(client)
+        items.clocks.push(clock++)
+        items.offsets.push(bytes.byteOffset - snapshot.byteOffset)
+        items.lengths.push(bytes.length)
       } else {
         return undefined // a nested type, or any other content: not a TideKV log
       }
@@ -103,63 +130,121 @@ function readSnapshot(snapshot: Uint8Array): SnapshotKeyspace | undefined {
     ends.set(client, clock)
   }
   for (let i = 0; i < origins.length; i += 2) if (origins[i + 1]! >= (ends.get(origins[i]!) ?? 0)) return undefined
-  const deleted = readDeleteSet(decoder)
+  items.deleted = readDeleteSet(decoder)
+  return items
+}
 
-  // Each live entry under its key: the last entry of each key in `last`, the ones before chained through `next`.
-  const n = clients.length
-  const expiresAt = new Float64Array(n)
-  const structure = new Uint8Array(n)
+/** Reads the head of binary item `e` into `head`; false when it is deleted or no valid entry. */
+function readHead(entries: decoding.Decoder, items: Items, e: number, head: EntryHead): boolean {
+  if (isDeleted(items.deleted, items.clients[e]!, items.clocks[e]!)) return false
+  entries.pos = items.offsets[e]!
+  return readEntryHead(entries, head) && entries.pos <= items.offsets[e]! + items.lengths[e]!
+}
+
+/** The live entries' positions, in key order (a key's entries together): hashed and sorted. */
+function sortByKey(snapshot: Uint8Array, items: Items): number[] {
+  const n = items.clients.length
   const next = new Int32Array(n)
   const last = new Map<string, number>()
-  const head: EntryHead = { key: '', wall: 0, counter: 0, expiresAt: 0, structure: false }
+  const head = newHead()
   const entries = decoding.createDecoder(snapshot)
-  let max: Stamp = ZERO_STAMP
-  let live = 0
   for (let e = 0; e < n; e++) {
-    if (isDeleted(deleted, clients[e]!, clocks[e]!)) continue
-    entries.pos = offsets[e]!
-    if (!readEntryHead(entries, head) || entries.pos > offsets[e]! + lengths[e]!) continue
-    if (head.wall > max.wall || (head.wall === max.wall && head.counter > max.counter)) max = { wall: head.wall, counter: head.counter, replica: 0 }
-    expiresAt[e] = head.expiresAt
-    structure[e] = head.structure ? 1 : 0
+    if (!readHead(entries, items, e, head)) continue
     next[e] = last.get(head.key) ?? -1
     last.set(head.key, e)
-    live++
   }
+  const order: number[] = []
+  for (const key of [...last.keys()].sort()) for (let e = last.get(key)!; e !== -1; e = next[e]!) order.push(e)
+  return order
+}
 
-  // Keys in order, each key's entries together.
-  const keys = [...last.keys()].sort()
+/** An index's positions; undefined when it is malformed or names a position past the snapshot's `n` items. */
+function readIndex(index: Uint8Array, n: number): number[] | undefined {
+  try {
+    const decoder = decoding.createDecoder(index)
+    const count = decoding.readVarUint(decoder)
+    if (count > n) return undefined
+    const order = new Array<number>(count)
+    for (let i = 0; i < count; i++) {
+      const position = decoding.readVarUint(decoder)
+      if (position >= n) return undefined
+      order[i] = position
+    }
+    return decoding.hasContent(decoder) ? undefined : order
+  } catch {
+    return undefined // reason: a damaged index is only a shortcut: the keys are sorted instead
+  }
+}
+
+/**
+ * The keyspace of the entries at `order`'s positions, which must come in key
+ * order (a key's entries together, keys strictly increasing) and name each
+ * item once; undefined otherwise (a stale or damaged index).
+ */
+function assemble(snapshot: Uint8Array, items: Items, order: readonly number[]): SnapshotKeyspace | undefined {
+  const n = order.length
+  const used = new Uint8Array(items.clients.length)
+  const keys: string[] = []
+  const starts: number[] = []
+  const expiries: number[] = []
   const saved: SnapshotKeyspace = {
     keys,
-    starts: new Uint32Array(keys.length + 1),
-    clients: new Float64Array(live),
-    clocks: new Float64Array(live),
-    offsets: new Uint32Array(live),
-    lengths: new Uint32Array(live),
+    starts: new Uint32Array(0),
+    clients: new Float64Array(n),
+    clocks: new Float64Array(n),
+    offsets: new Uint32Array(n),
+    lengths: new Uint32Array(n),
     buffer: snapshot,
-    expiries: new Float64Array(keys.length),
-    maxStamp: max,
+    expiries: new Float64Array(0),
+    maxStamp: ZERO_STAMP,
     resolveNow: [],
   }
+  const head = newHead()
+  const entries = decoding.createDecoder(snapshot)
+  let max: Stamp = ZERO_STAMP
   let at = 0
-  for (let k = 0; k < keys.length; k++) {
-    saved.starts[k] = at
-    const newest = last.get(keys[k]!)!
-    let withExpiry = false
-    for (let e = newest; e !== -1; e = next[e]!) {
-      saved.clients[at] = clients[e]!
-      saved.clocks[at] = clocks[e]!
-      saved.offsets[at] = offsets[e]!
-      saved.lengths[at] = lengths[e]!
-      if (expiresAt[e]! > 0) withExpiry = true
-      at++
-    }
+  // The key being assembled: whether its one entry is plain, and its entries' greatest expiry.
+  let plain = false
+  let withExpiry = false
+  const closeKey = (): void => {
+    const k = keys.length - 1
+    if (k < 0) return
     // One plain entry: its expiry is the key's. Otherwise resolving the entries tells.
-    if (at - saved.starts[k]! === 1 && structure[newest] === 0) saved.expiries[k] = expiresAt[newest]!
-    else if (withExpiry) saved.resolveNow.push(keys[k]!)
+    if (at - starts[k]! === 1 && plain) return
+    expiries[k] = 0
+    if (withExpiry) saved.resolveNow.push(keys[k]!)
   }
-  saved.starts[keys.length] = at
+  for (const e of order) {
+    if (used[e] === 1 || !readHead(entries, items, e, head)) return undefined
+    used[e] = 1
+    const previous = keys[keys.length - 1]
+    if (previous !== head.key) {
+      if (previous !== undefined && !(previous < head.key)) return undefined
+      closeKey()
+      keys.push(head.key)
+      starts.push(at)
+      expiries.push(head.expiresAt)
+      plain = !head.structure
+      withExpiry = false
+    }
+    if (head.expiresAt > 0) withExpiry = true
+    if (head.wall > max.wall || (head.wall === max.wall && head.counter > max.counter)) max = { wall: head.wall, counter: head.counter, replica: 0 }
+    saved.clients[at] = items.clients[e]!
+    saved.clocks[at] = items.clocks[e]!
+    saved.offsets[at] = items.offsets[e]!
+    saved.lengths[at] = items.lengths[e]!
+    at++
+  }
+  closeKey()
+  starts.push(at)
+  saved.starts = Uint32Array.from(starts)
+  saved.expiries = Float64Array.from(expiries)
+  saved.maxStamp = max
   return saved
+}
+
+function newHead(): EntryHead {
+  return { key: '', wall: 0, counter: 0, expiresAt: 0, structure: false }
 }
 
 function pushId(out: number[], id: Y.ID): void {

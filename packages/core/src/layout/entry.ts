@@ -313,7 +313,7 @@ export function decodeEntry(bytes: Uint8Array, client: number, clock: number, ea
     const version = head >> 4
     if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) throw new Error(`unknown entry format ${version}`)
     const kind = (head & KIND_BIT) === 0 ? EntryKind.VALUE : EntryKind.COUNTER
-    const key = decoding.readVarString(dec)
+    const key = readKey(dec)
     if (key.length === 0) throw new Error('empty key')
     let type: StructType = StructType.PLAIN
     let member: string | null = null
@@ -402,7 +402,7 @@ export function decodeEntryAddress(bytes: Uint8Array): EntryAddress | undefined 
     const dec = decoding.createDecoder(bytes)
     const version = decoding.readUint8(dec) >> 4
     if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) return undefined
-    const key = decoding.readVarString(dec)
+    const key = readKey(dec)
     if (version === FORMAT_VERSION) return { key, type: StructType.PLAIN, member: null }
     const tag = decoding.readUint8(dec)
     const type = tag & ~META_BIT
