@@ -24,7 +24,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { Item } from 'yjs'
 import { TideKVError } from '../errors.js'
-import { MAX_WALL, type Stamp, stampInBounds, ZERO_STAMP } from './hlc.js'
+import { MAX_COUNTER, MAX_WALL, type Stamp, stampInBounds, ZERO_STAMP } from './hlc.js'
 import { readSafeVarUint } from './varint.js'
 import { parseListPosition, parseStreamId } from './member-order.js'
 import { freezeDecoded, isValue, readValue, type Value, writeString, writeValue } from './value.js'
@@ -443,7 +443,8 @@ export function readEntryHead(dec: decoding.Decoder, head: EntryHead): boolean {
     }
     head.wall = readSafeVarUint(dec)
     head.counter = readSafeVarUint(dec)
-    if (!stampInBounds({ wall: head.wall, counter: head.counter, replica: 0 })) return false
+    // stampInBounds, without a stamp object per entry.
+    if (head.wall > MAX_WALL || head.counter > MAX_COUNTER) return false
     head.expiresAt = first & EXPIRY_BIT ? readSafeVarUint(dec) : 0
     head.structure = version === STRUCTURE_VERSION
     return head.expiresAt <= MAX_WALL
