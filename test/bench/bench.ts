@@ -551,8 +551,8 @@ async function incrRows(): Promise<void> {
 
 // ---- row 6: cold open ---------------------------------------------------------------
 
-/** Bytes in a TideKV IndexedDB database: every row of 'updates' plus the saved keyspace. */
-async function tideDatabaseBytes(name: string): Promise<{ updates: number; rows: number; keyspace: number }> {
+/** Bytes in a TideKV IndexedDB database: every row of 'updates' plus the snapshot's index. */
+async function tideDatabaseBytes(name: string): Promise<{ updates: number; rows: number; index: number }> {
   const request = idb.open(databaseName(name))
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     request.onsuccess = () => resolve(request.result)
@@ -561,15 +561,15 @@ async function tideDatabaseBytes(name: string): Promise<{ updates: number; rows:
   try {
     const tx = db.transaction(['updates', 'meta'], 'readonly')
     const all = tx.objectStore('updates').getAll()
-    const meta = tx.objectStore('meta').get('keyspace')
+    const meta = tx.objectStore('meta').get('snapshot')
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve()
       tx.onerror = () => reject(tx.error!)
     })
-    // reason: TideKV's IndexedDB layout (indexeddb-storage.ts): 'updates' rows are update bytes, 'meta' keyspace is { upTo, bytes }
+    // reason: TideKV's IndexedDB layout (indexeddb-storage.ts): 'updates' rows are update bytes, 'meta' snapshot is { key, index }
     const rows = all.result as Uint8Array[]
-    const saved = meta.result as { bytes?: Uint8Array } | undefined // reason: as rows above
-    return { updates: rows.reduce((n, u) => n + u.byteLength, 0), rows: rows.length, keyspace: saved?.bytes?.byteLength ?? 0 }
+    const saved = meta.result as { index?: Uint8Array } | undefined // reason: as rows above
+    return { updates: rows.reduce((n, u) => n + u.byteLength, 0), rows: rows.length, index: saved?.index?.byteLength ?? 0 }
   } finally {
     db.close()
   }
@@ -588,7 +588,7 @@ async function coldRows(): Promise<void> {
   const name = 'bench-cold'
   const seed = await openStore(name, { indexedDB: idb })
   for (let i = 0; i < N; i++) seed.set(keys[i]!, values[i]!)
-  await seed.close() // stores, then compacts into one snapshot + the saved keyspace
+  await seed.close() // stores, then compacts into one snapshot + its index
   const before = await tideDatabaseBytes(name)
 
   const first: number[] = []
@@ -611,7 +611,7 @@ async function coldRows(): Promise<void> {
     }
   }
   const after = await tideDatabaseBytes(name)
-  const unchanged = after.rows === before.rows && after.updates === before.updates && after.keyspace === before.keyspace
+  const unchanged = after.rows === before.rows && after.updates === before.updates && after.index === before.index
 
   // Yjs: the same 100k values in a Y.Map, loaded from a snapshot.
   const source = new Y.Doc()
@@ -661,7 +661,7 @@ async function coldRows(): Promise<void> {
     goal: '≤ 0.25× Yjs load',
     met: ratio <= 0.25,
     notes: [
-      `TideKV: await openStore('${name}', { indexedDB }) + get('${COLD_KEY}'), from IndexedDB (fake-indexeddb) holding a compacted snapshot of ${formatBytes(before.updates)} in ${before.rows} row(s) + a saved keyspace of ${formatBytes(before.keyspace)}.`,
+      `TideKV: await openStore('${name}', { indexedDB }) + get('${COLD_KEY}'), from IndexedDB (fake-indexeddb) holding a compacted snapshot of ${formatBytes(before.updates)} in ${before.rows} row(s) + its index, ${formatBytes(before.index)}.`,
       `Y.Map: Y.applyUpdate(new Y.Doc(), snapshot) + one get, from a ${formatBytes(snapshot.length)} snapshot already in memory (no IndexedDB read).`,
       'idb-keyval: createStore() + first awaited get on the 100k-key database (opens a connection).',
       unchanged
@@ -761,8 +761,8 @@ async function historyRows(): Promise<void> {
   for (let k = 0; k < HISTORY_KEYS; k++) fresh.set(historyKey(k), finalValue(k))
   await fresh.close()
   const live = await tideDatabaseBytes(freshName)
-  const histTotal = hist.updates + hist.keyspace
-  const liveTotal = live.updates + live.keyspace
+  const histTotal = hist.updates + hist.index
+  const liveTotal = live.updates + live.index
   const idbRatio = histTotal / liveTotal
   rows.push({
     id: 'history-idb',
@@ -775,7 +775,7 @@ async function historyRows(): Promise<void> {
     met: idbRatio <= 2,
     notes: [
       `Same ${HISTORY_WRITES} single-write batches on a persisted store (await flush every ${HISTORY_CHUNK} writes), then close (compacts); 1 run (${idbMs.toFixed(0)} ms).`,
-      `Stored: ${hist.rows} update row(s) = ${formatBytes(hist.updates)} + saved keyspace ${formatBytes(hist.keyspace)}; fresh store with the final ${HISTORY_KEYS} values: ${live.rows} row(s) = ${formatBytes(live.updates)} + keyspace ${formatBytes(live.keyspace)} = ${formatBytes(liveTotal)}.`,
+      `Stored: ${hist.rows} update row(s) = ${formatBytes(hist.updates)} + index ${formatBytes(hist.index)}; fresh store with the final ${HISTORY_KEYS} values: ${live.rows} row(s) = ${formatBytes(live.updates)} + index ${formatBytes(live.index)} = ${formatBytes(liveTotal)}.`,
     ],
   })
   await deleteDatabase(databaseName(histName))

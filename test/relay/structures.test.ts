@@ -13,7 +13,7 @@
  * - a cold start: a client with empty storage reads every type as the
  *   writers do as soon as its status is 'synced';
  * - a reload: every type survives closing and reopening a client (from its
- *   saved keyspace, then its document), and a relay restarted on the same
+ *   snapshot's keys, then its document), and a relay restarted on the same
  *   data folder serves it all to a new client.
  *
  * Seeded: the base seed is printed; a failure names its sequence's seed and
@@ -175,11 +175,11 @@ describe('data structures through the relay', () => {
     const want = dump(a)
     await a.close()
 
-    // From IndexedDB alone (no sync): first from the saved keyspace (the document load held back), then from the document.
+    // From IndexedDB alone (no sync): first from the snapshot's keys (the document load held back), then from the document.
     const gate = new LoadGate()
     const local = await openStore(ROOM, { storage: gate.wrap(indexedDBStorage(idb)), tabs: false })
     onCleanup(() => local.close())
-    expect(gate.held, 'opened from the saved keyspace').toBe(true)
+    expect(gate.held, 'opened from the keys of its snapshot').toBe(true)
     expect(dump(local), 'reopened, before the document loaded').toEqual(want)
     gate.release()
     await local.loaded

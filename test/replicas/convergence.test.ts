@@ -4,7 +4,7 @@
  * batch, setMany, deleteMany, clear) while their Yjs updates travel over
  * per-link queues in random order, duplicated, merged, or held back until the
  * end. Replica 0 persists (memory storage, or fake-indexeddb), compacts
- * mid-sequence and restarts: it reopens from its saved keyspace and keeps
+ * mid-sequence and restarts: it reopens from its snapshot's keys and keeps
  * taking writes and updates while its document loads (a `LoadGate` holds the
  * load back, since memory storage would finish before `openStore` returns).
  * Clocks only move when the test says, and so do expiry timers (fake timers),
@@ -291,7 +291,7 @@ class Cluster extends ReplicaCluster<ClusterReplica> {
         const waitLoaded = rng.chance(0.5)
         this.trace.push(`restart r0 from storage${waitLoaded ? ', await loaded' : ''}`)
         await this.restart(waitLoaded, true)
-        // Without awaiting, writes and deliveries can still reach the saved keyspace before the document loads.
+        // Without awaiting, writes and deliveries can still reach the snapshot's keys before the document loads.
         const n = rng.int(0, 3)
         for (let k = 0; k < n; k++) {
           if (rng.chance(0.5)) this.write(0, 0)
@@ -350,7 +350,7 @@ class Cluster extends ReplicaCluster<ClusterReplica> {
     Y.applyUpdate(fresh.doc, Y.encodeStateAsUpdate(stores[stores.length - 1]!.doc), NET)
     this.expectSameReads('fresh replica from the document', [stores[1]!, fresh], ['replica 1', 'fresh replica'])
 
-    // The persistent replica, rebuilt from storage: first from its saved keyspace, then from the document.
+    // The persistent replica, rebuilt from storage: first from its snapshot's keys, then from the document.
     const rebuilt = await this.restart(false, false)
     this.expectSameReads('rebuilt before loaded', [stores[1]!, rebuilt], ['replica 1', 'rebuilt replica 0'])
     await this.release()
@@ -469,12 +469,12 @@ describe('a replica whose document is still loading', () => {
     const disk: MemoryDisk = new Map()
     const first = await openStore('loading', { storage: memoryStorage(disk), tabs: false })
     first.set('k', 1)
-    await first.close() // compacts: the next open is a fast one, from the saved keyspace
+    await first.close() // compacts: the next open is a fast one, from the snapshot's keys
     const gate = new LoadGate()
     const store = await openStore('loading', { storage: gate.wrap(memoryStorage(disk)), compaction: { maxLogRows: 1 }, tabs: false })
     const errors: string[] = []
     store.on('error', (e) => errors.push(`${e.code}: ${e.message}`))
-    expect(store.get('k')).toBe(1) // answered from the saved keyspace
+    expect(store.get('k')).toBe(1) // answered from the snapshot's keys
     const peer = await openStore('loading-peer', { persist: false, tabs: false })
     peer.set('remote', 'hello')
     await peer.flush()

@@ -8,7 +8,7 @@
  *
  * Most sequences run on an in-memory store (`persist: false`); more run on a
  * store persisted in memory storage that restarts, so the model's semantics
- * are checked on a store reopened from its saved keyspace, before its
+ * are checked on a store reopened from its snapshot's keys, before its
  * document has loaded (a `LoadGate` holds the load back) and after.
  *
  * Below the property test: deterministic tests of incr results.
@@ -24,7 +24,7 @@ import { LoadGate } from '../helpers/load-gate.js'
 import { baseSeed, illTyped, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 
 const SEQUENCES = 300
-/** More sequences on a persisted store that restarts, reopening from its saved keyspace. */
+/** More sequences on a persisted store that restarts, reopening from its snapshot's keys. */
 const PERSISTED_SEQUENCES = 100
 const OPS_PER_SEQUENCE = 100
 const MAX_KEY_BYTES = 16
@@ -624,7 +624,7 @@ class Run {
         await this.release()
         return
       case 'restart': {
-        // Close and reopen from storage: at once from the saved keyspace, the document loading behind.
+        // Close and reopen from storage: at once from the snapshot's keys, the document loading behind.
         this.trace.push('restart from storage')
         await this.release()
         await this.store.close()

@@ -15,7 +15,7 @@
  * alone. In the persisted sequences every replica lives in its own
  * fake-indexeddb, restarts mid-sequence (taking writes and updates before its
  * document has loaded), and at the end is closed and reopened: it must dump
- * the same from its saved keyspace (the document load held back) and again
+ * the same from its snapshot's keys (the document load held back) and again
  * once the document has loaded. A few sequences grow structures past one
  * chunk of their ordered index.
  *
@@ -61,7 +61,7 @@ type Backend = 'memory' | 'indexeddb'
 
 interface Replica extends ClusterReplica {
   readonly idb: IDBFactory
-  /** Holds back the document load of this incarnation (after a restart from a saved keyspace). */
+  /** Holds back the document load of this incarnation (after a restart from a snapshot's keys). */
   gate: LoadGate | null
   /** Whether updates were delivered to it while its load was held back (they may only show once it loads). */
   heard: boolean
@@ -121,7 +121,7 @@ class Cluster extends ReplicaCluster<Replica> {
 
   /**
    * Lets replica r's held-back document load finish. Unless updates reached
-   * it meanwhile, the load changes nothing it reads: its saved keyspace and
+   * it meanwhile, the load changes nothing it reads: its snapshot's keys and
    * the writes it took since are the truth (a write lost at the load, or a
    * removed member coming back, shows here, while every replica would agree on it).
    */
@@ -303,7 +303,7 @@ class Cluster extends ReplicaCluster<Replica> {
     this.expectSameDumps([stores[0]!, fresh], ['replica 0', 'fresh replica'])
 
     if (this.backend === 'indexeddb') {
-      // Close and reopen every replica: first read from the saved keyspace (the document load held back), then loaded.
+      // Close and reopen every replica: first read from the snapshot's keys (the document load held back), then loaded.
       this.phase = 'reopened from IndexedDB, before the document loaded'
       const want = dump(fresh, { exactTtl: true })
       for (let i = 0; i < this.size; i++) await this.restart(i, true)
@@ -365,7 +365,7 @@ describe('data structure convergence', () => {
     for (let i = 0; i < LARGE_SEQUENCES; i++) await runSequence(sequenceSeed(base, i), 'memory', true)
   })
 
-  it(`replicas restarted from IndexedDB read the same from their saved keyspace and from their document (${PERSISTED_SEQUENCES} sequences, fake-indexeddb)`, async () => {
+  it(`replicas restarted from IndexedDB read the same from their snapshot's keys and from their document (${PERSISTED_SEQUENCES} sequences, fake-indexeddb)`, async () => {
     for (let i = 0; i < PERSISTED_SEQUENCES; i++) await runSequence(sequenceSeed(base, i), 'indexeddb')
   })
 })

@@ -134,7 +134,7 @@ describe('writes before the document loads (fast open)', () => {
     clock.now += 2000
     const gate = new LoadGate()
     const store = await openStore('p1', { storage: gate.wrap(disk), tabs: false, clock: clock.fn })
-    expect(gate.held).toBe(true) // opened from the saved keyspace; the document waits
+    expect(gate.held).toBe(true) // opened from the snapshot's keys; the document waits
     store.hash('h').set('c', 3)
     store.list('l').pushLeft('z')
     gate.release()
@@ -156,7 +156,7 @@ describe('writes before the document loads (fast open)', () => {
     await first.close()
     const gate = new LoadGate()
     const store = await openStore('p2', { storage: gate.wrap(disk), tabs: false, clock: clock.fn })
-    expect(gate.held).toBe(true) // opened from the saved keyspace; the document waits
+    expect(gate.held).toBe(true) // opened from the snapshot's keys; the document waits
     expect(store.hash('h').incr('n', 1)).toBe(6)
     expect(store.sortedSet('z').incr('m', 1)).toBe(2.5)
     store.persist('z')

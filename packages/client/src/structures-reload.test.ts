@@ -70,7 +70,7 @@ function fillEveryType(store: Store): void {
 const dump = (store: Store) => Object.fromEntries(HELD_TYPES.map((t) => [t, contentsOf(store, t)]))
 
 describe('reloading structures', () => {
-  it('every type survives a clean close, read from the saved keyspace before the document loads, then after', async () => {
+  it('every type survives a clean close, read from the keys of its snapshot before the document loads, then after', async () => {
     const disk = memoryStorage()
     const first = await openStore('reload', { storage: disk, tabs: false })
     fillEveryType(first)
@@ -101,7 +101,7 @@ describe('reloading structures', () => {
     expect(dump(fresh)).toEqual(expected)
   })
 
-  it('every type survives a reopen with no saved keyspace (flushed, never closed: a crash)', async () => {
+  it('every type survives a reopen with no snapshot to open from (flushed, never closed: a crash)', async () => {
     const disk = memoryStorage()
     const crashed = await openStore('crash', { storage: disk, tabs: false })
     fillEveryType(crashed)

@@ -315,7 +315,7 @@ const bench: BenchPage = {
       for (let i = 0; i < n; i++) store.set(keys[i]!, values[i]!)
     })
     await store.flush()
-    await store.close() // compacts: one snapshot row + the saved keyspace
+    await store.close() // compacts: one snapshot row + its index
     return databaseBytes(databaseName(name), 'updates')
   },
 

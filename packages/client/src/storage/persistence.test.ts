@@ -86,7 +86,7 @@ for (const [label, backend] of [
       expect(after.get('k')).toBe('kept')
     })
 
-    it('reopens from the saved keyspace at once, and the document follows in the background', async () => {
+    it('reopens from the keys of its snapshot at once, and the document follows in the background', async () => {
       const options = backend()
       const store = await openStore('fast', options)
       store.batch(() => {
@@ -376,7 +376,7 @@ describe('updates applied before the document loads', () => {
     const disk = memoryStorage()
     const first = await openStore('failing-load', { storage: disk, tabs: false })
     first.set('k', 1)
-    await first.close() // compacts: the next open answers from the saved keyspace
+    await first.close() // compacts: the next open answers from the snapshot's keys
     const failing: StorageFactory = async (name) => {
       const s = await disk(name)
       // reason: an object whose prototype is the adapter has all its methods: an adapter, with loadUpdates overridden
@@ -391,7 +391,7 @@ describe('updates applied before the document loads', () => {
     process.on('unhandledRejection', onUnhandled)
     try {
       const store = await openStore('failing-load', { storage: failing, tabs: true })
-      expect(store.get('k')).toBe(1) // the saved keyspace answers
+      expect(store.get('k')).toBe(1) // the snapshot's keys answer
       await expect(store.loaded).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(unhandled).toEqual([])
