@@ -59,9 +59,8 @@ export class DocLog {
       )
       item.integrate(tr, 0)
       e.item = item
-      e.client = client
       e.clock = clock
-      e.replica = client
+      e.replica = client // and so e.client
       clock++
       left = item
     }

@@ -81,13 +81,22 @@ export class Entry implements Stamp {
     public bytes: Uint8Array,
     /** Where the encoded value starts in `bytes` (value entries). */
     readonly valueStart: number,
-    /** The id of the item holding the entry, when known: -1 while not yet inserted. */
-    public client: number,
+    /** The id of the item holding the entry, when known: -1, -1 while not yet inserted. */
+    client: number,
     public clock: number,
   ) {
     this.wall = stamp.wall
     this.counter = stamp.counter
-    this.replica = stamp.replica
+    this.replica = clock < 0 ? stamp.replica : client
+  }
+
+  /**
+   * The client of the item holding the entry: its replica once inserted (the
+   * stamp's replica is the item's client), -1 before. Not a field: 8 bytes
+   * less per entry.
+   */
+  get client(): number {
+    return this.clock < 0 ? -1 : this.replica
   }
 
   /**
