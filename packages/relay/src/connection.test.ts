@@ -112,4 +112,33 @@ describe('a sync answer in pieces, sent as the socket drains', () => {
     connection.send(live(1))
     expect(ws.sent.map((m) => m[0])).toEqual([200, 201])
   })
+
+  it('says it is answering until the last piece of an answer is written (the room then leaves a new sync step 1 unanswered)', () => {
+    const { ws, connection } = connect()
+    expect(connection.answering).toBe(false)
+    connection.sendAnswer(Array.from({ length: 10 }, (_, i) => piece(i)))
+    expect(connection.answering).toBe(true)
+    ws.drain()
+    expect(connection.answering).toBe(true)
+    ws.drain()
+    ws.drain()
+    expect(connection.answering).toBe(false)
+    expect(ws.sent.length).toBe(10)
+  })
+
+  it('lets go of what it sent while a reader keeps pace without ever catching up', () => {
+    const { ws, connection } = connect()
+    connection.sendAnswer(Array.from({ length: 10 }, (_, i) => piece(i))) // 4 written, 6 wait
+    // Each turn: one more live message, and the socket takes one message (it stays just under 1 MiB).
+    for (let i = 0; i < 20_000; i++) {
+      connection.send(live(i % 50))
+      ws.bufferedAmount = 1024 * KiB - 1
+      for (const cb of ws.pending.splice(0)) cb()
+    }
+    expect(ws.sent.length).toBeGreaterThan(19_000)
+    // reason: the outbox is private; its length is what this test is about (sent messages must not stay referenced)
+    const { outbox, outboxNext } = connection as unknown as { outbox: unknown[]; outboxNext: number }
+    expect(outbox.length - outboxNext).toBeLessThan(20) // the backlog: steady
+    expect(outbox.length).toBeLessThan(2_100) // what was sent is let go
+  })
 })

@@ -57,6 +57,8 @@ export class Connection implements Peer {
   private outboxLive = 0
   /** Bytes of answers written to the socket and not yet taken by it: not the peer's backlog. */
   private answerInSocket = 0
+  /** Messages of answers in the outbox, not yet written: one answer at a time (see Room's sync step 1). */
+  private answerLeft = 0
 
   constructor({ ws, room, mode, subject, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
     this.ws = ws
@@ -135,6 +137,10 @@ export class Connection implements Peer {
     this.write(message)
   }
 
+  get answering(): boolean {
+    return this.answerLeft > 0
+  }
+
   sendAnswer(messages: readonly Uint8Array[]): void {
     if (messages.length === 1 && this.outboxNext === this.outbox.length) {
       this.send(messages[0]!)
@@ -142,6 +148,7 @@ export class Connection implements Peer {
     }
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     for (const message of messages) this.outbox.push({ message, live: false })
+    this.answerLeft += messages.length
     this.drain()
   }
 
@@ -150,6 +157,7 @@ export class Connection implements Peer {
     while (this.outboxNext < this.outbox.length && this.ws.bufferedAmount < PACE_BYTES) {
       if (this.closed || this.ws.readyState !== this.ws.OPEN) break
       const { message, live } = this.outbox[this.outboxNext++]!
+      if (!live) this.answerLeft--
       if (live) {
         this.outboxLive -= message.length
         this.write(message)
@@ -168,6 +176,10 @@ export class Connection implements Peer {
       this.outbox = []
       this.outboxNext = 0
       this.outboxLive = 0
+    } else if (this.outboxNext >= 1024 && this.outboxNext * 2 >= this.outbox.length) {
+      // A reader that keeps pace without ever catching up: drop what was sent, or it stays referenced.
+      this.outbox = this.outbox.slice(this.outboxNext)
+      this.outboxNext = 0
     }
   }
 
@@ -233,6 +245,7 @@ export class Connection implements Peer {
     this.outboxNext = 0
     this.outboxLive = 0
     this.answerInSocket = 0
+    this.answerLeft = 0
     clearInterval(this.heartbeat)
     if (this.expiry !== null) clearTimeout(this.expiry)
     this.room.leave(this)

@@ -47,6 +47,8 @@ export interface Peer {
    * not count as the peer's backlog.
    */
   sendAnswer(messages: readonly Uint8Array[]): void
+  /** Whether part of an earlier answer is still waiting to be sent (then a new sync step 1 is not answered). */
+  readonly answering: boolean
   /** Handles a message of this peer that the room held back while it was busy (as if it had just arrived). */
   deliver(message: Uint8Array): void
   /** Closes the peer's connection. */
@@ -307,6 +309,14 @@ export class Room {
   private receiveSync(peer: Peer, decoder: decoding.Decoder): void {
     const kind = decoding.readVarUint(decoder)
     if (kind === syncProtocol.messageYjsSyncStep1) {
+      if (peer.answering) {
+        // One answer at a time: a peer asking again before it has read the last one would make the relay
+        // hold an answer as large as the room per ask. The answer on its way brings everything the room
+        // had when it was made, and live updates follow it; a client asks again on its next connection.
+        this.stepOne.charge(peer)
+        this.ctx.metrics.reject('sync-busy')
+        return
+      }
       peer.sendAnswer(this.stepOne.answer(peer, decoding.readVarUint8Array(decoder)))
       return
     }

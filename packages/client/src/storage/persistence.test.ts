@@ -1,8 +1,9 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it } from 'vitest'
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { databaseName, type MemoryDisk, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store } from '../index.js'
+import { databaseName, LOG_NAME, type MemoryDisk, memoryStorage, openStore, type StorageAdapter, type StorageFactory, type Store } from '../index.js'
 
 /** Every value of a store, for comparing two of them. */
 const dump = (store: Store) => store.entries()
@@ -275,6 +276,27 @@ describe('storage writes', () => {
     const raw = await disk('corrupt')
     await raw.append([new Uint8Array([0, 255, 255, 255, 255, 255, 1])], false)
     await expect(openStore('corrupt', { storage: disk })).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+  })
+
+  it('an entry every replica ignores (a readable head, an invalid value) never shows after a fast open either', async () => {
+    const storage = memoryStorage()
+    const store = await openStore('ignored', { storage, tabs: false })
+    store.set('good', 1)
+    // Format 1, a value entry for "bad", a stamp, then a value tag no TideKV value has.
+    const bad = encoding.createEncoder()
+    encoding.writeUint8(bad, 0x10)
+    encoding.writeVarString(bad, 'bad')
+    encoding.writeVarUint(bad, Date.now())
+    encoding.writeVarUint(bad, 0)
+    encoding.writeUint8(bad, 0)
+    store.doc.getArray<Uint8Array>(LOG_NAME).push([encoding.toUint8Array(bad)])
+    expect(store.keys()).toEqual(['good'])
+    await store.close()
+    const reopened = await openStore('ignored', { storage, tabs: false })
+    expect(reopened.get('bad')).toBeUndefined()
+    await reopened.loaded
+    expect([reopened.keys(), reopened.size]).toEqual([['good'], 1])
+    await reopened.close()
   })
 
   it('a damaged snapshot fails the open with STORAGE_FAILED, changing nothing stored', async () => {

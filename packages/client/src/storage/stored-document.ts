@@ -95,7 +95,6 @@ export class StoredDocument {
 
   async #loadDocument(): Promise<void> {
     const doc = this.replica.doc
-    const preloaded = this.replica.keyCount > 0
     try {
       const updates = await this.storage.loadUpdates()
       // Anything applied to the document before it loaded (by the app, through store.doc) may
@@ -108,9 +107,9 @@ export class StoredDocument {
         this.#persistence.enqueue(Y.encodeStateAsUpdate(doc, stored))
       }
       this.replica.adoptClientId()
-      // More than one row, or no V2 snapshot read at open (none, or an earlier release's):
-      // compact on close so the next open is fast.
-      if (updates.length > 1 || (!preloaded && updates.length > 0)) this.#persistence.markStale()
+      // More than one row, or one that is no V2 snapshot (an earlier release's): compact on close, so the
+      // next open is fast. (One V2 snapshot the fast open cannot read stays as it is: compacting changes nothing.)
+      if (updates.length > 1 || (updates.length === 1 && !updates[0]!.v2)) this.#persistence.markStale()
     } catch (cause) {
       const error = asTideKVError('STORAGE_FAILED', 'Loading the stored document failed', cause)
       this.#rejectLoaded(error)

@@ -161,16 +161,35 @@ export class Keyspace {
   /** The slot of `key`, its entries decoded. */
   get(key: string): Slot | undefined {
     const slot = this.peek(key)
-    if (slot !== undefined && slot.saved !== null) materialize(slot)
-    return slot
+    if (slot === undefined || slot.saved === null) return slot
+    materialize(slot)
+    return this.#keepIfLive(slot)
   }
 
   /** Every slot, entries decoded (O(n)). */
   all(): Slot[] {
     this.#promoteAll()
-    const out = [...this.#slots.values()]
-    for (const slot of out) if (slot.saved !== null) materialize(slot)
+    const out: Slot[] = []
+    for (const slot of [...this.#slots.values()]) {
+      if (slot.saved === null) out.push(slot)
+      else {
+        materialize(slot)
+        if (this.#keepIfLive(slot) !== undefined) out.push(slot)
+      }
+    }
     return out
+  }
+
+  /**
+   * A slot read from a snapshot whose entries all turned out invalid (their
+   * heads read, their values or fields not) holds nothing: a full load would
+   * never have made it. Dropped; until then it counted in `size` and was
+   * listed by scans (reads of it gave nothing).
+   */
+  #keepIfLive(slot: Slot): Slot | undefined {
+    if (!isEmptySlot(slot)) return slot
+    this.remove(slot)
+    return undefined
   }
 
   /** The slot of `key`, created empty (and indexed) when missing. */

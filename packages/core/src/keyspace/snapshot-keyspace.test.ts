@@ -92,8 +92,8 @@ describe("a snapshot's keyspace (keysOfSnapshot)", () => {
       for (const p of positions) encoding.writeVarUint(encoder, p)
       return encoding.toUint8Array(encoder)
     }
-    // Out of order, a position twice, a position past the snapshot, trailing bytes: each ignored.
-    for (const bad of [indexOf([1, 0]), indexOf([0, 0]), indexOf([9_999]), new Uint8Array([...index, 0]), new Uint8Array([200])]) {
+    // Out of order, a position twice, a position past the snapshot, trailing bytes, entries left out: each ignored.
+    for (const bad of [indexOf([1, 0]), indexOf([0, 0]), indexOf([9_999]), new Uint8Array([...index, 0]), new Uint8Array([200]), indexOf([0])]) {
       expect(keysOfSnapshot(snapshot, bad)).toEqual(plain)
     }
   })

@@ -57,7 +57,7 @@ export function keysOfSnapshot(snapshot: Uint8Array, index?: Uint8Array): Snapsh
     if (items === undefined) return undefined
     const order = index === undefined ? undefined : readIndex(index, items.clients.length)
     // An index that does not fit its snapshot is ignored: the keys are sorted here instead.
-    return (order === undefined ? undefined : assemble(snapshot, items, order)) ?? assemble(snapshot, items, sortByKey(snapshot, items))
+    return (order === undefined ? undefined : assemble(snapshot, items, order, true)) ?? assemble(snapshot, items, sortByKey(snapshot, items), false)
   } catch {
     return undefined // reason: not a snapshot this release reads: the document load says what is wrong
   }
@@ -179,9 +179,10 @@ function readIndex(index: Uint8Array, n: number): number[] | undefined {
 /**
  * The keyspace of the entries at `order`'s positions, which must come in key
  * order (a key's entries together, keys strictly increasing) and name each
- * item once; undefined otherwise (a stale or damaged index).
+ * item once, and (`complete`: an index read from storage) every live entry;
+ * undefined otherwise (a stale or damaged index).
  */
-function assemble(snapshot: Uint8Array, items: Items, order: readonly number[]): SnapshotKeyspace | undefined {
+function assemble(snapshot: Uint8Array, items: Items, order: readonly number[], complete: boolean): SnapshotKeyspace | undefined {
   const n = order.length
   const used = new Uint8Array(items.clients.length)
   const keys: string[] = []
@@ -236,6 +237,8 @@ function assemble(snapshot: Uint8Array, items: Items, order: readonly number[]):
     at++
   }
   closeKey()
+  // The positions not named must be deleted or no entry (few: a deleted entry is no binary item any more).
+  if (complete) for (let e = 0; e < used.length; e++) if (used[e] === 0 && readHead(entries, items, e, head)) return undefined
   starts.push(at)
   saved.starts = Uint32Array.from(starts)
   saved.expiries = Float64Array.from(expiries)

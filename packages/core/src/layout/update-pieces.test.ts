@@ -21,10 +21,13 @@ function expectSameDocs(a: Y.Doc, b: Y.Doc): void {
 
 function expectWithin(pieces: Uint8Array[], limits: PieceLimits, largestStruct: number): void {
   for (const piece of pieces) {
-    const { structs } = Y.decodeUpdate(piece)
+    const { structs, ds } = Y.decodeUpdate(piece)
     expect(structs.length).toBeLessThanOrEqual(limits.maxStructs)
-    // A piece closes once it reaches maxBytes, so it may pass it by one struct (and its headers).
-    expect(piece.length).toBeLessThanOrEqual(limits.maxBytes + largestStruct + 64)
+    expect(new Set(structs.map((s) => s.id.client)).size).toBeLessThanOrEqual(limits.maxClients)
+    expect(ds.clients.size).toBeLessThanOrEqual(limits.maxClients)
+    expect([...ds.clients.values()].reduce((n, ranges) => n + ranges.length, 0)).toBeLessThanOrEqual(limits.maxRanges)
+    // A piece closes once it reaches maxBytes, so it may pass it by one struct (and its header).
+    expect(piece.length).toBeLessThanOrEqual(limits.maxBytes + largestStruct + 32)
   }
 }
 
@@ -71,7 +74,7 @@ describe('a state in bounded pieces (encodePieces)', () => {
   it('a whole document: the pieces, applied in order to an empty document, rebuild it, none waits for a later one, each within its limits', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const [doc] = concurrentEdits(seed, 4, 600)
-      const limits = { maxBytes: 300, maxStructs: 12 }
+      const limits = { ...PIECE_LIMITS, maxBytes: 300, maxStructs: 12 }
       const pieces = encodePieces(doc!, new Map(), Y.createDeleteSetFromStructStore(doc!.store), limits)
       expect(pieces.length).toBeGreaterThan(3)
       expectWithin(pieces, limits, 60)
@@ -85,7 +88,11 @@ describe('a state in bounded pieces (encodePieces)', () => {
     for (let seed = 20; seed <= 27; seed++) {
       const docs = concurrentEdits(seed, 3, 400)
       const [merged, behind] = docs
-      const pieces = encodePieces(merged!, Y.decodeStateVector(Y.encodeStateVector(behind!)), Y.createDeleteSetFromStructStore(merged!.store), { maxBytes: 200, maxStructs: 8 })
+      const pieces = encodePieces(merged!, Y.decodeStateVector(Y.encodeStateVector(behind!)), Y.createDeleteSetFromStructStore(merged!.store), {
+        ...PIECE_LIMITS,
+        maxBytes: 200,
+        maxStructs: 8,
+      })
       applyInOrder(behind!, pieces)
       expectSameDocs(merged!, behind!)
     }
@@ -99,7 +106,7 @@ describe('a state in bounded pieces (encodePieces)', () => {
     Y.applyUpdate(mirror, Y.encodeStateAsUpdate(doc))
     let pieces: Uint8Array[] = []
     doc.on('update', (_update: Uint8Array, _origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
-      pieces = encodePieces(doc, tr.beforeState, tr.deleteSet, { maxBytes: 64, maxStructs: 4 })
+      pieces = encodePieces(doc, tr.beforeState, tr.deleteSet, { ...PIECE_LIMITS, maxBytes: 64, maxStructs: 4 })
     })
     doc.transact(() => {
       for (let i = 0; i < 50; i++) log.insert(i % 2 === 0 ? 0 : log.length, [`item ${i}`])
@@ -122,7 +129,7 @@ describe('a state in bounded pieces (encodePieces)', () => {
       writer.getArray('log').insert(writer.getArray('log').length, [i])
       Y.applyUpdate(i % 2 === 0 ? two : one, Y.encodeStateAsUpdate(writer))
     }
-    const pieces = encodePieces(one, new Map(), Y.createDeleteSetFromStructStore(one.store), { maxBytes: 1_000_000, maxStructs: 3 })
+    const pieces = encodePieces(one, new Map(), Y.createDeleteSetFromStructStore(one.store), { ...PIECE_LIMITS, maxBytes: 1_000_000, maxStructs: 3 })
     const copy = new Y.Doc()
     applyInOrder(copy, pieces)
     expect(copy.getArray('log').toJSON()).toEqual(Array.from({ length: 100 }, (_, i) => i))
@@ -139,7 +146,7 @@ describe('a state in bounded pieces (encodePieces)', () => {
     doc.transact(() => {
       for (let i = 1000; i > 0; i--) log.delete(i * 2 - 1, 1)
     })
-    const limits = { maxBytes: 500, maxStructs: 5_000 }
+    const limits = { ...PIECE_LIMITS, maxBytes: 500, maxStructs: 5_000 }
     const pieces = encodePieces(doc, new Map(), Y.createDeleteSetFromStructStore(doc.store), limits)
     expect(pieces.length).toBeGreaterThan(4)
     expectWithin(pieces, limits, 4_000)
@@ -165,5 +172,31 @@ describe('a state in bounded pieces (encodePieces)', () => {
     const copy = new Y.Doc()
     Y.applyUpdate(copy, pieces[0]!)
     expectSameDocs(doc!, copy)
+  })
+
+  it('bounds the delete ranges and the clients of a piece too, so many deletes or many writers still fit a live update', () => {
+    const doc = new Y.Doc()
+    const log = doc.getArray<number>('log')
+    log.insert(
+      0,
+      Array.from({ length: 2_000 }, (_, i) => i),
+    )
+    doc.transact(() => {
+      for (let i = 1000; i > 0; i--) log.delete(i * 2 - 1, 1)
+    })
+    for (let c = 0; c < 40; c++) {
+      const writer = new Y.Doc()
+      writer.clientID = 10_000 + c
+      Y.applyUpdate(writer, Y.encodeStateAsUpdate(doc))
+      writer.getArray<number>('log').insert(0, [c])
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(writer, Y.encodeStateVector(doc)))
+    }
+    const limits = { maxBytes: 1_000_000, maxStructs: 5_000, maxRanges: 100, maxClients: 7 }
+    const pieces = encodePieces(doc, new Map(), Y.createDeleteSetFromStructStore(doc.store), limits)
+    expect(pieces.length).toBeGreaterThan(10) // 1,000 ranges in pieces of 100, 41 clients in pieces of 7
+    expectWithin(pieces, limits, 64)
+    const copy = new Y.Doc()
+    applyInOrder(copy, pieces)
+    expectSameDocs(doc, copy)
   })
 })

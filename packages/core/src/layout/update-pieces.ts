@@ -23,18 +23,28 @@ import * as Y from 'yjs'
 
 /** How large one piece may grow. */
 export interface PieceLimits {
-  /** A piece closes once it holds this many bytes of structs or deletes (so it may pass it by its last struct). */
+  /** A piece closes once it holds this many bytes, headers counted (so it may pass it by its last struct). */
   maxBytes: number
   /** A piece closes once it holds this many structs. */
   maxStructs: number
+  /** A piece closes once it holds this many delete ranges. */
+  maxRanges: number
+  /** A piece closes once it names this many clients (client blocks of structs, or of deletes). */
+  maxClients: number
 }
 
 /**
- * The defaults: 512 KiB, 5,000 structs. A relay applies an update of up to
- * 5,000 structs in one go (larger ones in slices, holding the room's other
- * messages meanwhile), and its budget for live updates is 2 MiB.
+ * The defaults: 512 KiB, 5,000 structs, 50,000 delete ranges, 1,000
+ * clients. A relay applies an update of up to 5,000 structs in one go
+ * (larger ones in slices, holding the room's other messages meanwhile), and
+ * its budget for a live update is 2 MiB, 100,000 structs, 100,000 delete
+ * ranges and 2,000 clients: every piece but a step 2's last goes as a live
+ * update, so each must fit that budget, whatever the document holds.
  */
-export const PIECE_LIMITS: Readonly<PieceLimits> = Object.freeze({ maxBytes: 512 * 1024, maxStructs: 5_000 })
+export const PIECE_LIMITS: Readonly<PieceLimits> = Object.freeze({ maxBytes: 512 * 1024, maxStructs: 5_000, maxRanges: 50_000, maxClients: 1_000 })
+
+/** Bytes a client block's header may take: three varUints. */
+const BLOCK_HEADER_BYTES = 24
 
 type DeleteSet = ReturnType<typeof Y.createDeleteSet>
 type Struct = Y.Item | Y.GC
@@ -90,11 +100,13 @@ export function encodePieces(doc: Y.Doc, from: ReadonlyMap<number, number>, dele
   }
 
   const write = (client: number, cursor: Cursor, struct: Struct): void => {
-    if (structs > 0 && (structs >= limits.maxStructs || bytes >= limits.maxBytes)) closePiece()
+    const newClient = !segments.has(client)
+    if (structs > 0 && (structs >= limits.maxStructs || bytes >= limits.maxBytes || (newClient && segments.size >= limits.maxClients))) closePiece()
     let segment = segments.get(client)
     if (segment === undefined) {
       segment = { clock: cursor.clock, count: 0, encoder: new Y.UpdateEncoderV1() }
       segments.set(client, segment)
+      bytes += BLOCK_HEADER_BYTES
     }
     const before = encoding.length(segment.encoder.restEncoder)
     // Only a client's first struct can start before the cursor (`from` may fall inside it).
@@ -157,24 +169,29 @@ function writeDeletes(deletes: DeleteSet, limits: Readonly<PieceLimits>, segment
   let part: [number, { clock: number; len: number }[]][] = []
   let bytes = structBytes
   let open = segments
+  let count = 0
   const close = (): void => {
     pieces.push(finish(open, part))
     open = new Map()
     part = []
     bytes = 0
+    count = 0
   }
   // Clients in descending order, as Yjs writes them.
   const clients = [...deletes.clients.keys()].sort((a, b) => b - a)
   for (const client of clients) {
     let ranges: { clock: number; len: number }[] = []
     for (const { clock, len } of deletes.clients.get(client)!) {
-      if (bytes >= limits.maxBytes && (ranges.length > 0 || part.length > 0 || open.size > 0)) {
+      const full = bytes >= limits.maxBytes || count >= limits.maxRanges || (ranges.length === 0 && part.length >= limits.maxClients)
+      if (full && (ranges.length > 0 || part.length > 0 || open.size > 0)) {
         if (ranges.length > 0) part.push([client, ranges])
         ranges = []
         close()
       }
+      if (ranges.length === 0) bytes += BLOCK_HEADER_BYTES
       ranges.push({ clock, len })
       bytes += varUintBytes(clock) + varUintBytes(len)
+      count++
     }
     if (ranges.length > 0) part.push([client, ranges])
   }
