@@ -18,7 +18,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { type EntryHead, LOG_NAME, readEntryHead } from '../layout/entry.js'
+import { type EntryHead, EntryKind, LOG_NAME, readEntryHead, StructType } from '../layout/entry.js'
 import { type Stamp, ZERO_STAMP } from '../layout/hlc.js'
 import type { SavedKeys } from './saved-keys.js'
 
@@ -225,7 +225,7 @@ function assemble(snapshot: Uint8Array, items: Items, order: readonly number[], 
       keys.push(head.key)
       starts.push(at)
       expiries.push(head.expiresAt)
-      plain = !head.structure
+      plain = head.type === StructType.PLAIN
       withExpiry = false
     }
     if (head.expiresAt > 0) withExpiry = true
@@ -247,7 +247,7 @@ function assemble(snapshot: Uint8Array, items: Items, order: readonly number[], 
 }
 
 function newHead(): EntryHead {
-  return { key: '', wall: 0, counter: 0, expiresAt: 0, structure: false }
+  return { kind: EntryKind.VALUE, key: '', type: StructType.PLAIN, member: null, wall: 0, counter: 0, expiresAt: 0 }
 }
 
 function pushId(out: number[], id: Y.ID): void {

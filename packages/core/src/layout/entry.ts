@@ -318,29 +318,9 @@ export function valueByteLength(entry: Entry): number {
 export function decodeEntry(bytes: Uint8Array, client: number, clock: number, eager: boolean): Entry {
   try {
     const dec = decoding.createDecoder(bytes)
-    const head = decoding.readUint8(dec)
-    const version = head >> 4
-    if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) throw new Error(`unknown entry format ${version}`)
-    const kind = (head & KIND_BIT) === 0 ? EntryKind.VALUE : EntryKind.COUNTER
-    const key = readKey(dec)
-    if (key.length === 0) throw new Error('empty key')
-    let type: StructType = StructType.PLAIN
-    let member: string | null = null
-    if (version === STRUCTURE_VERSION) {
-      const tag = decoding.readUint8(dec)
-      const tagType = tag & ~META_BIT
-      if (!isStructureType(tagType)) throw new Error(`unknown structure ${tagType}`)
-      type = tagType
-      if ((tag & META_BIT) === 0) member = decoding.readVarString(dec)
-      else if (kind !== EntryKind.VALUE) throw new Error('a meta entry cannot be a counter')
-      if (member !== null && type === StructType.LIST && parseListPosition(member) === undefined) throw new Error('bad list position')
-      if (member !== null && type === StructType.STREAM && parseStreamId(member) === undefined) throw new Error('bad stream id')
-    }
-    // Safe varints and bounded stamps: a peer's Infinity or 2^60 would become this replica's clock (see hlc.ts).
-    const stamp: Stamp = { wall: readSafeVarUint(dec), counter: readSafeVarUint(dec), replica: client }
-    if (!stampInBounds(stamp)) throw new Error('stamp out of range')
-    const expiresAt = head & EXPIRY_BIT ? readSafeVarUint(dec) : 0
-    if (expiresAt > MAX_WALL) throw new Error('expiry out of range')
+    readHead(dec, scratchHead)
+    const { kind, key, type, member, expiresAt } = scratchHead
+    const stamp: Stamp = { wall: scratchHead.wall, counter: scratchHead.counter, replica: client }
     if (kind === EntryKind.COUNTER) {
       const epoch: Stamp = { wall: readSafeVarUint(dec), counter: readSafeVarUint(dec), replica: readSafeVarUint(dec) }
       if (!stampInBounds(epoch)) throw new Error('counter epoch out of range')
@@ -422,41 +402,65 @@ export function decodeEntryAddress(bytes: Uint8Array): EntryAddress | undefined 
   }
 }
 
-/** What a fast open needs of an entry before decoding it: its key, stamp and expiry, and whether it belongs to a data structure. */
+/** An entry's head: all of it but a counter's fields and a value. */
 export interface EntryHead {
+  kind: EntryKind
   key: string
+  /** PLAIN, or the data structure the entry belongs to. */
+  type: StructType
+  /** The member within the structure; null for plain keys and for meta entries. */
+  member: string | null
   wall: number
   counter: number
   expiresAt: number
-  structure: boolean
+}
+
+/** `decodeEntry`'s head: it is done with it before it builds the entry. */
+const scratchHead: EntryHead = { kind: EntryKind.VALUE, key: '', type: StructType.PLAIN, member: null, wall: 0, counter: 0, expiresAt: 0 }
+
+/**
+ * Reads the head of the entry at `dec`'s position into `head`, with every
+ * check `decodeEntry` makes of it.
+ * @throws Error naming what is wrong
+ */
+function readHead(dec: decoding.Decoder, head: EntryHead): void {
+  const first = decoding.readUint8(dec)
+  const version = first >> 4
+  if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) throw new Error(`unknown entry format ${version}`)
+  head.kind = (first & KIND_BIT) === 0 ? EntryKind.VALUE : EntryKind.COUNTER
+  head.key = readKey(dec)
+  if (head.key.length === 0) throw new Error('empty key')
+  head.type = StructType.PLAIN
+  head.member = null
+  if (version === STRUCTURE_VERSION) {
+    const tag = decoding.readUint8(dec)
+    const tagType = tag & ~META_BIT
+    if (!isStructureType(tagType)) throw new Error(`unknown structure ${tagType}`)
+    head.type = tagType
+    if ((tag & META_BIT) === 0) head.member = decoding.readVarString(dec)
+    else if (head.kind !== EntryKind.VALUE) throw new Error('a meta entry cannot be a counter')
+    if (head.member !== null && head.type === StructType.LIST && parseListPosition(head.member) === undefined) throw new Error('bad list position')
+    if (head.member !== null && head.type === StructType.STREAM && parseStreamId(head.member) === undefined) throw new Error('bad stream id')
+  }
+  // Safe varints and bounded stamps: a peer's Infinity or 2^60 would become this replica's clock (see hlc.ts).
+  head.wall = readSafeVarUint(dec)
+  head.counter = readSafeVarUint(dec)
+  if (head.wall > MAX_WALL || head.counter > MAX_COUNTER) throw new Error('stamp out of range')
+  head.expiresAt = first & EXPIRY_BIT ? readSafeVarUint(dec) : 0
+  if (head.expiresAt > MAX_WALL) throw new Error('expiry out of range')
 }
 
 /**
- * Reads the head (key, stamp, expiry) of the entry at `dec`'s position into
- * `head`, with the bounds `decodeEntry` applies; false when it is malformed
- * (every replica ignores such an entry). Its value is not read. One decoder
- * and one head serve every entry of a snapshot: a fast open reads 100,000
- * of them before its first answer.
+ * Reads the head of the entry at `dec`'s position into `head`, checked as
+ * `decodeEntry` checks it; false when it is malformed (every replica
+ * ignores such an entry). Its counter fields and value are not read. One
+ * decoder and one head serve every entry of a snapshot: a fast open reads
+ * 100,000 of them before its first answer.
  */
 export function readEntryHead(dec: decoding.Decoder, head: EntryHead): boolean {
   try {
-    const first = decoding.readUint8(dec)
-    const version = first >> 4
-    if (version !== FORMAT_VERSION && version !== STRUCTURE_VERSION) return false
-    head.key = readKey(dec)
-    if (head.key.length === 0) return false
-    if (version === STRUCTURE_VERSION) {
-      const tag = decoding.readUint8(dec)
-      if (!isStructureType(tag & ~META_BIT)) return false
-      if ((tag & META_BIT) === 0) decoding.readVarString(dec)
-    }
-    head.wall = readSafeVarUint(dec)
-    head.counter = readSafeVarUint(dec)
-    // stampInBounds, without a stamp object per entry.
-    if (head.wall > MAX_WALL || head.counter > MAX_COUNTER) return false
-    head.expiresAt = first & EXPIRY_BIT ? readSafeVarUint(dec) : 0
-    head.structure = version === STRUCTURE_VERSION
-    return head.expiresAt <= MAX_WALL
+    readHead(dec, head)
+    return true
   } catch {
     return false // reason: a malformed entry is ignored by every replica; the document load reports it
   }
