@@ -5,4 +5,4 @@
 export { MessageType, CloseCode, QueryParam } from './layout/protocol.js'
 export { TideKVError, ErrorCode } from './errors.js'
 export { readSafeVarUint } from './layout/varint.js'
-export { encodePieces, PIECE_LIMITS, type PieceLimits } from './layout/update-pieces.js'
+export { encodePieces, PIECE_LIMITS, type PieceLimits, stepTwoMessages, syncMessage } from './layout/update-pieces.js'

@@ -17,11 +17,9 @@
  * in one message, and the connection sends such a run as its socket drains
  * (`Peer.sendAnswer`), never all of it into the socket at once.
  */
-import { CloseCode, MessageType } from '@tidekv/core'
-import { encodePieces, PIECE_LIMITS, readSafeVarUint } from '@tidekv/core/wire'
+import { CloseCode } from '@tidekv/core'
+import { readSafeVarUint, stepTwoMessages } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
-import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { ProtocolError } from './protocol-error.js'
 
@@ -56,15 +54,7 @@ export class StepOneAnswers<P extends object> {
     this.charge(peer)
     // A peer that has less than half of the room gets the whole room, encoded once per change: an
     // answer of its own would cost nearly as much to encode, for every such ask.
-    return this.#coversHalf(stateVector) ? this.#encode(stateVector) : (this.#wholeRoom ??= this.#encode(undefined))
-  }
-
-  #encode(stateVector: Uint8Array | undefined): Uint8Array[] {
-    const update = Y.encodeStateAsUpdate(this.doc, stateVector)
-    if (update.length <= PIECE_LIMITS.maxBytes) return [syncMessage(syncProtocol.messageYjsSyncStep2, update)]
-    const from = stateVector === undefined ? new Map<number, number>() : Y.decodeStateVector(stateVector)
-    const pieces = encodePieces(this.doc, from, Y.createDeleteSetFromStructStore(this.doc.store))
-    return pieces.map((piece, i) => syncMessage(i === pieces.length - 1 ? syncProtocol.messageYjsSyncStep2 : syncProtocol.messageYjsUpdate, piece))
+    return this.#coversHalf(stateVector) ? stepTwoMessages(this.doc, stateVector) : (this.#wholeRoom ??= stepTwoMessages(this.doc))
   }
 
   /**
@@ -103,12 +93,4 @@ export class StepOneAnswers<P extends object> {
     for (const client of store.clients.keys()) total += Y.getState(store, client)
     return covered * 2 >= total
   }
-}
-
-function syncMessage(kind: number, update: Uint8Array): Uint8Array {
-  const message = encoding.createEncoder()
-  encoding.writeVarUint(message, MessageType.SYNC)
-  encoding.writeVarUint(message, kind)
-  encoding.writeVarUint8Array(message, update)
-  return encoding.toUint8Array(message)
 }

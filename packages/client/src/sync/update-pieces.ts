@@ -8,7 +8,7 @@
  * goes as the step 2, so the other side counts as synced only after all of it.
  * Smaller ones go as before, byte for byte.
  */
-import { encodePieces, MessageType, PIECE_LIMITS } from '@tidekv/core/wire'
+import { encodePieces, MessageType, PIECE_LIMITS, stepTwoMessages, syncMessage } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
@@ -25,15 +25,10 @@ export function sendInPieces(provider: WebsocketProvider): void {
       return
     }
     decoding.readVarUint(decoder)
-    const stateVector = decoding.readVarUint8Array(decoder)
-    const update = Y.encodeStateAsUpdate(doc, stateVector)
-    if (update.length <= PIECE_LIMITS.maxBytes) {
-      // The provider sends what the handler wrote: the step 2, as y-websocket's own handler would.
-      writeSync(encoder, syncProtocol.messageYjsSyncStep2, update)
-      return
-    }
-    const pieces = encodePieces(doc, Y.decodeStateVector(stateVector), Y.createDeleteSetFromStructStore(doc.store))
-    pieces.forEach((piece, i) => send(p, i === pieces.length - 1 ? syncProtocol.messageYjsSyncStep2 : syncProtocol.messageYjsUpdate, piece))
+    const messages = stepTwoMessages(doc, decoding.readVarUint8Array(decoder))
+    // One message: the provider sends what the handler wrote, as with y-websocket's own handler.
+    if (messages.length === 1) encoding.writeUint8Array(encoder, messages[0]!)
+    else for (const message of messages) send(p, message)
   }
 
   doc.off('update', provider._updateHandler)
@@ -41,21 +36,12 @@ export function sendInPieces(provider: WebsocketProvider): void {
   provider._updateHandler = (update: Uint8Array, origin: unknown, _doc?: Y.Doc, tr?: Y.Transaction) => {
     if (origin === provider) return
     const pieces = update.length <= PIECE_LIMITS.maxBytes || tr === undefined ? [update] : encodePieces(doc, tr.beforeState, tr.deleteSet)
-    for (const piece of pieces) send(provider, syncProtocol.messageYjsUpdate, piece)
+    for (const piece of pieces) send(provider, syncMessage(syncProtocol.messageYjsUpdate, piece))
   }
   doc.on('update', provider._updateHandler)
 }
 
-function writeSync(encoder: encoding.Encoder, kind: number, update: Uint8Array): void {
-  encoding.writeVarUint(encoder, MessageType.SYNC)
-  encoding.writeVarUint(encoder, kind)
-  encoding.writeVarUint8Array(encoder, update)
-}
-
 /** What y-websocket's broadcast does with its channel disabled: send while connected, drop otherwise (the next sync brings it). */
-function send(provider: WebsocketProvider, kind: number, update: Uint8Array): void {
-  if (!provider.wsconnected || provider.ws === null) return
-  const encoder = encoding.createEncoder()
-  writeSync(encoder, kind, update)
-  provider.ws.send(encoding.toUint8Array(encoder))
+function send(provider: WebsocketProvider, message: Uint8Array): void {
+  if (provider.wsconnected && provider.ws !== null) provider.ws.send(message)
 }

@@ -20,6 +20,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { MessageType } from './protocol.js'
 
 /** How large one piece may grow. */
 export interface PieceLimits {
@@ -149,6 +150,33 @@ export function encodePieces(doc: Y.Doc, from: ReadonlyMap<number, number>, dele
   }
   writeDeletes(deletes, limits, segments, bytes, pieces)
   return pieces
+}
+
+/** y-protocols' sync message kinds (the byte after MessageType.SYNC). */
+const STEP_2 = 1
+const UPDATE = 2
+
+/** A SYNC message: y-protocols' step 2 (kind 1) or update (kind 2) holding `update`. */
+export function syncMessage(kind: 1 | 2, update: Uint8Array): Uint8Array {
+  const message = encoding.createEncoder()
+  encoding.writeVarUint(message, MessageType.SYNC)
+  encoding.writeVarUint(message, kind)
+  encoding.writeVarUint8Array(message, update)
+  return encoding.toUint8Array(message)
+}
+
+/**
+ * The sync step 2 that answers `stateVector` (none: the whole document), as
+ * the messages to send: one step 2, or for a state over `PIECE_LIMITS.maxBytes`
+ * its pieces as updates, the last as the step 2 (so the receiver counts as
+ * synced only after all of it).
+ */
+export function stepTwoMessages(doc: Y.Doc, stateVector?: Uint8Array): Uint8Array[] {
+  const update = Y.encodeStateAsUpdate(doc, stateVector)
+  if (update.length <= PIECE_LIMITS.maxBytes) return [syncMessage(STEP_2, update)]
+  const from = stateVector === undefined ? new Map<number, number>() : Y.decodeStateVector(stateVector)
+  const pieces = encodePieces(doc, from, Y.createDeleteSetFromStructStore(doc.store))
+  return pieces.map((piece, i) => syncMessage(i === pieces.length - 1 ? STEP_2 : UPDATE, piece))
 }
 
 /** The first struct `item` depends on that the receiver does not have yet, or null. */
