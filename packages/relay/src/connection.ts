@@ -164,9 +164,7 @@ export class Connection implements Peer {
         continue
       }
       this.answerInSocket += message.length
-      this.metrics.messagesOut++
-      this.metrics.bytesOut += message.length
-      this.ws.send(message, () => {
+      this.write(message, () => {
         if (this.closed) return
         this.answerInSocket -= message.length
         this.written()
@@ -183,10 +181,11 @@ export class Connection implements Peer {
     }
   }
 
-  private write(message: Uint8Array): void {
+  /** Writes to the socket; `done` runs once the socket took the message. */
+  private write(message: Uint8Array, done: () => void = this.written): void {
     this.metrics.messagesOut++
     this.metrics.bytesOut += message.length
-    this.ws.send(message, this.written)
+    this.ws.send(message, done)
   }
 
   /** A write's callback: the socket took the message, so it may take the next piece of an answer. */
