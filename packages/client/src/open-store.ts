@@ -34,7 +34,7 @@ export async function openStore(name: string, options: StoreOptions = {}): Promi
     throw cause
   }
   try {
-    await store.open()
+    await store.open(options)
     await store.startSync(options)
   } catch (cause) {
     store.abandon()

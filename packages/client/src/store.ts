@@ -5,11 +5,11 @@
  * and the calls that wait on them: `loaded`, `flush`, `whenSynced`, `close`.
  */
 import { ObservableV2 } from 'lib0/observable'
-import { afterTransactions, DocStore, type DocStoreEvents, type DocStoreOptions, inTransaction, type TideKVError } from '@tidekv/core/internal'
+import { afterTransactions, DocStore, type DocStoreEvents, type DocStoreOptions, inTransaction, parseWriteRules, TideKVError, type TokenRules } from '@tidekv/core/internal'
 import type { CompactionPolicy } from './storage/persistence.js'
 import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
-import { tokenIsReadOnly } from './sync/read-only.js'
+import { readClaims } from './sync/token-claims.js'
 import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
@@ -26,8 +26,10 @@ export interface StoreOptions extends DocStoreOptions {
   compaction?: CompactionPolicy
   /** Sync with a relay (see packages/client/README.md#sync). Without it the store is local (still shared between tabs). */
   sync?: SyncOptions & {
-    /** The token only reads: writes throw `READ_ONLY`. Default: read from the token's `mode` claim when it is a string. */
+    /** The token only reads: writes throw `READ_ONLY`. Default: read from the token's `mode` claim. */
     readOnly?: boolean
+    /** The keys the token may write: writes to others throw `FORBIDDEN`. Default: read from the token's `rules` claim (none: every key). */
+    rules?: TokenRules
   }
   /** Converge with stores of the same name in other tabs through a BroadcastChannel. Default true where it exists. */
   tabs?: boolean
@@ -62,12 +64,15 @@ export class Store extends DocStore {
   /** Whether the app wants to be connected (it may say so before the link exists). */
   #online = true
   readonly #syncs: boolean
+  readonly #syncOptions: StoreOptions['sync']
   readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status' | 'relay'>>()
 
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null) {
     super(name, options, storage === null)
-    this.readOnly = options.sync?.readOnly ?? tokenIsReadOnly(options.sync?.token)
+    this.#syncOptions = options.sync
+    this.#applyClaims(options.sync?.token)
+    if (options.sync?.rules !== undefined) this.setWriteRules(parseWriteRules(options.sync.rules))
     this.#syncs = options.sync !== undefined
     if (options.sync !== undefined) relayUrls(options.sync.url) // a bad URL is refused now, not in the background
     this.#stored = storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction)
@@ -75,8 +80,32 @@ export class Store extends DocStore {
   }
 
   /** @internal Loads the stored state; resolves once reads can be answered. */
-  async open(): Promise<void> {
-    await this.#stored?.open()
+  async open(options: StoreOptions): Promise<void> {
+    // With a token function, the first token is fetched meanwhile: its rules are known before any write.
+    await Promise.all([this.#stored?.open(), this.#fetchFirstToken(options)])
+  }
+
+  /** The first token of a token function, kept for the first connection; undefined when there is none (yet). */
+  #firstToken: string | undefined = undefined
+
+  async #fetchFirstToken(options: StoreOptions): Promise<void> {
+    const token = options.sync?.token
+    if (typeof token !== 'function') return
+    try {
+      this.#firstToken = await token()
+      this.#applyClaims(this.#firstToken)
+    } catch (cause) {
+      // Offline first: the store opens without it (writes are checked once a token arrives); the link asks again.
+      this.emitError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
+    }
+  }
+
+  /** Takes the mode and write rules of `token`, unless the options set them. */
+  #applyClaims(token: unknown): void {
+    const claims = readClaims(token)
+    const sync = this.#syncOptions
+    this.readOnly = sync?.readOnly ?? claims.readOnly
+    if (sync?.rules === undefined) this.setWriteRules(claims.rules)
   }
 
   /** @internal Starts sync and the tab channel once the document has loaded. */
@@ -99,6 +128,8 @@ export class Store extends DocStore {
           options: sync,
           clientId: () => this.replica.clientId,
           onError: (e) => this.emitError(e),
+          firstToken: this.#firstToken,
+          onToken: (token) => this.#applyClaims(token),
         })
         this.#link.onStatus((status) => this.#statusEvents.emit('status', [status]))
         this.#link.onRelay((url) => this.#statusEvents.emit('relay', [url]))

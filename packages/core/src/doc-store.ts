@@ -25,6 +25,7 @@ import { MAX_WALL, type Stamp, ZERO_STAMP } from './layout/hlc.js'
 import { checkKey, checkReadKey } from './layout/key.js'
 import type { Value } from './layout/value.js'
 import { Replica } from './replica.js'
+import type { WriteRules } from './rules/write-rules.js'
 import { Collection } from './structures/collection.js'
 import type { StoreAccess } from './structures/handle.js'
 import { Hash } from './structures/hash.js'
@@ -91,6 +92,7 @@ export class DocStore {
   protected closed = false
   /** Writes throw `READ_ONLY` (a store synced with a read-only token). */
   protected readOnly = false
+  #writeRules: WriteRules | null = null
   readonly #maxValueBytes: number
   readonly #maxKeyBytes: number
   /** What the data structure handles use of the store. */
@@ -113,7 +115,10 @@ export class DocStore {
       maxValueBytes: this.#maxValueBytes,
       maxKeyBytes: this.#maxKeyBytes,
       assertOpen: () => this.assertOpen(),
-      assertWritable: () => this.assertWritable(),
+      assertWritable: (key: string) => {
+        this.assertWritable()
+        this.assertMayWrite(key)
+      },
     }
     if (ready) this.replica.finishLoad()
   }
@@ -281,6 +286,7 @@ export class DocStore {
   set(key: string, value: Value, options?: SetOptions): void {
     this.assertWritable()
     checkKey(key, this.#maxKeyBytes)
+    this.assertMayWrite(key)
     const expiresAt = this.#expiryOf(options)
     this.replica.replace(this.#valueEntry(key, value, expiresAt))
   }
@@ -292,6 +298,7 @@ export class DocStore {
     const prepared: Entry[] = []
     for (const pair of entries) {
       checkKey(pair[0], this.#maxKeyBytes)
+      this.assertMayWrite(pair[0])
       prepared.push(this.#valueEntry(pair[0], pair[1], expiresAt))
     }
     this.batch(() => {
@@ -309,6 +316,7 @@ export class DocStore {
   delete(key: string): boolean {
     this.assertWritable()
     checkReadKey(key)
+    this.assertMayWrite(key)
     const slot = this.replica.slot(key)
     if (slot === undefined) return false
     const existed = this.replica.typeOf(slot, this.clock()) !== 'none'
@@ -319,7 +327,10 @@ export class DocStore {
   /** Deletes several keys; returns how many held a value. */
   deleteMany(keys: readonly string[]): number {
     this.assertWritable()
-    for (const key of keys) checkReadKey(key)
+    for (const key of keys) {
+      checkReadKey(key)
+      this.assertMayWrite(key)
+    }
     let n = 0
     this.batch(() => {
       for (const key of keys) if (this.delete(key)) n++
@@ -327,7 +338,7 @@ export class DocStore {
     return n
   }
 
-  /** Deletes every key. */
+  /** Deletes every key (under write rules, every key the rules allow). */
   clear(): void {
     this.assertWritable()
     this.replica.clear()
@@ -345,6 +356,7 @@ export class DocStore {
   incr(key: string, by = 1): number {
     this.assertWritable()
     checkKey(key, this.#maxKeyBytes)
+    this.assertMayWrite(key)
     checkAmount(by)
     const slot = this.replica.slot(key)
     const current = slot === undefined ? undefined : this.replica.visible(slot, this.clock())
@@ -374,6 +386,7 @@ export class DocStore {
   expire(key: string, ttlMs: number): boolean {
     this.assertWritable()
     checkReadKey(key)
+    this.assertMayWrite(key)
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs)) {
       throw new TideKVError('INVALID_VALUE', `A ttl must be a finite number of milliseconds, got ${ttlMs}`)
     }
@@ -389,6 +402,7 @@ export class DocStore {
   persist(key: string): boolean {
     this.assertWritable()
     checkReadKey(key)
+    this.assertMayWrite(key)
     const slot = this.replica.slot(key)
     if (slot === undefined || slot.expiresAt === 0 || this.replica.typeOf(slot, this.clock()) === 'none') return false
     this.#rewriteExpiry(slot, 0)
@@ -557,6 +571,35 @@ export class DocStore {
   protected assertWritable(): void {
     this.assertOpen()
     if (this.readOnly) throw new TideKVError('READ_ONLY', 'This store syncs with a read-only token: it cannot be written')
+  }
+
+  /** @throws TideKVError `FORBIDDEN` when `key` (a valid key) is outside the write rules */
+  protected assertMayWrite(key: string): void {
+    const rules = this.#writeRules
+    if (rules !== null && !rules.allows(key)) {
+      throw new TideKVError('FORBIDDEN', `"${key}" is outside this store's write rules (${rules.patterns.map((p) => JSON.stringify(p)).join(', ') || 'none'})`)
+    }
+  }
+
+  /**
+   * Limits writes to the keys `rules` allow (null: every key). The replica
+   * then also leaves the clean-up of other keys' entries (superseded or
+   * expired) to replicas that may write them: the relay would refuse it.
+   */
+  protected setWriteRules(rules: WriteRules | null): void {
+    this.#writeRules = rules
+    this.replica.mayWrite = rules === null ? null : (key) => rules.allows(key)
+  }
+
+  /**
+   * Whether this store may write `key` now: it is open, not read-only, and
+   * the key is within its token's write rules (`rules.write`). For an app
+   * that shows an edit control only where a write would be accepted.
+   * @throws TideKVError `INVALID_KEY`
+   */
+  canWrite(key: string): boolean {
+    checkReadKey(key)
+    return !this.closed && !this.readOnly && (this.#writeRules?.allows(key) ?? true)
   }
 }
 

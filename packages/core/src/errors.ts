@@ -16,6 +16,8 @@ export const ErrorCode = {
   WRONG_TYPE: 'WRONG_TYPE',
   /** A write on a store synced with a read-only token. */
   READ_ONLY: 'READ_ONLY',
+  /** A write to a key outside the write rules of the store's token (`rules.write`); nothing was changed. */
+  FORBIDDEN: 'FORBIDDEN',
   /** The store was closed. */
   CLOSED: 'CLOSED',
   /** IndexedDB (or the storage adapter) failed: quota, blocked, closed database. */

@@ -45,6 +45,8 @@ export class Replica {
   /** False until the document has loaded: commits wait for it. */
   #docReady = false
   #batchDepth = 0
+  /** The keys this replica may write, under a token's write rules (null: all); see `#retireOne`. */
+  mayWrite: ((key: string) => boolean) | null = null
 
   #pendingInserts = new Set<Entry>()
   #pendingDeletes: Entry[] = []
@@ -214,13 +216,18 @@ export class Replica {
     this.scheduleCommit()
   }
 
-  /** Removes every key. */
+  /** Removes every key (every key `mayWrite` allows, when set). */
   clear(): void {
-    for (const slot of this.keyspace.all()) {
-      this.noteLocal(slot)
-      this.#retireAll(slot)
+    const mayWrite = this.mayWrite
+    if (mayWrite === null) {
+      for (const slot of this.keyspace.all()) {
+        this.noteLocal(slot)
+        this.#retireAll(slot)
+      }
+      this.keyspace.clear()
+    } else {
+      for (const slot of this.keyspace.all()) if (mayWrite(slot.key)) this.remove(slot)
     }
-    this.keyspace.clear()
     this.scheduleCommit()
   }
 
@@ -237,6 +244,9 @@ export class Replica {
 
   #retireOne(e: Entry): void {
     if (e.item !== null || e.client >= 0) {
+      // Clean-up of a key this replica may not write (a loser, an expired key) is left to replicas
+      // that may: the relay would refuse the whole transaction. Its own writes were checked before.
+      if (this.mayWrite !== null && !this.mayWrite(e.key)) return
       this.#pendingDeletes.push(e)
       if (e.item === null && this.#preloading) {
         let byClock = this.#awaiting.get(e.client)

@@ -3,7 +3,7 @@
  * (message rate, slow reading, dead peers, expired tokens) and the queue that
  * holds its messages until its room has loaded.
  */
-import { CloseCode } from '@tidekv/core'
+import { CloseCode, type WriteRules } from '@tidekv/core'
 import type { WebSocket } from 'ws'
 import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   readonly mode: AccessMode
   /** Its token's subject, or "" (see Peer.subject). */
   readonly subject: string
+  /** Its token's write rules (see Peer.rules); default none. */
+  readonly rules?: WriteRules | null
   /** Wants PERSISTED acknowledgements (a TideKV client). */
   readonly acks: boolean
   readonly limits: RelayLimits
@@ -38,6 +40,7 @@ export class Connection implements Peer {
   readonly room: Room
   readonly mode: AccessMode
   readonly subject: string
+  readonly rules: WriteRules | null
   readonly acks: boolean
   private readonly ws: WebSocket
   private readonly limits: RelayLimits
@@ -60,11 +63,12 @@ export class Connection implements Peer {
   /** Messages of answers in the outbox, not yet written: one answer at a time (see Room's sync step 1). */
   private answerLeft = 0
 
-  constructor({ ws, room, mode, subject, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
+  constructor({ ws, room, mode, subject, rules, acks, limits, metrics, expiresAt, onClose }: ConnectionOptions) {
     this.ws = ws
     this.room = room
     this.mode = mode
     this.subject = subject
+    this.rules = rules ?? null
     this.acks = acks
     this.limits = limits
     this.metrics = metrics
@@ -217,7 +221,7 @@ export class Connection implements Peer {
       this.room.receive(this, message)
     } catch (e) {
       this.metrics.reject(e instanceof ProtocolError ? e.reason : 'internal-error')
-      this.close(e instanceof ProtocolError ? e.code : CloseCode.INTERNAL_ERROR, e instanceof ProtocolError ? 'invalid message' : 'internal error')
+      this.close(e instanceof ProtocolError ? e.code : CloseCode.INTERNAL_ERROR, e instanceof ProtocolError ? e.closeReason : 'internal error')
     }
   }
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { CloseCode, QueryParam } from '@tidekv/core'
+import { CloseCode, QueryParam, type WriteRules } from '@tidekv/core'
 import { WebSocketServer } from 'ws'
 import { type AccessMode, checkToken, type TokenRefusal } from './auth.js'
 import { Connection } from './connection.js'
@@ -153,6 +153,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     let mode: AccessMode
     let subject = ''
     let expiresAt: number | undefined
+    let rules: WriteRules | null = null
     if (token === null && anonymous !== 'none') {
       mode = anonymous
     } else if (secret === undefined) {
@@ -163,6 +164,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       mode = check.mode
       subject = check.subject
       expiresAt = check.expiresAt
+      rules = check.rules
     }
     if (connections.size >= limits.maxConnections) return refuse(503, 'Service Unavailable', 'too-many-connections')
     const loaded = rooms.get(name)
@@ -176,7 +178,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         return
       }
       const acks = url.searchParams.get(QueryParam.ACKS) === '1'
-      const connection = new Connection({ ws, room, mode, subject, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
+      const connection = new Connection({ ws, room, mode, subject, rules, acks, limits, metrics, expiresAt, onClose: onConnectionClosed })
       connections.add(connection)
     })
     // ws refused the handshake after all (it answers the socket itself): the room must not stay loaded for nobody.

@@ -11,7 +11,7 @@
  * A peer is acknowledged only for what storage holds, so an acknowledged
  * write survives a crash of the relay.
  */
-import { CloseCode, MessageType } from '@tidekv/core'
+import { CloseCode, MessageType, type WriteRules } from '@tidekv/core'
 import { readSafeVarUint } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -30,6 +30,7 @@ import { ProtocolError } from './protocol-error.js'
 import { StepOneAnswers } from './step-one.js'
 import type { RelayStorage } from './storage.js'
 import { sliceUpdate } from './update-slices.js'
+import { checkWriteRules } from './write-rules-check.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
 
 /** A connection as a room sees it. */
@@ -37,6 +38,8 @@ export interface Peer {
   readonly mode: AccessMode
   /** Its token's subject (`sub`), or "" (anonymous, or a token without one): who owns the client ids it writes under. */
   readonly subject: string
+  /** The keys it may write (its token's `rules.write`), or null for the whole room; see write-rules-check.ts. */
+  readonly rules: WriteRules | null
   /** Wants PERSISTED acknowledgements (a TideKV client). */
   readonly acks: boolean
   send(message: Uint8Array): void
@@ -350,6 +353,11 @@ export class Room {
       // from ones the room has would mean walking the room's whole document.
       if (summary.newStructs) this.refuseWrite(peer)
       return
+    }
+    if (peer.rules !== null) {
+      // Against the room as it is now: what the rules allow stays allowed while a claim below is awaited.
+      const refusal = checkWriteRules(this.doc, update, peer.rules)
+      if (refusal !== null) throw new ProtocolError(`update refused: ${refusal}`, { reason: 'forbidden-write', code: CloseCode.FORBIDDEN, closeReason: refusal })
     }
     if (summary.structs > SLICE_STRUCTS && process.memoryUsage().heapUsed + summary.structs * HEAP_PER_STRUCT > this.ctx.limits.maxHeapBytes) {
       // Memory is the one cost a budget per update cannot bound: many such updates, in many rooms, add up.

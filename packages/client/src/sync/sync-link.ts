@@ -16,7 +16,7 @@
  *
  * States and transactions larger than half a MiB go in pieces (update-pieces.ts).
  */
-import { MessageType, QueryParam, readSafeVarUint, TideKVError } from '@tidekv/core/wire'
+import { CloseCode, MessageType, QueryParam, readSafeVarUint, TideKVError } from '@tidekv/core/wire'
 import { relayUrls } from './sync-url.js'
 import { sendInPieces } from './update-pieces.js'
 import * as decoding from 'lib0/decoding'
@@ -55,6 +55,10 @@ export interface SyncLinkOptions {
   /** The client id the store writes with (it may change once the stored document has loaded). */
   clientId: () => number
   onError: (error: TideKVError) => void
+  /** A token function's first token, fetched while the store opened: used for the first connection. */
+  firstToken?: string | undefined
+  /** Called with each token a token function returns (its claims may change the store's rules). */
+  onToken?: (token: string) => void
 }
 
 interface Waiter {
@@ -84,12 +88,16 @@ export class SyncLink {
   readonly #options: SyncOptions
   readonly #clientId: () => number
   readonly #onError: (error: TideKVError) => void
+  #firstToken: string | undefined
+  readonly #onToken: (token: string) => void
 
-  constructor({ doc, room, options, clientId, onError }: SyncLinkOptions) {
+  constructor({ doc, room, options, clientId, onError, firstToken, onToken }: SyncLinkOptions) {
     this.#doc = doc
     this.#options = options
     this.#clientId = clientId
     this.#onError = onError
+    this.#firstToken = firstToken
+    this.#onToken = onToken ?? (() => undefined)
     this.#urls = relayUrls(options.url)
     const params: Record<string, string> = { [QueryParam.ACKS]: '1' }
     if (typeof options.token === 'string') params[QueryParam.TOKEN] = options.token
@@ -113,7 +121,12 @@ export class SyncLink {
       this.#setStatus('synced')
       if (this.#waiters.length > 0) this.#askPersisted()
     })
-    this.provider.on('connection-close', () => {
+    this.provider.on('connection-close', (event: CloseEvent | null) => {
+      if (event?.code === CloseCode.FORBIDDEN) {
+        // Something this replica wrote is outside the token's rules (written under other rules, or by
+        // another tab): the relay applies nothing of it, now or on the next connection.
+        this.#onError(new TideKVError('FORBIDDEN', `The relay refused an update outside this token's write rules: ${event.reason || 'no reason given'}`))
+      }
       // The relay went away (or was never reached): the next attempt goes to the next one.
       if (this.#urls.length > 1) {
         this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length
@@ -188,7 +201,11 @@ export class SyncLink {
     const token = this.#options.token
     if (typeof token === 'function') {
       try {
-        this.provider.params[QueryParam.TOKEN] = await token()
+        const first = this.#firstToken
+        this.#firstToken = undefined
+        const fresh = first ?? (await token())
+        if (first === undefined) this.#onToken(fresh)
+        this.provider.params[QueryParam.TOKEN] = fresh
       } catch (cause) {
         this.#onError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
         this.#scheduleReconnect()

@@ -51,4 +51,6 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
   /** The token expired while connected. */
   TOKEN_EXPIRED: 4401,
+  /** An update wrote a key outside the token's write rules (`rules.write`): nothing of it was applied. */
+  FORBIDDEN: 4403,
 } as const

@@ -20,7 +20,8 @@ export interface StoreAccess {
   readonly maxValueBytes: number
   readonly maxKeyBytes: number
   assertOpen(): void
-  assertWritable(): void
+  /** Refuses a closed or read-only store, and a key outside the write rules. */
+  assertWritable(key: string): void
 }
 
 export abstract class StructureHandle {
@@ -49,7 +50,7 @@ export abstract class StructureHandle {
 
   /** Like `read`, for a write: also refuses read-only stores. Changes nothing yet. */
   protected check(): Structure | undefined {
-    this.store.assertWritable()
+    this.store.assertWritable(this.key)
     return this.#find()
   }
 
