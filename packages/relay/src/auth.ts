@@ -45,7 +45,9 @@ const keyOf = (secret: string | Uint8Array): Uint8Array => (typeof secret === 's
  */
 export async function createToken(options: TokenOptions): Promise<string> {
   if (options.mode !== 'read' && options.mode !== 'write') throw new TideKVError('INVALID_VALUE', `createToken: mode must be 'read' or 'write', got ${String(options.mode)}`)
-  if (options.sub !== undefined && (typeof options.sub !== 'string' || options.sub === '')) throw new TideKVError('INVALID_VALUE', 'createToken: sub must be a non-empty string')
+  if (options.sub !== undefined && (typeof options.sub !== 'string' || options.sub === '' || options.sub.startsWith('\u0000'))) {
+    throw new TideKVError('INVALID_VALUE', 'createToken: sub must be a non-empty string, not starting with U+0000 (kept for the relay itself)')
+  }
   if (options.rules !== undefined && options.mode === 'read') throw new TideKVError('INVALID_VALUE', 'createToken: rules are for write tokens; a read token writes nothing')
   const rules = parseWriteRules(options.rules)
   const claims = rules === null ? { room: options.room, mode: options.mode } : { room: options.room, mode: options.mode, rules: { write: [...rules.patterns] } }
@@ -70,6 +72,7 @@ export async function checkToken(token: string | null, room: string, secret: str
     const mode = payload.mode
     if (mode !== 'read' && mode !== 'write') return { ok: false, reason: 'invalid' }
     if (payload.room !== room && payload.room !== '*') return { ok: false, reason: 'wrong-room' }
+    if (payload.sub?.startsWith('\u0000')) return { ok: false, reason: 'invalid' }
     // Rules on a read token, or rules the relay cannot bound, make the token invalid (never "no rules").
     if (payload.rules !== undefined && mode === 'read') return { ok: false, reason: 'invalid' }
     const rules = parseWriteRules(payload.rules)

@@ -11,3 +11,4 @@ export { redisRelayStorage, type RedisRelayStorageOptions, type RedisClient } fr
 export { memoryRelayBus, type RelayBus } from './bus.js'
 export { redisRelayBus, type RedisBusClients } from './redis-bus.js'
 export { DEFAULT_UPDATE_BUDGET, type UpdateBudget } from './update-budget.js'
+export type { RoomStore } from './room-store.js'

@@ -6,13 +6,15 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { CloseCode, QueryParam, type WriteRules } from '@tidekv/core'
+import { CloseCode, QueryParam, TideKVError, type WriteRules } from '@tidekv/core'
 import { WebSocketServer } from 'ws'
 import { type AccessMode, checkToken, type TokenRefusal } from './auth.js'
 import { Connection } from './connection.js'
 import { Metrics, type RelayMetrics } from './metrics.js'
 import { type RelayOptions, resolveRelayOptions } from './relay-options.js'
 import { Room, type RoomInfo } from './room.js'
+import { RoomStore } from './room-store.js'
+import { handleApi, type HttpApiOptions } from './http-api.js'
 import { serveStatic } from './static-files.js'
 import { sqliteRelayStorage } from './sqlite-storage.js'
 import { connectRedis } from './redis-backend.js'
@@ -25,6 +27,23 @@ export interface Relay {
   readonly metrics: RelayMetrics
   /** The rooms loaded now, by name, each a frozen snapshot. Read it again for fresh ones. */
   readonly rooms: ReadonlyMap<string, RoomInfo>
+  /**
+   * A store on the relay's copy of `room` (loaded if it is not), with the
+   * client's API (`get`, `set`, `keys`, `incr`, data structures, `watch`,
+   * `close`) and no socket: for backend code running in the relay's
+   * process, as Hocuspocus' `openDirectConnection`. Its writes reach the
+   * room's clients and storage as a client's do; `whenStored()` waits for
+   * storage. It holds the room loaded until closed. Each store is a replica
+   * of its own (its own Yjs client id): keep one open rather than opening one
+   * per call.
+   * @throws TideKVError `INVALID_KEY` for a bad room name, `CLOSED` once the relay is closing
+   * @example
+   * const team = await relay.openRoom('team:7')
+   * team.set('announcement', 'Deploy at 5')
+   * await team.whenStored()
+   * await team.close()
+   */
+  openRoom(room: string): Promise<RoomStore>
   /** Stops accepting, closes sockets with 1001, stores everything, closes storage (unless shared with other relays through a bus). */
   close(): Promise<void>
 }
@@ -65,6 +84,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const unloading = new Map<string, Promise<void>>()
   const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
   const connections = new Set<Connection>()
+  const roomStores = new Set<RoomStore>()
+  /** The HTTP API's replica of each room it serves, closed once unused for `idleRoomMs`. */
+  const apiStores = new Map<string, { store: Promise<RoomStore>; users: number; idle: ReturnType<typeof setTimeout> | null }>()
   const metrics = new Metrics({
     connections: () => connections.size,
     roomsLoaded: () => rooms.size,
@@ -143,8 +165,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     } catch {
       return refuse(400, 'Bad Request', 'bad-room')
     }
-    // U+0000 is reserved: a room's client-id owners are stored under `<room>` U+0000 `owners`.
-    if (name.length === 0 || Buffer.byteLength(name) > MAX_ROOM_BYTES || name.includes('\u0000')) return refuse(400, 'Bad Request', 'bad-room')
+    if (!isRoomName(name)) return refuse(400, 'Bad Request', 'bad-room')
     const origin = req.headers.origin
     if (config.allowedOrigins !== undefined && origin !== undefined && !config.allowedOrigins.includes(origin)) {
       return refuse(403, 'Forbidden', 'origin')
@@ -198,8 +219,53 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text)
       return
     }
+    if (path.startsWith('/v1/')) return handleApi(req, res, api)
     if (config.static !== undefined && (await serveStatic(config.static, req, res))) return
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found')
+  }
+
+  const api: HttpApiOptions = {
+    secret,
+    anonymous,
+    allowedOrigins: config.allowedOrigins,
+    maxBodyBytes: limits.maxMessageBytes,
+    reject: (reason) => metrics.reject(reason),
+    roomStore: (name) => {
+      let held = apiStores.get(name)
+      if (held === undefined) {
+        held = { store: openRoom(name), users: 0, idle: null }
+        const opened = held
+        apiStores.set(name, opened)
+        opened.store.catch(() => apiStores.get(name) === opened && apiStores.delete(name))
+      }
+      if (held.idle !== null) clearTimeout(held.idle)
+      held.idle = null
+      held.users++
+      return held.store
+    },
+    release: (name) => {
+      const held = apiStores.get(name)
+      if (held === undefined || --held.users > 0) return
+      held.idle = setTimeout(() => {
+        if (apiStores.get(name) !== held || held.users > 0) return
+        apiStores.delete(name)
+        void held.store.then((store) => store.close()).catch((e) => onError(e, name))
+      }, limits.idleRoomMs).unref()
+    },
+  }
+
+  async function openRoom(name: string): Promise<RoomStore> {
+    if (closing) throw new TideKVError('CLOSED', 'The relay is closing')
+    if (!isRoomName(name)) throw new TideKVError('INVALID_KEY', `A room name is 1 to ${MAX_ROOM_BYTES} bytes of UTF-8 without U+0000`)
+    const room = await roomFor(name)
+    await room.ready
+    const store = new RoomStore(room, () => {
+      roomStores.delete(store)
+      unloadWhenIdle(room)
+    })
+    roomStores.add(store)
+    await store.synced
+    return store
   }
 
   const server: Server = createServer((req, res) => {
@@ -241,11 +307,15 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     get rooms() {
       return new Map([...rooms].map(([name, room]) => [name, room.info()]))
     },
+    openRoom,
     async close() {
       if (closing) return
       closing = true
       stopGaps?.()
       metrics.close()
+      for (const held of apiStores.values()) if (held.idle !== null) clearTimeout(held.idle)
+      apiStores.clear()
+      await Promise.all([...roomStores].map((store) => store.close()))
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const c of [...connections]) c.close(CloseCode.GOING_AWAY, 'relay shutting down')
       for (const timer of idleTimers.values()) clearTimeout(timer)
@@ -272,6 +342,11 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
     /^[+/0-9A-Za-z]{22}==$/.test(key) &&
     (version === '8' || version === '13')
   )
+}
+
+/** U+0000 is reserved: a room's client-id owners are stored under `<room>` U+0000 `owners`. */
+function isRoomName(name: string): boolean {
+  return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= MAX_ROOM_BYTES && !name.includes('\u0000')
 }
 
 function tokenReason(reason: TokenRefusal): string {

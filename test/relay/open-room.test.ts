@@ -1,0 +1,63 @@
+/**
+ * `relay.openRoom`: the store API on the relay's copy of a room, for backend
+ * code in the relay's process. Its writes reach clients as remote writes and
+ * are stored; clients' writes reach it.
+ */
+import { describe, expect, it, vi } from 'vitest'
+import type { Change } from '@tidekv/client'
+import { createToken } from '@tidekv/relay'
+import { newClient, newRelay, statusIs, tempDir } from '../helpers/relay.js'
+
+const wait = { timeout: 10_000, interval: 5 }
+
+describe('relay.openRoom', () => {
+  it('reads what clients wrote, and its writes reach them as remote writes and are stored', async () => {
+    const dataDir = tempDir()
+    const relay = await newRelay({ dataDir })
+    const client = await newClient(relay.ws, 'team')
+    client.set('from:client', { n: 1 })
+    client.hash('profile').set('name', 'Ada')
+    await client.whenSynced()
+    const room = await relay.openRoom('team')
+    expect(room.get('from:client')).toEqual({ n: 1 })
+    expect(room.hash('profile').getAll()).toEqual({ name: 'Ada' })
+    const seen: Change[] = []
+    client.watch({ prefix: 'from:relay' }, (c) => seen.push(c))
+    room.set('from:relay', 'hello')
+    expect(room.incr('from:relay:count', 5)).toBe(5)
+    await room.whenStored()
+    await vi.waitFor(() => expect(client.get('from:relay')).toBe('hello'), wait)
+    expect(seen.every((c) => c.origin === 'remote')).toBe(true)
+    // Clients' later writes reach it, with origin remote.
+    const remote: Change[] = []
+    room.watch('later', (c) => remote.push(c))
+    client.set('later', true)
+    await vi.waitFor(() => expect(room.get('later')).toBe(true), wait)
+    expect(remote[0]?.origin).toBe('remote')
+    await room.close()
+    expect(() => room.get('later')).toThrow(expect.objectContaining({ code: 'CLOSED' }))
+    await relay.close()
+    const again = await newRelay({ dataDir })
+    const fresh = await newClient(again.ws, 'team')
+    await statusIs(fresh, 'synced')
+    expect([fresh.get('from:relay'), fresh.get('from:relay:count')]).toEqual(['hello', 5])
+  })
+
+  it('refuses a bad room name, and lets the room unload once closed', async () => {
+    const relay = await newRelay({ limits: { idleRoomMs: 20 } })
+    await expect(relay.openRoom('')).rejects.toMatchObject({ code: 'INVALID_KEY' })
+    await expect(relay.openRoom('a\u0000b')).rejects.toMatchObject({ code: 'INVALID_KEY' })
+    const room = await relay.openRoom('idle')
+    room.set('k', 1)
+    await room.whenStored()
+    expect(relay.rooms.has('idle')).toBe(true)
+    await room.close()
+    await vi.waitFor(() => expect(relay.rooms.has('idle')).toBe(false), wait)
+    const back = await relay.openRoom('idle')
+    expect(back.get('k')).toBe(1)
+  })
+
+  it('createToken refuses a subject starting with U+0000, kept for the relay replicas', async () => {
+    await expect(createToken({ secret: 'x'.repeat(32), room: 'r', mode: 'write', sub: '\u0000relay' })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+  })
+})
