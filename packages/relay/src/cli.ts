@@ -8,6 +8,7 @@
  *                [--static DIR] [--allowed-origin URL]...
  *                [--redis URL | env TIDEKV_REDIS_URL] [--redis-wait N]
  *                [--redis-cluster HOST:PORT,... | env TIDEKV_REDIS_CLUSTER]
+ *                [--webhook URL]... [--webhook-secret S | env TIDEKV_WEBHOOK_SECRET]
  */
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -26,6 +27,8 @@ const USAGE = `Usage: tidekv-relay [options]
   --redis-wait <n>        acknowledge an update only once n Redis replicas have it (WAIT)
   --redis-cluster <nodes> the same on a Redis Cluster: some of its nodes, HOST:PORT,HOST:PORT,...
                           (or env TIDEKV_REDIS_CLUSTER; an entry may be a redis:// or rediss:// URL)
+  --webhook <url>         POST each room's changes there, signed, debounced 1 s (repeatable)
+  --webhook-secret <s>    the webhooks' HMAC key (or env TIDEKV_WEBHOOK_SECRET); required with --webhook
   --help                  this text`
 
 async function main(): Promise<void> {
@@ -41,6 +44,8 @@ async function main(): Promise<void> {
       redis: { type: 'string' },
       'redis-wait': { type: 'string' },
       'redis-cluster': { type: 'string' },
+      webhook: { type: 'string', multiple: true },
+      'webhook-secret': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -86,6 +91,13 @@ async function main(): Promise<void> {
     process.exitCode = 2
     return
   }
+  const hooks = values.webhook ?? []
+  const webhookSecret = values['webhook-secret'] || process.env.TIDEKV_WEBHOOK_SECRET || undefined
+  if (hooks.length > 0 && webhookSecret === undefined) {
+    console.error('tidekv-relay: --webhook needs --webhook-secret (or TIDEKV_WEBHOOK_SECRET): receivers check the signature with it')
+    process.exitCode = 2
+    return
+  }
   const waitReplicas = Number(values['redis-wait'] ?? 0)
   const redis = redisCluster !== undefined ? { cluster: redisCluster.split(',').map((node) => node.trim()) } : redisUrl === undefined ? undefined : { url: redisUrl, waitReplicas }
   const relay = await createRelay({
@@ -96,6 +108,7 @@ async function main(): Promise<void> {
     auth: { secret, anonymous: anonymous ? 'write' : 'none' },
     static: values.static,
     allowedOrigins: values['allowed-origin'],
+    webhooks: webhookSecret === undefined ? [] : hooks.map((url) => ({ url, secret: webhookSecret })),
     onError: (error, room) => console.error(`tidekv-relay: ${room === undefined ? '' : `room ${room}: `}${error instanceof Error ? error.message : String(error)}`),
   })
   const where = redis === undefined ? `data in ${dataDir}` : redisCluster === undefined ? 'rooms in Redis' : 'rooms in a Redis Cluster'

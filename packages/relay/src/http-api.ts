@@ -116,7 +116,11 @@ async function respond(
   }
   if (route !== 'keys') throw new HttpError(404, 'NOT_FOUND', 'no such route')
   allow(method, ['GET', 'PUT', 'DELETE'])
-  if (method === 'GET') return readKey(store, key)
+  if (method === 'GET') {
+    const found = describeKey(store, key)
+    if (found === undefined) throw new HttpError(404, 'NOT_FOUND', `no key ${JSON.stringify(key)}`)
+    return found
+  }
   if (method === 'DELETE') {
     checkWrite(access, key)
     const deleted = store.delete(key)
@@ -148,10 +152,10 @@ async function stored(store: RoomStore): Promise<void> {
   }
 }
 
-/** A key's type and value as JSON: plain values as stored, data structures as JSON of their contents. */
-function readKey(store: RoomStore, key: string): unknown {
+/** A key's type, value and ttl as JSON (plain values as stored, data structures as JSON of their contents), or undefined when it holds nothing. */
+export function describeKey(store: RoomStore, key: string): { key: string; type: string; value: unknown; ttl: number | null } | undefined {
   const type = store.type(key)
-  if (type === 'none') throw new HttpError(404, 'NOT_FOUND', `no key ${JSON.stringify(key)}`)
+  if (type === 'none') return undefined
   const ttl = store.ttl(key)
   let value: unknown
   switch (type) {

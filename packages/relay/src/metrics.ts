@@ -27,6 +27,8 @@ export interface RelayMetrics {
   readonly rejected: Readonly<Record<string, number>>
   /** Updates large enough to be applied in slices, a slice per event-loop turn. */
   readonly slicedUpdates: number
+  /** Webhook POSTs by result ('delivered', 'failed'), and changes dropped from a full outbox ('dropped'). */
+  readonly webhooks: Readonly<Record<string, number>>
 }
 
 /** What the gauges read when scraped. */
@@ -45,6 +47,8 @@ export class Metrics {
   bytesOut = 0
   slicedUpdates = 0
   private readonly rejected = new Map<string, number>()
+  private readonly webhookPosts = new Map<string, number>()
+  private webhookDrops = 0
   private readonly registry = new Registry()
   private readonly writeLatency: Histogram
   private readonly redisLatency: Histogram<'op'> | undefined
@@ -72,6 +76,8 @@ export class Metrics {
     }
     countsOf(this.registry, 'tidekv_sliced_updates_total', 'Updates applied in slices, one per event-loop turn, to keep the relay responsive.', () => this.slicedUpdates)
     countsOf(this.registry, 'tidekv_rejected_connections_total', 'Connections refused or closed by the relay, by reason.', () => this.rejected, 'reason')
+    countsOf(this.registry, 'tidekv_webhook_posts_total', 'Webhook POSTs, by result: delivered (2xx) or failed (retried).', () => this.webhookPosts, 'result')
+    countsOf(this.registry, 'tidekv_webhook_dropped_total', 'Changed keys not queued for a webhook because its outbox was full.', () => this.webhookDrops)
     this.writeLatency = new Histogram({
       name: 'tidekv_storage_write_seconds',
       help: 'Latency of durable storage writes.',
@@ -83,6 +89,11 @@ export class Metrics {
 
   reject(reason: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1)
+  }
+
+  webhook(event: 'delivered' | 'failed' | 'dropped', n = 1): void {
+    if (event === 'dropped') this.webhookDrops += n
+    else this.webhookPosts.set(event, (this.webhookPosts.get(event) ?? 0) + n)
   }
 
   storageWrite(seconds: number): void {
@@ -113,6 +124,7 @@ export class Metrics {
       bytesSent: this.bytesOut,
       rejected: Object.freeze(Object.fromEntries(this.rejected)),
       slicedUpdates: this.slicedUpdates,
+      webhooks: Object.freeze({ ...Object.fromEntries(this.webhookPosts), dropped: this.webhookDrops }),
     })
   }
 

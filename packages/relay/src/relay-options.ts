@@ -5,6 +5,7 @@
  * past the types, and a misspelt limit would otherwise be ignored without a
  * word, a negative one turn the relay off.
  */
+import { checkWebhooks, type WebhookOptions } from './webhooks.js'
 import { TideKVError } from '@tidekv/core'
 import type { AccessMode } from './auth.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
@@ -59,6 +60,11 @@ export interface RelayOptions {
   allowedOrigins?: readonly string[]
   /** A folder served over HTTP (the demo). */
   static?: string
+  /**
+   * Signed webhooks: a POST per room after changes (see the relay's docs,
+   * "Webhooks"). Their outbox is a SQLite file in `dataDir`.
+   */
+  webhooks?: readonly WebhookOptions[]
   /** Background errors (storage failures); default: ignored after counting. */
   onError?: (error: unknown, room?: string) => void
 }
@@ -78,6 +84,7 @@ export interface ResolvedRelayOptions {
   readonly budget: Readonly<UpdateBudget>
   readonly allowedOrigins: readonly string[] | undefined
   readonly static: string | undefined
+  readonly webhooks: readonly WebhookOptions[]
   readonly onError: (error: unknown, room?: string) => void
 }
 
@@ -126,6 +133,7 @@ const OPTION_NAMES: readonly (keyof RelayOptions)[] = [
   'updateBudget',
   'allowedOrigins',
   'static',
+  'webhooks',
   'onError',
 ]
 
@@ -213,6 +221,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     budget,
     allowedOrigins: origins,
     static: staticDir,
+    webhooks: given.webhooks === undefined ? [] : checkWebhooks(given.webhooks),
     onError,
   }
 }

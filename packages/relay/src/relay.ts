@@ -4,6 +4,7 @@
  * a WebSocket exists; rooms load lazily and unload when idle.
  */
 import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { CloseCode, QueryParam, TideKVError, type WriteRules } from '@tidekv/core'
@@ -14,7 +15,8 @@ import { Metrics, type RelayMetrics } from './metrics.js'
 import { type RelayOptions, resolveRelayOptions } from './relay-options.js'
 import { Room, type RoomInfo } from './room.js'
 import { RoomStore } from './room-store.js'
-import { handleApi, type HttpApiOptions } from './http-api.js'
+import { describeKey, handleApi, type HttpApiOptions } from './http-api.js'
+import { type WebhookChange, Webhooks } from './webhooks.js'
 import { serveStatic } from './static-files.js'
 import { sqliteRelayStorage } from './sqlite-storage.js'
 import { connectRedis } from './redis-backend.js'
@@ -100,7 +102,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   let closing = false
 
   const bus = sharedBus === undefined ? undefined : { bus: sharedBus, relayId: randomUUID() }
-  const ctx = { storage, bus, metrics, limits, budget, onError: (e: unknown, room: string) => onError(e, room) }
+  if (config.webhooks.length > 0) mkdirSync(config.dataDir, { recursive: true })
+  const webhooks =
+    config.webhooks.length === 0
+      ? undefined
+      : new Webhooks(config.webhooks, {
+          // The outbox sits beside the rooms' SQLite file, whatever storage the rooms use.
+          path: `${config.dataDir}/webhooks.sqlite3`,
+          describe: (room, keys) => describeKeys(room, keys),
+          count: (event, n) => metrics.webhook(event, n),
+          onError: (e, room) => onError(e, room),
+        })
+  const ctx = { storage, bus, metrics, limits, budget, webhooks, onError: (e: unknown, room: string) => onError(e, room) }
   // The bus lost messages (its connection dropped): every loaded room reads what it missed.
   const stopGaps = sharedBus?.onGap(() => {
     for (const room of rooms.values()) void room.ready.then(() => room.catchUp()).catch(() => undefined)
@@ -254,6 +267,19 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     },
   }
 
+  /** What `keys` of `room` hold now, for a webhook (through the API's replica of the room). */
+  async function describeKeys(room: string, keys: readonly string[]): Promise<WebhookChange[]> {
+    const store = await api.roomStore(room)
+    try {
+      return keys.map((key) => {
+        const found = describeKey(store, key)
+        return found === undefined ? { key, type: 'none', deleted: true } : { key, type: found.type, value: found.value }
+      })
+    } finally {
+      api.release(room)
+    }
+  }
+
   async function openRoom(name: string): Promise<RoomStore> {
     if (closing) throw new TideKVError('CLOSED', 'The relay is closing')
     if (!isRoomName(name)) throw new TideKVError('INVALID_KEY', `A room name is 1 to ${MAX_ROOM_BYTES} bytes of UTF-8 without U+0000`)
@@ -291,6 +317,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   } catch (error) {
     // Not listening (the port is taken, say): nothing will call close(), so release here.
     metrics.close()
+    await webhooks?.close()
     await release().catch(() => undefined)
     throw error
   }
@@ -313,6 +340,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       closing = true
       stopGaps?.()
       metrics.close()
+      await webhooks?.close()
       for (const held of apiStores.values()) if (held.idle !== null) clearTimeout(held.idle)
       apiStores.clear()
       await Promise.all([...roomStores].map((store) => store.close()))

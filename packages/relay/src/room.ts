@@ -31,6 +31,7 @@ import { StepOneAnswers } from './step-one.js'
 import type { RelayStorage } from './storage.js'
 import { sliceUpdate } from './update-slices.js'
 import { checkWriteRules } from './write-rules-check.js'
+import { touchedKeys } from './update-keys.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
 
 /** A connection as a room sees it. */
@@ -108,6 +109,8 @@ export interface RoomContext {
   metrics: Metrics
   limits: RelayLimits
   budget: UpdateBudget
+  /** Told the keys of each update the room accepts from its own peers (webhooks.ts); absent without webhooks. */
+  webhooks?: { changed(room: string, keys: Iterable<string>): void }
   onError: (error: unknown, room: string) => void
 }
 
@@ -376,6 +379,8 @@ export class Room {
 
   /** Applies an update that passed every check; the peer is the origin, so it is sent to the others and acknowledged to it. */
   private applyChecked(peer: Peer, update: Uint8Array, summary: UpdateSummary): void {
+    // Before it is applied: a delete names items whose keys the room can read only while they live.
+    if (this.ctx.webhooks !== undefined) this.ctx.webhooks.changed(this.name, touchedKeys(this.doc, update, false).keys)
     const slices = summary.structs <= SLICE_STRUCTS ? [update] : sliceUpdate(update, summary.layout)
     if (slices.length === 1) Y.applyUpdate(this.doc, update, peer)
     else this.applyInSlices(peer, slices)

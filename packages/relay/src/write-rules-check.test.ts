@@ -103,7 +103,7 @@ describe('checkWriteRules: what an update from a connection with write rules may
   it('refuses deleting an entry of a key outside the rules', async () => {
     const { room, client } = await roomAndClient((s) => s.set('team:7', 1))
     const update = await updateOf(client, () => client.delete('team:7'))
-    expect(checkWriteRules(room, update, rules)).toBe('a delete of key "team:7", outside the write rules')
+    expect(checkWriteRules(room, update, rules)).toBe('key "team:7" is outside the write rules')
   })
 
   it('refuses a delete of ids the room does not hold (Yjs would apply it to whatever arrives under them)', async () => {
