@@ -102,6 +102,8 @@ describe('Metrics', () => {
     metrics.messagesOut = 3
     metrics.bytesOut = 30
     metrics.reject('heartbeat')
+    metrics.webhook('delivered')
+    metrics.webhook('dropped', 3)
     const snapshot = metrics.snapshot()
     expect(snapshot).toEqual({
       connections: 1,
@@ -112,6 +114,7 @@ describe('Metrics', () => {
       bytesSent: 30,
       rejected: { heartbeat: 1 },
       slicedUpdates: 0,
+      webhooks: { delivered: 1, dropped: 3 },
     })
     expect(Object.isFrozen(snapshot) && Object.isFrozen(snapshot.rejected)).toBe(true)
     connections = 2

@@ -83,7 +83,7 @@ describe('createRelay options', () => {
   it('a misspelt option is refused, not ignored, listing the known ones', () => {
     expectRefused(
       { ...anonymous, limit: { maxConnections: 10 } },
-      /unknown option limit \(known: port, host, storage, dataDir, bus, redis, auth, limits, updateBudget, allowedOrigins, static, onError\)$/,
+      /unknown option limit \(known: port, host, storage, dataDir, bus, redis, auth, limits, updateBudget, allowedOrigins, static, webhooks, onError\)$/,
     )
     expectRefused({ ...anonymous, limits: { maxConnection: 10 } }, /unknown option limits\.maxConnection \(known: limits\.maxMessageBytes, /)
     expectRefused({ ...anonymous, updateBudget: { maxStruct: 10 } }, /unknown option updateBudget\.maxStruct /)

@@ -40,6 +40,8 @@ export interface Relay {
    * per call.
    * @throws TideKVError `INVALID_KEY` for a bad room name, `CLOSED` once the relay is closing
    * @example
+   * import { createRelay, memoryRelayStorage } from '@tidekv/relay'
+   * const relay = await createRelay({ port: 0, auth: { secret }, storage: memoryRelayStorage() })
    * const team = await relay.openRoom('team:7')
    * team.set('announcement', 'Deploy at 5')
    * await team.whenStored()

@@ -109,7 +109,11 @@ export function signWebhook(secret: string, body: string): string {
  * `body` (the raw bytes or text received, before any JSON parsing) with
  * `secret`. Compares in constant time.
  * @example
- * if (!verifyWebhook(secret, rawBody, req.headers['x-tidekv-signature'])) return res.writeHead(401).end()
+ * import { createHmac } from 'node:crypto'
+ * import { verifyWebhook } from '@tidekv/relay'
+ * const rawBody = '{"room":"team:7","changes":[]}' // as received, before JSON.parse
+ * const header = `sha256=${createHmac('sha256', 'hook-secret').update(rawBody).digest('hex')}` // what the relay sent
+ * console.log(verifyWebhook('hook-secret', rawBody, header)) // true: act on it; false: answer 401
  */
 export function verifyWebhook(secret: string, body: string | Uint8Array, signature: string | undefined | null): boolean {
   if (typeof signature !== 'string') return false
