@@ -169,6 +169,25 @@ describe('HTTP API', () => {
     expect((await inner.load('slow')).updates.length).toBeGreaterThan(0)
   })
 
+  it('counts requests in progress like connections: past maxConnections, 503', async () => {
+    const inner = memoryRelayStorage()
+    // reason: Object.create keeps every method of the memory storage; append is replaced below
+    const slow: RelayStorage = Object.assign(Object.create(inner) as RelayStorage, {
+      append: async (room: string, update: Uint8Array) => {
+        await new Promise((r) => setTimeout(r, 200))
+        return inner.append(room, update)
+      },
+    })
+    const relay = await newRelay({ storage: slow, limits: { maxConnections: 1 } })
+    const [first, second] = await Promise.all([
+      call(relay.url, 'PUT', '/v1/rooms/r/keys/a', { body: { value: 1 } }),
+      new Promise((r) => setTimeout(r, 50)).then(() => call(relay.url, 'PUT', '/v1/rooms/r/keys/b', { body: { value: 2 } })),
+    ])
+    expect([first.status, second.status]).toEqual([204, 503])
+    expect(second.body).toMatchObject({ code: 'BUSY' })
+    expect((await call(relay.url, 'GET', '/v1/rooms/r/keys')).body).toEqual({ keys: ['a'] })
+  })
+
   it('answers a write only once it is stored: a relay killed right after the 2xx still has it', async () => {
     const dataDir = tempDir()
     let relay = await startRelayProcess(dataDir)

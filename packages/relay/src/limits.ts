@@ -4,7 +4,7 @@ import { getHeapStatistics } from 'node:v8'
 export interface RelayLimits {
   /** Largest WebSocket message; a larger frame closes that socket with 1009. Default 16 MiB. */
   maxMessageBytes: number
-  /** Open connections over all rooms; more are refused with HTTP 503. Default 10,000. */
+  /** Open connections over all rooms, and HTTP API requests in progress; more are refused with HTTP 503. Default 10,000. */
   maxConnections: number
   /** Open connections per room; more are refused with HTTP 503. Default 1,000. */
   maxConnectionsPerRoom: number

@@ -89,6 +89,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
   const connections = new Set<Connection>()
   const roomStores = new Set<RoomStore>()
+  let apiInFlight = 0
   /** The HTTP API's replica of each room it serves, closed once unused for `idleRoomMs`. */
   const apiStores = new Map<string, { store: Promise<RoomStore>; users: number; idle: ReturnType<typeof setTimeout> | null }>()
   const metrics = new Metrics({
@@ -234,7 +235,23 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text)
       return
     }
-    if (path.startsWith('/v1/')) return handleApi(req, res, api)
+    if (path.startsWith('/v1/')) {
+      // Requests of the HTTP API in progress count like connections: each may hold a room replica and a write awaiting storage.
+      if (apiInFlight + connections.size >= limits.maxConnections) {
+        metrics.reject('too-many-connections')
+        res
+          .writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' })
+          .end(JSON.stringify({ code: 'BUSY', message: 'too many connections and requests: try again later' }))
+        return
+      }
+      apiInFlight++
+      try {
+        await handleApi(req, res, api)
+      } finally {
+        apiInFlight--
+      }
+      return
+    }
     if (config.static !== undefined && (await serveStatic(config.static, req, res))) return
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found')
   }
