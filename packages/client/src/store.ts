@@ -5,11 +5,23 @@
  * and the calls that wait on them: `loaded`, `flush`, `whenSynced`, `close`.
  */
 import { ObservableV2 } from 'lib0/observable'
-import { afterTransactions, DocStore, type DocStoreEvents, type DocStoreOptions, inTransaction, parseWriteRules, TideKVError, type TokenRules } from '@tidekv/core/internal'
+import {
+  afterTransactions,
+  DocStore,
+  type DocStoreEvents,
+  type DocStoreOptions,
+  inTransaction,
+  MessageType,
+  parseWriteRules,
+  TideKVError,
+  type TokenRules,
+  type Value,
+} from '@tidekv/core/internal'
 import type { CompactionPolicy } from './storage/persistence.js'
 import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
 import { readClaims } from './sync/token-claims.js'
+import { PubSub, type SubscribeTarget, type Subscriber } from './pubsub.js'
 import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
@@ -65,12 +77,15 @@ export class Store extends DocStore {
   #online = true
   readonly #syncs: boolean
   readonly #syncOptions: StoreOptions['sync']
+  readonly #tabsEnabled: boolean
+  #pubsub: PubSub | null = null
   readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status' | 'relay'>>()
 
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null) {
     super(name, options, storage === null)
     this.#syncOptions = options.sync
+    this.#tabsEnabled = options.tabs ?? typeof BroadcastChannel !== 'undefined'
     this.#applyClaims(options.sync?.token)
     if (options.sync?.rules !== undefined) this.setWriteRules(parseWriteRules(options.sync.rules))
     this.#syncs = options.sync !== undefined
@@ -131,6 +146,11 @@ export class Store extends DocStore {
           firstToken: this.#firstToken,
           onToken: (token) => this.#applyClaims(token),
         })
+        this.#link.handle(MessageType.PUBSUB, (decoder) => this.#pubsub?.receiveRemote(decoder))
+        // A relay forgets a connection's subscriptions with it: tell each new one.
+        this.#link.onConnect(() => {
+          for (const frame of this.#pubsub?.subscriptionFrames() ?? []) this.#link?.send(frame)
+        })
         this.#link.onStatus((status) => this.#statusEvents.emit('status', [status]))
         this.#link.onRelay((url) => this.#statusEvents.emit('relay', [url]))
         if (this.#online) this.#link.connect()
@@ -159,6 +179,47 @@ export class Store extends DocStore {
     const listener = cb as StoreEvents['status'] // reason: E is 'status' here
     this.#statusEvents.on('status', listener)
     return () => this.#statusEvents.off('status', listener)
+  }
+
+  /**
+   * Publishes `message` (a TideKV value) on `channel` (Redis PUBLISH): it
+   * reaches the subscribers of this store in this page (in a microtask), in
+   * other tabs, and on other devices through the relay, at most once each.
+   * It is not stored: whoever subscribes later never hears it.
+   * @throws TideKVError `INVALID_KEY` (channel), `INVALID_VALUE`, `VALUE_TOO_LARGE`, `READ_ONLY`, `FORBIDDEN` (a channel outside the write rules), `CLOSED`
+   * @example
+   * store.publish('cart', { changed: 'item:7' })
+   */
+  publish(channel: string, message: Value): void {
+    this.#pubSub().publish(channel, message)
+  }
+
+  /**
+   * Calls `cb(message, { channel, origin })` for every message published on
+   * `target` from now on — a channel, or `{ pattern }`, a glob over channels
+   * (Redis SUBSCRIBE, PSUBSCRIBE) — from this page ('local'), another tab
+   * ('tab') or another device ('remote'). Returns the function that stops it.
+   * @throws TideKVError `INVALID_KEY` (channel or pattern), `INVALID_VALUE` (too many subscriptions), `CLOSED`
+   * @example
+   * const stop = store.subscribe({ pattern: 'chat:*' }, (message, { channel, origin }) => console.log(channel, origin, message))
+   */
+  subscribe(target: SubscribeTarget, cb: Subscriber): () => void {
+    return this.#pubSub().subscribe(target, cb)
+  }
+
+  #pubSub(): PubSub {
+    this.assertOpen()
+    this.#pubsub ??= new PubSub({
+      tabsName: this.#tabsEnabled ? `tidekv-pubsub:${this.name}` : null,
+      ...this.limits,
+      assertPublish: (channel) => {
+        this.assertWritable()
+        this.assertMayWrite(channel)
+      },
+      send: (message) => this.#link?.send(message),
+      onError: (e) => this.emitError(e),
+    })
+    return this.#pubsub
   }
 
   /** The relay this store is connected to now (one of `sync.url`), or null when it is not connected. */
@@ -225,6 +286,7 @@ export class Store extends DocStore {
     // are stored would otherwise be written after the database closed (STORAGE_FAILED).
     this.#link?.destroy()
     this.#tabs?.close()
+    this.#pubsub?.close()
     try {
       if (this.#stored !== null) {
         await this.#flushStored()

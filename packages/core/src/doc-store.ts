@@ -562,6 +562,11 @@ export class DocStore {
     }
   }
 
+  /** The store's key and value limits (`maxKeyBytes`, `maxValueBytes`). */
+  protected get limits(): { readonly maxKeyBytes: number; readonly maxValueBytes: number } {
+    return { maxKeyBytes: this.#maxKeyBytes, maxValueBytes: this.#maxValueBytes }
+  }
+
   /** @throws TideKVError `CLOSED` */
   protected assertOpen(): void {
     if (this.closed) throw new TideKVError('CLOSED', 'The store is closed')

@@ -12,6 +12,6 @@ export type { Stream, StreamEntry, StreamRangeOptions } from './structures/strea
 export { TideKVError, ErrorCode, asTideKVError } from './errors.js'
 export { TransactionOrigin, type OriginKind } from './origins.js'
 export { LOG_NAME, FORMAT_VERSION, STRUCTURE_VERSION } from './layout/entry.js'
-export { MessageType, CloseCode, QueryParam } from './layout/protocol.js'
+export { MessageType, CloseCode, QueryParam, PubSubOp } from './layout/protocol.js'
 export { WriteRules, parseWriteRules, type TokenRules, MAX_WRITE_PATTERNS, MAX_PATTERN_LENGTH } from './rules/write-rules.js'
 export { globMatch } from './rules/glob.js'

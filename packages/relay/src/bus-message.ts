@@ -7,6 +7,7 @@
  *   u8 1 · varString relayId · varUint 2 (AWARENESS) · varUint8Array awareness update
  *   u8 1 · varString relayId · varUint 3 (PENDING) · varUint ref · varUint8Array update
  *   u8 1 · varString relayId · varUint 4 (STORED) · varUint ref · varUint seq
+ *   u8 1 · varString relayId · varUint 5 (PUBLISH) · varUint8Array PUBLISH frame (as relays send clients)
  *
  * Relays trust each other (they share the storage and the secret), but a bus
  * message is still decoded with safe varints and refused whole if malformed.
@@ -24,12 +25,21 @@ export const BUS_AWARENESS = 2
 export const BUS_PENDING = 3
 /** The update announced as PENDING `ref` is stored as `seq`. */
 export const BUS_STORED = 4
+/** A pub/sub message a relay's client published: the frame its subscribers get. */
+export const BUS_PUBLISH = 5
 
 export type BusMessage =
   | { readonly kind: 'update'; readonly relay: string; readonly seq: number; readonly update: Uint8Array }
   | { readonly kind: 'awareness'; readonly relay: string; readonly update: Uint8Array }
   | { readonly kind: 'pending'; readonly relay: string; readonly ref: number; readonly update: Uint8Array }
   | { readonly kind: 'stored'; readonly relay: string; readonly ref: number; readonly seq: number }
+  | { readonly kind: 'publish'; readonly relay: string; readonly frame: Uint8Array }
+
+export function encodeBusPublish(relay: string, frame: Uint8Array): Uint8Array {
+  const encoder = header(relay, BUS_PUBLISH)
+  encoding.writeVarUint8Array(encoder, frame)
+  return encoding.toUint8Array(encoder)
+}
 
 export function encodeBusAwareness(relay: string, update: Uint8Array): Uint8Array {
   const encoder = header(relay, BUS_AWARENESS)
@@ -76,6 +86,10 @@ export function decodeBusMessage(message: Uint8Array): BusMessage | undefined {
     if (type === BUS_AWARENESS) {
       const update = decoding.readVarUint8Array(decoder)
       return decoding.hasContent(decoder) ? undefined : { kind: 'awareness', relay, update }
+    }
+    if (type === BUS_PUBLISH) {
+      const frame = decoding.readVarUint8Array(decoder)
+      return decoding.hasContent(decoder) ? undefined : { kind: 'publish', relay, frame }
     }
     let decoded: BusMessage
     if (type === BUS_UPDATE) decoded = { kind: 'update', relay, seq: readSafeVarUint(decoder), update: decoding.readVarUint8Array(decoder) }

@@ -22,7 +22,7 @@
  * has not applied, or a compaction would drop it.
  */
 import type { RelayBus } from './bus.js'
-import { type BusMessage, decodeBusMessage, encodeBusAwareness, encodeBusPending, encodeBusStored, encodeBusUpdate } from './bus-message.js'
+import { type BusMessage, decodeBusMessage, encodeBusAwareness, encodeBusPending, encodeBusPublish, encodeBusStored, encodeBusUpdate } from './bus-message.js'
 import type { RelayStorage } from './storage.js'
 
 /** How long a seq gap may stay open before the room reads what it missed from storage. */
@@ -33,7 +33,7 @@ const MAX_PENDING = 10_000
 const CONFIRM_MS = 1_000
 
 /** Announcements held until the room has loaded. */
-type Announced = Exclude<BusMessage, { kind: 'awareness' }>
+type Announced = Exclude<BusMessage, { kind: 'awareness' } | { kind: 'publish' }>
 
 export interface RoomFeedOptions {
   readonly room: string
@@ -45,6 +45,8 @@ export interface RoomFeedOptions {
   readonly apply: (update: Uint8Array) => void
   /** Applies presence changes of another relay's clients. */
   readonly applyPresence: (relay: string, update: Uint8Array) => void
+  /** Delivers a pub/sub message another relay's client published (a PUBLISH frame). */
+  readonly applyPublish: (frame: Uint8Array) => void
   readonly onError: (error: unknown) => void
 }
 
@@ -100,6 +102,11 @@ export class RoomFeed {
     this.options.bus.publish(this.options.room, message).catch(this.options.onError)
   }
 
+  /** Tells the other relays of a pub/sub message of this relay's clients (a PUBLISH frame), for their subscribers. */
+  publish(frame: Uint8Array): void {
+    this.options.bus.publish(this.options.room, encodeBusPublish(this.options.relayId, frame)).catch(this.options.onError)
+  }
+
   /** Tells the other relays of presence changes of this relay's clients. */
   presence(update: Uint8Array): void {
     this.options.bus.publish(this.options.room, encodeBusAwareness(this.options.relayId, update)).catch(this.options.onError)
@@ -145,6 +152,11 @@ export class RoomFeed {
   #receive(message: Uint8Array): void {
     const announced = decodeBusMessage(message)
     if (announced === undefined || announced.relay === this.options.relayId || this.#closed) return
+    if (announced.kind === 'publish') {
+      // Not stored, not replayed: a room still loading has no subscriber yet.
+      if (this.#early === null) this.options.applyPublish(announced.frame)
+      return
+    }
     if (announced.kind === 'awareness') {
       // Presence is not stored; before the room has loaded, there is no one to show it to yet.
       if (this.#early === null) this.options.applyPresence(announced.relay, announced.update)

@@ -32,6 +32,7 @@ import type { RelayStorage } from './storage.js'
 import { sliceUpdate } from './update-slices.js'
 import { checkWriteRules } from './write-rules-check.js'
 import { touchedKeys } from './update-keys.js'
+import { type Publication, readPublishFrame, RoomPubSub } from './room-pubsub.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
 
 /** A connection as a room sees it. */
@@ -118,6 +119,8 @@ export class Room {
   readonly doc = new Y.Doc()
   /** Awareness (presence) states, bounded and owned by the connection that announced them (or by the relay, for other relays' clients). */
   readonly presence = new Presence<PresenceHolder>()
+  /** Who listens to which pub/sub channels (nothing of it is stored). */
+  private readonly pubsub = new RoomPubSub<Peer>()
   /** The holders that stand for other relays in `presence`, by relay id. */
   private readonly remoteHolders = new Map<string, PresenceHolder>()
   /** Expires other relays' presence states that stopped being renewed (their relay may have died). */
@@ -158,6 +161,10 @@ export class Room {
             storage: ctx.storage,
             apply: (update) => Y.applyUpdate(this.doc, update, FROM_BUS),
             applyPresence: (relay, update) => this.applyRemotePresence(relay, update),
+            applyPublish: (frame) => {
+              const publication = readPublishFrame(frame)
+              if (publication !== undefined) this.deliverPublication(publication)
+            },
             onError: (error) => ctx.onError(error, name),
           })
     this.writes = new RoomWrites({
@@ -245,9 +252,16 @@ export class Room {
     if (this.presence.size > 0) peer.send(this.awarenessMessage(this.presence.all()))
   }
 
+  /** Sends a publication to this relay's subscribers (but its sender). */
+  private deliverPublication(publication: Publication, from?: Peer): void {
+    const dropped = this.pubsub.deliver(publication, from)
+    for (let i = 0; i < dropped; i++) this.ctx.metrics.reject('pubsub-dropped')
+  }
+
   /** Removes a peer and the awareness states it controlled. */
   leave(peer: Peer): void {
     if (!this.peers.delete(peer)) return
+    this.pubsub.leave(peer)
     const removed = this.presence.leave(peer)
     if (removed !== null) {
       this.broadcast(this.awarenessMessage(removed))
@@ -293,6 +307,14 @@ export class Room {
           this.stepOne.charge(peer)
           peer.send(this.awarenessMessage(this.presence.all()))
           break
+        case MessageType.PUBSUB: {
+          const publication = this.pubsub.receive(peer, decoder)
+          if (publication !== null) {
+            this.deliverPublication(publication, peer)
+            this.feed?.publish(publication.frame)
+          }
+          break
+        }
         case MessageType.PERSISTED:
           // Answered once every update received before the question is stored.
           if (peer.acks) {

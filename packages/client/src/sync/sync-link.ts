@@ -180,6 +180,26 @@ export class SyncLink {
     this.#setStatus('offline')
   }
 
+  /** Sends `message` to the relay if connected; returns whether it went (pub/sub drops it otherwise: at most once). */
+  send(message: Uint8Array): boolean {
+    const ws = this.provider.ws
+    if (!this.provider.wsconnected || ws === null) return false
+    ws.send(message)
+    return true
+  }
+
+  /** Hands the relay's messages of `type` (a TideKV type, not y-websocket's) to `handler`. */
+  handle(type: number, handler: (decoder: decoding.Decoder) => void): void {
+    this.provider.messageHandlers[type] = (_encoder, decoder) => handler(decoder)
+  }
+
+  /** Calls `cb` each time a connection to a relay opens. */
+  onConnect(cb: () => void): void {
+    this.provider.on('status', ({ status }) => {
+      if (status === 'connected') cb()
+    })
+  }
+
   /** Resolves once the relay has stored every update this replica made so far. */
   whenStored(): Promise<void> {
     const clock = Y.getState(this.#doc.store, this.#clientId())

@@ -20,6 +20,23 @@ export const MessageType = {
    * Sent only to clients that connected with `acks=1`.
    */
   PERSISTED: 100,
+  /**
+   * TideKV pub/sub: client → relay, `varUint` op then SUBSCRIBE (0) /
+   * UNSUBSCRIBE (1) `varString` channel, PSUBSCRIBE (2) / PUNSUBSCRIBE (3)
+   * `varString` glob pattern, or PUBLISH (4) `varString` channel,
+   * `varUint8Array` id, `varUint8Array` message (an encoded TideKV value);
+   * relay → client, PUBLISH only, and only to connections subscribed to it.
+   */
+  PUBSUB: 101,
+} as const
+
+/** The ops of a PUBSUB message. */
+export const PubSubOp = {
+  SUBSCRIBE: 0,
+  UNSUBSCRIBE: 1,
+  PSUBSCRIBE: 2,
+  PUNSUBSCRIBE: 3,
+  PUBLISH: 4,
 } as const
 
 /** Query parameters of the WebSocket URL. */
