@@ -6,7 +6,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { Change } from '@tidekv/client'
 import { createToken } from '@tidekv/relay'
-import { newClient, newRelay, statusIs, tempDir } from '../helpers/relay.js'
+import * as Y from 'yjs'
+import { createDocStore } from '@tidekv/core'
+import { newClient, newRelay, onCleanup, rawSocket, statusIs, tempDir } from '../helpers/relay.js'
+import { syncMessage } from '../helpers/wire.js'
 
 const wait = { timeout: 10_000, interval: 5 }
 
@@ -59,5 +62,55 @@ describe('relay.openRoom', () => {
 
   it('createToken refuses a subject starting with U+0000, kept for the relay replicas', async () => {
     await expect(createToken({ secret: 'x'.repeat(32), room: 'r', mode: 'write', sub: '\u0000relay' })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+  })
+
+  describe('while the room applies a large update in slices (and holds, or refuses, other messages)', () => {
+    /** Sends a 30,000-key state through a raw socket and resolves once the room is slicing it. */
+    async function busyRoom(relay: Awaited<ReturnType<typeof newRelay>>, room: string) {
+      const big = createDocStore()
+      for (let i = 0; i < 30_000; i++) big.set(`k${i}`, i)
+      await big.flush()
+      const { ws } = await rawSocket(`${relay.ws}/${room}`)
+      onCleanup(() => ws.close())
+      ws.send(syncMessage(2, Y.encodeStateAsUpdate(big.doc)))
+      await vi.waitFor(() => expect(relay.metrics.slicedUpdates).toBe(1), { timeout: 5000, interval: 1 })
+    }
+
+    it('close() keeps a write made just before it', async () => {
+      const dataDir = tempDir()
+      const relay = await newRelay({ dataDir })
+      const team = await relay.openRoom('team')
+      await busyRoom(relay, 'team')
+      team.set('from:backend', 'hello')
+      await team.close()
+      await relay.close()
+      const again = await newRelay({ dataDir })
+      const check = await again.openRoom('team')
+      expect([check.get('from:backend'), check.get('k29999')]).toEqual(['hello', 29999])
+    })
+
+    it('a write the busy room refused is sent again, and whenStored resolves once it is stored', async () => {
+      const dataDir = tempDir()
+      const relay = await newRelay({ dataDir, limits: { maxBacklogBytes: 1 } })
+      const team = await relay.openRoom('team')
+      const errors: string[] = []
+      team.on('error', (e) => errors.push(e.code))
+      await busyRoom(relay, 'team')
+      team.set('x', 1)
+      await team.whenStored()
+      expect(errors).toContain('STORAGE_FAILED') // the refusal was reported
+      await relay.close()
+      const again = await newRelay({ dataDir })
+      expect((await again.openRoom('team')).get('x')).toBe(1)
+    })
+
+    it('the HTTP API answers a request that came while the room was busy, and later ones', async () => {
+      const relay = await newRelay({ limits: { maxBacklogBytes: 1 } })
+      await busyRoom(relay, 'team')
+      const first = await fetch(`${relay.url}/v1/rooms/team/keys/k1`, { signal: AbortSignal.timeout(8000) })
+      expect(first.status).toBe(200)
+      const second = await fetch(`${relay.url}/v1/rooms/team/keys/k2`, { signal: AbortSignal.timeout(8000) })
+      expect(await second.json()).toMatchObject({ value: 2 })
+    })
   })
 })

@@ -80,6 +80,17 @@ describe('webhooks', () => {
     expect(verifyWebhook('another secret', JSON.stringify(hook.got[1]), 'sha256=00')).toBe(false)
   })
 
+  it('refuses a hook URL given twice (the outbox keys changes by URL)', async () => {
+    await expect(
+      newRelay({
+        webhooks: [
+          { url: 'http://127.0.0.1:9/a', secret: 's' },
+          { url: 'http://127.0.0.1:9/a', secret: 't' },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+  })
+
   it('sends only the keys a hook asks for (prefix), including writes through the HTTP API', async () => {
     const hook = await receiver()
     const relay = await newRelay({ webhooks: [{ url: hook.url, secret: hookSecret, prefix: 'order:', debounceMs: 50 }] })

@@ -61,6 +61,21 @@ describe('write rules on the client', () => {
     await store.whenSynced()
   })
 
+  it('does not keep openStore waiting for a slow token function, and takes its rules when it comes', async () => {
+    const relay = await newRelay({ auth: { secret } })
+    let release: () => void = () => undefined
+    const arrived = new Promise<void>((resolve) => (release = resolve))
+    const token = async () => {
+      await arrived
+      return writeToken(['mine:*'])
+    }
+    const store = await newClient(relay.ws, 'team', { token, sync: { url: relay.ws, firstTokenTimeoutMs: 50 } })
+    store.set('anything', 1) // rules not known yet
+    release()
+    await vi.waitFor(() => expect(store.canWrite('yours')).toBe(false), wait)
+    expect(() => store.set('yours', 1)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }))
+  })
+
   it('clear() clears the keys its rules allow and leaves the others', async () => {
     const relay = await newRelay({ auth: { secret } })
     const admin = await newClient(relay.ws, 'team', { token: await writeToken() })
@@ -99,6 +114,10 @@ describe('write rules on the relay', () => {
     })
     await vi.waitFor(() => expect(errors.map((e) => e.code)).toContain('FORBIDDEN'), wait)
     expect(errors.find((e) => e.code === 'FORBIDDEN')?.message).toMatch(/admin:flag/)
+    // It would be refused on every connection: the store stays offline instead of trying again and again.
+    await new Promise((r) => setTimeout(r, 300))
+    expect(errors.filter((e) => e.code === 'FORBIDDEN')).toHaveLength(1)
+    expect(rogue.status).toBe('offline')
     // Later valid writes of others are not held up by what was refused.
     admin.set('after', true)
     await admin.whenSynced()

@@ -26,6 +26,9 @@ import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
 
+/** How long `openStore` waits for a token function's first token, by default. */
+const FIRST_TOKEN_TIMEOUT_MS = 5000
+
 /** Options of `openStore`. */
 export interface StoreOptions extends DocStoreOptions {
   /** The IndexedDB to persist in. Default `globalThis.indexedDB`; Node tests pass fake-indexeddb. */
@@ -42,6 +45,8 @@ export interface StoreOptions extends DocStoreOptions {
     readOnly?: boolean
     /** The keys the token may write: writes to others throw `FORBIDDEN`. Default: read from the token's `rules` claim (none: every key). */
     rules?: TokenRules
+    /** With a token function: how long `openStore` waits for its first token (whose claims say what the store may write). Default 5,000 ms. */
+    firstTokenTimeoutMs?: number
   }
   /** Converge with stores of the same name in other tabs through a BroadcastChannel. Default true where it exists. */
   tabs?: boolean
@@ -106,13 +111,22 @@ export class Store extends DocStore {
   async #fetchFirstToken(options: StoreOptions): Promise<void> {
     const token = options.sync?.token
     if (typeof token !== 'function') return
-    try {
-      this.#firstToken = await token()
-      this.#applyClaims(this.#firstToken)
-    } catch (cause) {
-      // Offline first: the store opens without it (writes are checked once a token arrives); the link asks again.
-      this.emitError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
-    }
+    const fetched = (async () => {
+      try {
+        const first = await token()
+        if (this.closed) return
+        this.#firstToken = first
+        this.#applyClaims(first)
+      } catch (cause) {
+        // Offline first: the store opens without it (writes are checked once a token arrives); the link asks again.
+        this.emitError(new TideKVError('INVALID_VALUE', 'sync.token() failed; retrying', { cause }))
+      }
+    })()
+    // A token that takes longer must not keep local reads waiting: its claims apply when it comes.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const wait = options.sync?.firstTokenTimeoutMs ?? FIRST_TOKEN_TIMEOUT_MS
+    await Promise.race([fetched, new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))])
+    clearTimeout(timer)
   }
 
   /** Takes the mode and write rules of `token`, unless the options set them. */

@@ -53,6 +53,8 @@ export interface Relay {
 }
 
 const MAX_ROOM_BYTES = 512
+/** How long `openRoom` waits for the room's state to reach its replica. */
+const OPEN_ROOM_TIMEOUT_MS = 30_000
 
 /**
  * Starts a relay.
@@ -304,12 +306,22 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     if (!isRoomName(name)) throw new TideKVError('INVALID_KEY', `A room name is 1 to ${MAX_ROOM_BYTES} bytes of UTF-8 without U+0000`)
     const room = await roomFor(name)
     await room.ready
+    if (closing) throw new TideKVError('CLOSED', 'The relay is closing')
     const store = new RoomStore(room, () => {
       roomStores.delete(store)
       unloadWhenIdle(room)
     })
     roomStores.add(store)
-    await store.synced
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), OPEN_ROOM_TIMEOUT_MS)
+    })
+    const outcome = await Promise.race([store.synced, late])
+    clearTimeout(timer)
+    if (outcome === 'late' || closing) {
+      await store.close()
+      throw new TideKVError(closing ? 'CLOSED' : 'STORAGE_FAILED', closing ? 'The relay is closing' : `Room ${name} did not answer in time`)
+    }
     return store
   }
 
@@ -359,17 +371,20 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       closing = true
       stopGaps?.()
       metrics.close()
-      await webhooks?.close()
+      // No more webhook POSTs (those on their way are aborted), but the outbox still records the changes the
+      // rooms accept until they are unloaded: the next run sends them.
+      webhooks?.stop()
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const c of [...connections]) c.close(CloseCode.GOING_AWAY, 'relay shutting down')
       for (const held of apiStores.values()) if (held.idle !== null) clearTimeout(held.idle)
       apiStores.clear()
       await Promise.all([...roomStores].map((store) => store.close()))
-      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
-      for (const c of [...connections]) c.close(CloseCode.GOING_AWAY, 'relay shutting down')
       for (const timer of idleTimers.values()) clearTimeout(timer)
       idleTimers.clear()
       await Promise.all([...unloading.values()])
       await Promise.all([...rooms.values()].map((room) => room.unload().catch((e) => onError(e, room.name))))
       rooms.clear()
+      await webhooks?.close()
       wss.close()
       server.closeAllConnections?.()
       await serverClosed

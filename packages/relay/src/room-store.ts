@@ -22,8 +22,10 @@ import type { Peer, Room } from './room.js'
 /** The token subject of the relay's own replicas: it starts with U+0000, which `createToken` and the relay refuse in a `sub`. */
 export const RELAY_SUBJECT = '\u0000relay'
 
-/** After the room refused an update of the replica (busy, short of memory), it syncs again after this long. */
+/** After the room refused a message of the replica (busy, short of memory), it syncs again after this long. */
 const RESYNC_MS = 100
+/** How long `close` waits for the room to store the replica's last writes. */
+const CLOSE_WAIT_MS = 10_000
 
 export class RoomStore extends DocStore {
   readonly #link: RoomLink
@@ -51,10 +53,15 @@ export class RoomStore extends DocStore {
     await this.#link.stored()
   }
 
-  /** Commits what is pending, leaves the room, and releases the store: every later call throws `CLOSED`. */
+  /**
+   * Commits what is pending, waits (up to 10 s) until the room has stored it,
+   * leaves the room, and releases the store: every later call throws `CLOSED`.
+   */
   override async close(): Promise<void> {
     if (this.closed) return
     await super.close()
+    // A room busy with a large update holds messages, and drops those of peers that left: stay until stored.
+    await Promise.race([this.#link.stored().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())])
     this.#link.leave()
     this.#onClose()
   }
@@ -69,6 +76,7 @@ class RoomLink implements Peer {
   readonly answering = false
   readonly synced: Promise<void>
   #markSynced: () => void = () => undefined
+  #isSynced = false
   readonly #remote: TransactionOrigin
   #lastId = 0
   readonly #waiting = new Map<number, () => void>()
@@ -109,7 +117,10 @@ class RoomLink implements Peer {
         return
       }
       Y.applyUpdate(this.doc, payload, this.#remote)
-      if (kind === syncProtocol.messageYjsSyncStep2) this.#markSynced()
+      if (kind === syncProtocol.messageYjsSyncStep2) {
+        this.#isSynced = true
+        this.#markSynced()
+      }
     } else if (type === MessageType.PERSISTED) {
       decoding.readVarUint8Array(decoder)
       if (!decoding.hasContent(decoder)) return
@@ -144,10 +155,7 @@ class RoomLink implements Peer {
       this.#waiting.set(id, resolve)
       this.#failing.set(id, reject)
     })
-    const enc = encoding.createEncoder()
-    encoding.writeVarUint(enc, MessageType.PERSISTED)
-    encoding.writeVarUint(enc, id)
-    this.#toRoom(encoding.toUint8Array(enc))
+    this.#toRoom(persistedQuestion(id))
     return done
   }
 
@@ -174,11 +182,24 @@ class RoomLink implements Peer {
     } catch (e) {
       // Busy or short of memory: what the room refused, it gets again from the next sync.
       this.onError(new TideKVError('STORAGE_FAILED', `The room refused the relay's replica an update: ${e instanceof ProtocolError ? e.message : String(e)}`, { cause: e }))
+      // Everything the room may have dropped is asked or sent again: the room's state (until it came), this
+      // replica's (the room keeps what it has), and the questions still unanswered.
       this.#resync ??= setTimeout(() => {
         this.#resync = null
         if (this.#left) return
+        if (!this.#isSynced) this.#askForRoom()
         for (const piece of stepTwoMessages(this.doc, Y.encodeStateVector(this.room.doc))) this.#toRoom(piece)
+        for (const id of this.#waiting.keys()) this.#toRoom(persistedQuestion(id))
       }, RESYNC_MS)
+      this.#resync.unref?.()
     }
   }
+}
+
+/** The question "tell me once everything before it is stored", numbered `id`. */
+function persistedQuestion(id: number): Uint8Array {
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, MessageType.PERSISTED)
+  encoding.writeVarUint(enc, id)
+  return encoding.toUint8Array(enc)
 }

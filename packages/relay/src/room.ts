@@ -402,7 +402,14 @@ export class Room {
   /** Applies an update that passed every check; the peer is the origin, so it is sent to the others and acknowledged to it. */
   private applyChecked(peer: Peer, update: Uint8Array, summary: UpdateSummary): void {
     // Before it is applied: a delete names items whose keys the room can read only while they live.
-    if (this.ctx.webhooks !== undefined) this.ctx.webhooks.changed(this.name, touchedKeys(this.doc, update, false).keys)
+    if (this.ctx.webhooks !== undefined) {
+      try {
+        this.ctx.webhooks.changed(this.name, touchedKeys(this.doc, update, false).keys)
+      } catch (error) {
+        // The outbox failed (disk full, say): the update still applies; the webhook for it is lost, and said so.
+        this.ctx.onError(error, this.name)
+      }
+    }
     const slices = summary.structs <= SLICE_STRUCTS ? [update] : sliceUpdate(update, summary.layout)
     if (slices.length === 1) Y.applyUpdate(this.doc, update, peer)
     else this.applyInSlices(peer, slices)

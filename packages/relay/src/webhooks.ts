@@ -79,7 +79,7 @@ interface Batch {
 /** Checks webhook options; throws a TideKVError `INVALID_VALUE` naming the bad field. */
 export function checkWebhooks(hooks: unknown): WebhookOptions[] {
   if (!Array.isArray(hooks)) throw new TideKVError('INVALID_VALUE', 'webhooks must be an array of { url, secret, prefix?, debounceMs? }')
-  return hooks.map((h: unknown, i) => {
+  const checked = hooks.map((h: unknown, i) => {
     const where = `webhooks[${i}]`
     if (typeof h !== 'object' || h === null) throw new TideKVError('INVALID_VALUE', `${where} must be an object`)
     const { url, secret, prefix, debounceMs } = h as Partial<Record<keyof WebhookOptions, unknown>> // reason: each field is checked below
@@ -97,6 +97,11 @@ export function checkWebhooks(hooks: unknown): WebhookOptions[] {
     }
     return { url: parsed.href, secret, ...(prefix === undefined ? {} : { prefix }), ...(debounceMs === undefined ? {} : { debounceMs }) }
   })
+  // The outbox keys a hook's changes by its URL.
+  const urls = checked.map((h) => h.url)
+  const twice = urls.find((url, i) => urls.indexOf(url) !== i)
+  if (twice !== undefined) throw new TideKVError('INVALID_VALUE', `webhooks: ${twice} is given twice (one hook per URL)`)
+  return checked
 }
 
 /** The signature header value for `body` (what a receiver recomputes). */
@@ -128,6 +133,8 @@ export class Webhooks {
   readonly #queued: number[]
   #seq: number
   #closed = false
+  #stopped = false
+  readonly #abort = new AbortController()
   readonly #inFlight = new Set<Promise<void>>()
   readonly #insert: Database.Statement<[string, string, string, number]>
   readonly #take: Database.Statement<[string, string, number], { key: string; seq: number }>
@@ -140,6 +147,8 @@ export class Webhooks {
   ) {
     this.#db = new Database(deps.path)
     this.#db.pragma('journal_mode = WAL')
+    // As the rooms' SQLite storage: durable across a crash of the process; an OS crash may lose the last changes.
+    this.#db.pragma('synchronous = NORMAL')
     this.#db.exec('CREATE TABLE IF NOT EXISTS webhook_changes (hook TEXT NOT NULL, room TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (hook, room, key))')
     // Hooks no longer configured: their changes have nowhere to go.
     const urls = hooks.map((h) => h.url)
@@ -186,16 +195,23 @@ export class Webhooks {
     })
   }
 
-  /** Stops sending; what is still in the outbox is sent by the next run. */
-  async close(): Promise<void> {
-    this.#closed = true
+  /** Stops sending (POSTs on their way are aborted); changes are still recorded until `close`, for the next run. */
+  stop(): void {
+    this.#stopped = true
     for (const batch of this.#batches.values()) if (batch.timer !== null) clearTimeout(batch.timer)
+    this.#abort.abort()
+  }
+
+  /** Stops, and closes the outbox: what is still in it is sent by the next run. */
+  async close(): Promise<void> {
+    this.stop()
     await Promise.allSettled([...this.#inFlight])
+    this.#closed = true
     this.#db.close()
   }
 
   #schedule(hook: number, room: string, delay?: number): void {
-    if (hook < 0 || this.#closed) return
+    if (hook < 0 || this.#stopped) return
     const id = `${hook}\u0000${room}`
     let batch = this.#batches.get(id)
     if (batch === undefined) this.#batches.set(id, (batch = { hook, room, timer: null, sending: false, failures: 0 }))
@@ -232,7 +248,7 @@ export class Webhooks {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-TideKV-Signature': signWebhook(hook.secret, body), 'X-TideKV-Delivery': randomUUID() },
         body,
-        signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(POST_TIMEOUT_MS), this.#abort.signal]),
       })
       await res.arrayBuffer().catch(() => undefined)
       ok = res.ok
@@ -241,7 +257,7 @@ export class Webhooks {
       this.deps.onError(e, batch.room)
     }
     batch.sending = false
-    if (this.#closed) return
+    if (this.#stopped) return
     if (ok) {
       this.#queued[batch.hook]! -= this.#remove.run(hook.url, batch.room, upTo).changes
       this.deps.count('delivered')

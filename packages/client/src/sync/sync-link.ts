@@ -123,9 +123,17 @@ export class SyncLink {
     })
     this.provider.on('connection-close', (event: CloseEvent | null) => {
       if (event?.code === CloseCode.FORBIDDEN) {
-        // Something this replica wrote is outside the token's rules (written under other rules, or by
-        // another tab): the relay applies nothing of it, now or on the next connection.
-        this.#onError(new TideKVError('FORBIDDEN', `The relay refused an update outside this token's write rules: ${event.reason || 'no reason given'}`))
+        // Something this replica wrote is outside the token's rules (written before they were known, under
+        // other rules, or by another tab): the relay would refuse it again on every connection, with all
+        // that follows it. Stay offline until the app connects again (say, with a token that allows it).
+        this.#wanted = false
+        this.provider.shouldConnect = false
+        this.#onError(
+          new TideKVError(
+            'FORBIDDEN',
+            `The relay refused an update outside this token's write rules (${event.reason || 'no reason given'}); the store stays offline until connect()`,
+          ),
+        )
       }
       // The relay went away (or was never reached): the next attempt goes to the next one.
       if (this.#urls.length > 1) {
