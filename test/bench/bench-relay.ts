@@ -64,7 +64,7 @@ import type { ProbeStats } from './relay-probe.js'
 const REPS = Number(process.env.BENCH_RELAY_REPS ?? 5)
 /** The TideKV relay's CLI (another checkout's, to compare). */
 const RELAY_CLI = process.env.BENCH_RELAY_CLI ?? 'packages/relay/src/cli.ts'
-const SECTIONS = new Set((process.env.BENCH_RELAY_SECTIONS ?? 'memory,latency,fanout').split(',').map((s) => s.trim()))
+const SECTIONS = new Set((process.env.BENCH_RELAY_SECTIONS ?? 'memory,latency,fanout,pubsub').split(',').map((s) => s.trim()))
 const PROFILE = process.env.BENCH_RELAY_PROFILE === '1'
 const RELAY_CPUS = process.env.BENCH_RELAY_CPUS
 const LAT_WRITES = 1_000
@@ -419,6 +419,65 @@ async function latency(): Promise<LatencyResult> {
   return result
 }
 
+// ---- pub/sub ------------------------------------------------------------------------
+
+type PubSubResult = Record<'publish' | 'set', LatencyRun[]>
+
+/**
+ * TideKV clients on the TideKV relay (the stock server has no pub/sub): one
+ * store publishes on a channel another subscribes to, and sets a key the other
+ * watches, alternating one by one as the latency section does. Returns the
+ * runs of each.
+ */
+async function pubsubLatency(): Promise<PubSubResult> {
+  const result: PubSubResult = { publish: [], set: [] }
+  const relay = await startRelay('tidekv', 'pubsub')
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      const room = `pubsub-${rep}`
+      const sync = { url: relay.url, room, WebSocket, maxBackoffMs: 1_000 }
+      const writer = await openStore(`${room}-w`, { persist: false, tabs: false, sync })
+      const reader = await openStore(`${room}-r`, { persist: false, tabs: false, sync })
+      try {
+        await Promise.all([statusIs(writer, 'synced'), statusIs(reader, 'synced')])
+        const watched = observer('set→watch')
+        const heard = observer('publish→subscribe')
+        reader.watch('k', ({ value }) => watched.saw(value))
+        reader.subscribe('c', (message) => heard.saw(message))
+        // The subscription travels to the relay after the store is synced: let it arrive before timing.
+        await sleep(100)
+        const samples: Record<'publish' | 'set', number[]> = { publish: [], set: [] }
+        const kinds = ['publish', 'set'] as const
+        fullGC()
+        for (let i = -LAT_WARMUP; i < LAT_WRITES; i++) {
+          for (const kind of (i & 1) === 0 ? kinds : [...kinds].reverse()) {
+            const seen = (kind === 'set' ? watched : heard).seen(i)
+            const t0 = now()
+            if (kind === 'set') writer.set('k', i)
+            else writer.publish('c', i)
+            const t1 = await seen
+            if (i >= 0) samples[kind].push(t1 - t0)
+            await sleep(LAT_GAP_MS)
+          }
+        }
+        for (const kind of kinds) {
+          const xs = samples[kind]
+          check(xs.length === LAT_WRITES, 'every message observed')
+          const r: LatencyRun = { rep, p50: percentile(xs, 0.5), p99: percentile(xs, 0.99), mean: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs) }
+          result[kind].push(r)
+          log(`pub/sub, ${kind === 'set' ? 'set→watch' : 'publish→subscribe'}, rep ${rep}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`)
+        }
+      } finally {
+        await writer.close().catch(() => undefined)
+        await reader.close().catch(() => undefined)
+      }
+    }
+  } finally {
+    await stopRelay(relay, 'pubsub')
+  }
+  return result
+}
+
 // ---- fan-out ------------------------------------------------------------------------
 
 interface FanRun {
@@ -633,6 +692,20 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.stop()))
   }
 
+  let pubsubTable = ''
+  if (SECTIONS.has('pubsub')) {
+    const pub = await pubsubLatency()
+    raw.pubsub = pub
+    pubsubTable = formatTable(
+      ['TideKV clients on the TideKV relay', 'publish→subscribe', 'set→watch', 'ratio'],
+      (['p50', 'p99'] as const).map((q) => {
+        const p = median(pub.publish.map((r) => r[q]))
+        const s = median(pub.set.map((r) => r[q]))
+        return [`remote latency ${q}`, fmt('ms', p), fmt('ms', s), `${(p / s).toFixed(2)}×`]
+      }),
+    )
+  }
+
   for (const row of rows) {
     if (row.samples !== undefined && row.samples.tidekv.length === row.samples.stock.length && row.samples.tidekv.length > 0) {
       row.pairedRatio = median(row.samples.tidekv.map((t, i) => t / row.samples!.stock[i]!))
@@ -650,6 +723,7 @@ async function main(): Promise<void> {
       `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; medians of ${REPS} repeats; ratio = TideKV / stock`,
       '',
       table,
+      ...(pubsubTable === '' ? [] : ['', 'pub/sub: a message to a remote subscriber against a key to a remote watcher, alternating (medians of the repeats)', '', pubsubTable]),
       '',
       `total ${(totalMs / 1000).toFixed(1)} s · results in ${RESULTS.pathname}`,
     ].join('\n'),
