@@ -139,3 +139,27 @@ describe('two devices', () => {
     expect([...pageErrorsOf(a), ...pageErrorsOf(b)]).toEqual([])
   })
 })
+
+describe('pub/sub', () => {
+  test('"Ping my devices" shows a toast on every other tab and device, not on the sender', async () => {
+    const relay = await startDemoRelay()
+    const url = demoUrl(relay, { room: 'ping' })
+    const laptop = await newDevice(browser)
+    const sender = await openDemo(laptop, url)
+    const otherTab = await openDemo(laptop, url)
+    const phone = await openDemo(await newDevice(browser), url)
+    await Promise.all([sender, otherTab, phone].map((page) => waitStatus(page, 'synced')))
+    await sender.bringToFront()
+    await sender.getByTestId('ping').click()
+    await phone.getByTestId('toast').filter({ hasText: 'Ping from' }).first().waitFor()
+    await otherTab.getByTestId('toast').filter({ hasText: 'Ping from' }).first().waitFor({ state: 'attached' })
+    expect(await phone.getByTestId('toast').filter({ hasText: 'another device' }).count()).toBe(1)
+    expect(await otherTab.getByTestId('toast').filter({ hasText: 'another tab' }).count()).toBe(1)
+    expect(await sender.getByTestId('toast').filter({ hasText: 'Ping from' }).count()).toBe(0)
+    // Not stored: a page opened after the ping never shows it.
+    const late = await openDemo(await newDevice(browser), url)
+    await waitStatus(late, 'synced')
+    expect(await late.getByTestId('toast').filter({ hasText: 'Ping from' }).count()).toBe(0)
+    expect([...pageErrorsOf(sender), ...pageErrorsOf(otherTab), ...pageErrorsOf(phone), ...pageErrorsOf(late)]).toEqual([])
+  })
+})

@@ -9,6 +9,10 @@ export const en = {
   'hero.lead':
     'Everything on this page lives in one TideKV store: reads come from memory, writes survive reloads in IndexedDB and sync through the relay. Open the page in another tab or another browser, or go offline, and watch it converge.',
   'hero.openTab': 'Open another tab',
+  'hero.ping': 'Ping my devices',
+  'ping.received': 'Ping from {device} (another {origin})',
+  'ping.tab': 'tab',
+  'ping.device': 'device',
   'hero.console': 'In the console:',
   'hero.here': 'Here now',
   'hero.you': 'you',
