@@ -13,6 +13,7 @@ import {
   inTransaction,
   MessageType,
   parseWriteRules,
+  type SetOptions,
   TideKVError,
   type TokenRules,
   type Value,
@@ -22,6 +23,7 @@ import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
 import { readClaims } from './sync/token-claims.js'
 import { PubSub, type SubscribeTarget, type Subscriber } from './pubsub.js'
+import { CacheBudget, type CacheOptions, type CacheStats, checkCacheOptions } from './cache/cache-budget.js'
 import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
@@ -50,6 +52,12 @@ export interface StoreOptions extends DocStoreOptions {
   }
   /** Converge with stores of the same name in other tabs through a BroadcastChannel. Default true where it exists. */
   tabs?: boolean
+  /**
+   * Make this a cache: at most `maxBytes` of live entries, evicting by
+   * `policy` (Redis's maxmemory-policy; default 'allkeys-lru'). A cache does
+   * not sync to a relay. See packages/client/README.md, "Cache mode".
+   */
+  cache?: CacheOptions
 }
 
 /** Events of `store.on`. */
@@ -83,12 +91,30 @@ export class Store extends DocStore {
   readonly #syncs: boolean
   readonly #syncOptions: StoreOptions['sync']
   readonly #tabsEnabled: boolean
+  /** A cache store's budget; null for other stores. */
+  readonly #cache: CacheBudget | null = null
+  #evictionScheduled = false
+  /** `getOrSet` loaders running, by key: one at a time per key. */
+  readonly #loading = new Map<string, Promise<unknown>>()
   #pubsub: PubSub | null = null
   readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status' | 'relay'>>()
 
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null) {
     super(name, options, storage === null)
+    if (options.cache !== undefined) {
+      if (options.sync !== undefined) throw new TideKVError('INVALID_VALUE', 'A cache store does not sync to a relay (a cache is per device): pass cache or sync, not both')
+      const { maxBytes, policy } = checkCacheOptions(options.cache)
+      const budget = new CacheBudget(maxBytes, policy)
+      this.#cache = budget
+      this.replica.keyChanged = (key, bytes, expiresAt) => budget.changed(key, bytes, expiresAt)
+      this.replica.keysCleared = () => budget.cleared()
+      this.replica.admit = (key, added, replaced) => {
+        budget.admit(key, added, replaced)
+        // The tab whose write passes the budget evicts (after the write, in a microtask); other tabs see deletes.
+        this.#scheduleEviction()
+      }
+    }
     this.#syncOptions = options.sync
     this.#tabsEnabled = options.tabs ?? typeof BroadcastChannel !== 'undefined'
     this.#applyClaims(options.sync?.token)
@@ -103,6 +129,89 @@ export class Store extends DocStore {
   async open(options: StoreOptions): Promise<void> {
     // With a token function, the first token is fetched meanwhile: its rules are known before any write.
     await Promise.all([this.#stored?.open(), this.#fetchFirstToken(options)])
+    const cache = this.#cache
+    if (cache !== null) {
+      // Keys a fast open made from the snapshot were never counted one by one: count them all once.
+      await this.loaded
+      cache.cleared()
+      this.replica.forEachKeyBytes((key, bytes, expiresAt) => cache.changed(key, bytes, expiresAt))
+      this.#evict()
+    }
+  }
+
+  /**
+   * The value of `key`; when it has none, calls `loader` (one call at a time
+   * per key, however many callers wait), stores what it resolves to (with
+   * `options`, such as a TTL) and resolves to it. A loader that throws
+   * stores nothing, and every waiting caller gets its error.
+   * @throws TideKVError `INVALID_KEY`, `CLOSED`; rejects with the loader's error, or what storing its value threw (`INVALID_VALUE`, `VALUE_TOO_LARGE`, `OUT_OF_MEMORY`)
+   * @example
+   * const user = await store.getOrSet('user:42', () => ({ name: 'Ada' }), { ttl: 60_000 }) // a loader: fetch('/api/user/42').then((r) => r.json()), say
+   */
+  async getOrSet<T extends Value = Value>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+    const found = this.get<T>(key)
+    if (found !== undefined) return found
+    if (typeof loader !== 'function') throw new TideKVError('INVALID_VALUE', 'getOrSet needs a loader function')
+    let loading = this.#loading.get(key)
+    if (loading === undefined) {
+      loading = (async () => {
+        try {
+          const value = await loader()
+          this.set(key, value, options)
+          return value
+        } finally {
+          this.#loading.delete(key)
+        }
+      })()
+      this.#loading.set(key, loading)
+    }
+    return loading as Promise<T> // reason: the loader of this key's first caller made it; callers of one key ask for one type
+  }
+
+  /**
+   * A cache store's counts: `bytes` and `keys` now; `hits` and `misses` of
+   * `get` and `getOrSet`; `evictions` so far (this session).
+   * @throws TideKVError `INVALID_VALUE` for a store opened without `cache`, `CLOSED`
+   */
+  stats(): CacheStats {
+    this.assertOpen()
+    const cache = this.#cache
+    if (cache === null) throw new TideKVError('INVALID_VALUE', 'stats() is for cache stores (openStore with cache)')
+    return { bytes: cache.bytes, keys: cache.keys, hits: cache.hits, misses: cache.misses, evictions: cache.evictions }
+  }
+
+  override get<T extends Value = Value>(key: string): T | undefined {
+    const value = super.get<T>(key)
+    const cache = this.#cache
+    if (cache !== null) {
+      if (value === undefined) cache.misses++
+      else {
+        cache.hits++
+        cache.touch(key)
+      }
+    }
+    return value
+  }
+
+  #scheduleEviction(): void {
+    if (this.#evictionScheduled) return
+    this.#evictionScheduled = true
+    queueMicrotask(() => {
+      this.#evictionScheduled = false
+      this.#evict()
+    })
+  }
+
+  /** Evicts keys by the policy until the store is within its budget (or the policy has nothing left to evict). */
+  #evict(): void {
+    const cache = this.#cache
+    if (cache === null || this.closed) return
+    for (let guard = cache.keys; cache.over && guard > 0; guard--) {
+      const key = cache.victim()
+      if (key === undefined) return
+      this.delete(key)
+      cache.evictions++
+    }
   }
 
   /** The first token of a token function, kept for the first connection; undefined when there is none (yet). */

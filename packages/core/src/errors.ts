@@ -18,6 +18,8 @@ export const ErrorCode = {
   READ_ONLY: 'READ_ONLY',
   /** A write to a key outside the write rules of the store's token (`rules.write`); nothing was changed. */
   FORBIDDEN: 'FORBIDDEN',
+  /** A write to a cache store that would pass its `maxBytes` and that its policy cannot make room for (Redis's OOM error); nothing was changed. */
+  OUT_OF_MEMORY: 'OUT_OF_MEMORY',
   /** The store was closed. */
   CLOSED: 'CLOSED',
   /** IndexedDB (or the storage adapter) failed: quota, blocked, closed database. */

@@ -45,6 +45,18 @@ export class Replica {
   /** False until the document has loaded: commits wait for it. */
   #docReady = false
   #batchDepth = 0
+  /**
+   * Called before a local write adds `added` bytes of entries to `key`,
+   * replacing `replaced` bytes of its entries ('key': all of them). A cache
+   * store refuses a write over its budget here (by throwing), before anything
+   * changed.
+   */
+  admit: ((key: string, added: number, replaced: number | 'key') => void) | null = null
+  /** Called after a key's entries changed, whatever the origin: the bytes of its live entries (0: gone) and its expiry. */
+  keyChanged: ((key: string, bytes: number, expiresAt: number) => void) | null = null
+  /** Called when every key left at once (`clear`). */
+  keysCleared: (() => void) | null = null
+
   /** The keys this replica may write, under a token's write rules (null: all); see `#retireOne`. */
   mayWrite: ((key: string) => boolean) | null = null
 
@@ -71,6 +83,13 @@ export class Replica {
   ) {
     this.hlc = new HybridClock(clock)
     this.doc.on('afterTransaction', this.#onTransaction)
+    this.keyspace.onChange = (slot, removed) => this.keyChanged?.(slot.key, removed ? 0 : bytesOf(slot), removed ? 0 : slot.expiresAt)
+    this.keyspace.onClear = () => this.keysCleared?.()
+  }
+
+  /** Calls `fn` with every key, the bytes of its live entries and its expiry (O(n): decodes saved keys). */
+  forEachKeyBytes(fn: (key: string, bytes: number, expiresAt: number) => void): void {
+    for (const slot of this.keyspace.all()) fn(slot.key, bytesOf(slot), slot.expiresAt)
   }
 
   /** The Yjs client id this replica writes with (its stamps' replica id). */
@@ -105,6 +124,7 @@ export class Replica {
 
   /** Makes `entry` (a plain entry) the only entry of its key, whatever the key held. */
   replace(entry: Entry): void {
+    this.admit?.(entry.key, entry.bytes.length, 'key')
     const slot = this.keyspace.ensure(entry.key)
     this.noteLocal(slot)
     this.#retireAll(slot)
@@ -130,6 +150,12 @@ export class Replica {
 
   /** Writes a member's value entry, replacing every entry the member had (a field set, a member added, an element set). `ord`: see `Structure.member`. */
   setMember(struct: Structure, entry: Entry, ord?: number[]): void {
+    if (this.admit !== null) {
+      const old = struct.members.get(entry.member!)
+      let replaced = 0
+      if (old !== undefined) for (const e of entriesOf(old)) replaced += e.bytes.length
+      this.admit(struct.slot.key, entry.bytes.length, replaced)
+    }
     const member = struct.member(entry.member!, ord)
     this.noteLocal(struct.slot)
     this.#retire(entriesOf(member))
@@ -140,6 +166,7 @@ export class Replica {
 
   /** Adds a member's counter contribution, replacing `own` (this replica's previous one on the same base). */
   contributeMember(struct: Structure, own: Entry | undefined, entry: Entry): void {
+    this.admit?.(struct.slot.key, entry.bytes.length, own?.bytes.length ?? 0)
     const member = struct.member(entry.member!)
     this.noteLocal(struct.slot)
     if (own !== undefined) {
@@ -162,6 +189,11 @@ export class Replica {
 
   /** Replaces a structure's meta entries with `entry` (its new expiry). */
   setMeta(struct: Structure, entry: Entry): void {
+    this.admit?.(
+      struct.slot.key,
+      entry.bytes.length,
+      struct.metas.reduce((n, m) => n + m.bytes.length, 0),
+    )
     this.noteLocal(struct.slot)
     this.#retire(struct.metas)
     struct.metas = [entry]
@@ -199,6 +231,7 @@ export class Replica {
 
   /** Adds a counter contribution, replacing `own` (this replica's previous one). */
   contribute(slot: Slot, own: Entry | undefined, entry: Entry): void {
+    this.admit?.(slot.key, entry.bytes.length, own?.bytes.length ?? 0)
     this.noteLocal(slot)
     if (own !== undefined) {
       this.#retire([own])
@@ -607,4 +640,13 @@ export class Replica {
     this.doc.off('afterTransaction', this.#onTransaction)
     this.doc.destroy()
   }
+}
+
+/** The bytes of a key's live entries: its plain entries, and every entry of its data structures. */
+function bytesOf(slot: Slot): number {
+  let n = 0
+  forEachEntry(slot, (e) => {
+    n += e.bytes.length
+  })
+  return n
 }

@@ -139,6 +139,9 @@ export class Keyspace {
   readonly #slots = new Map<string, Slot>()
   index = new SortedIndex()
   readonly expiry = new ExpiryQueue()
+  /** Told of every slot that changed (after it resolved) or left (`removed`), and of `clear`: a cache's byte count (see Replica.keyChanged). */
+  onChange: ((slot: Slot, removed: boolean) => void) | null = null
+  onClear: (() => void) | null = null
   /**
    * After a fast open, the saved keys not yet made slots: a key's slot is made
    * on first use (binary search, O(log n)), and all remaining ones when the
@@ -216,6 +219,7 @@ export class Keyspace {
       // Rewrites leave stale heap entries behind (skipped when popped): rebuild before they pile up.
       if (this.expiry.size > 2 * this.size + 1024) this.#rebuildExpiry()
     }
+    this.onChange?.(slot, false)
   }
 
   #rebuildExpiry(): void {
@@ -233,6 +237,7 @@ export class Keyspace {
     if (this.#slots.get(slot.key) === slot) {
       this.#slots.delete(slot.key)
       this.index.delete(slot.key)
+      this.onChange?.(slot, true)
     }
   }
 
@@ -241,6 +246,7 @@ export class Keyspace {
     this.index.clear()
     this.expiry.clear()
     this.#saved = null
+    this.onClear?.()
   }
 
   /** Fills an empty keyspace from a saved one, in O(n) with no slot made yet. */

@@ -1,0 +1,232 @@
+/**
+ * A cache store's budget (Redis's `maxmemory` and `maxmemory-policy`): the
+ * bytes of its live keys, what was read and when, and which keys to evict.
+ *
+ * What counts: the encoded entries of every live key as the document holds
+ * them (key, member, value, stamp and header; every member of a data
+ * structure). Not counted: history (deleted entries the document still
+ * names), IndexedDB's own overhead, and the in-memory keyspace.
+ *
+ * Eviction is approximate, as Redis's is: to evict one key, up to `SAMPLES`
+ * draws are made at random from the candidates (every key, or for volatile-*
+ * the keys with a TTL; a key drawn twice counts once), and the worst goes — the least recently used
+ * (LRU), the least frequently used (LFU: Redis's logarithmic counter, halved
+ * for every `LFU_DECAY_MS` unused), the soonest to expire (volatile-ttl), or
+ * the first drawn (random). With no more candidates than `SAMPLES`, every one
+ * is looked at, so the choice is exact.
+ */
+import { TideKVError } from '@tidekv/core'
+
+export const POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'allkeys-random', 'volatile-random'] as const
+export type CachePolicy = (typeof POLICIES)[number]
+
+export interface CacheOptions {
+  /** The most bytes of live entries the store keeps (see packages/client/README.md, "Cache mode"). */
+  maxBytes: number
+  /** What goes when a write passes `maxBytes` (Redis's maxmemory-policy). Default 'allkeys-lru'. */
+  policy?: CachePolicy
+}
+
+export interface CacheStats {
+  /** Bytes of live entries now. */
+  bytes: number
+  /** Live keys now (expired ones until they are swept). */
+  keys: number
+  /** Reads (`get`, `getOrSet`) that found a value. */
+  hits: number
+  /** Reads that found none. */
+  misses: number
+  /** Keys evicted to stay within `maxBytes`. */
+  evictions: number
+}
+
+/** Keys drawn per eviction (Redis draws 5 into a pool of 16; here 16 at once). */
+export const SAMPLES = 16
+const LFU_INIT = 5
+const LFU_LOG_FACTOR = 10
+const LFU_DECAY_MS = 60_000
+
+interface KeyInfo {
+  /** Where it sits in `#all` (and `#volatile`, or -1). */
+  at: number
+  vat: number
+  bytes: number
+  expiresAt: number
+  /** The access clock's value at its last use (LRU). */
+  used: number
+  /** Its LFU counter, and when it was last decayed. */
+  freq: number
+  freqAt: number
+}
+
+/** Checks `cache` options; throws TideKVError `INVALID_VALUE` naming the bad one. */
+export function checkCacheOptions(cache: unknown): Required<CacheOptions> {
+  if (typeof cache !== 'object' || cache === null) throw new TideKVError('INVALID_VALUE', 'cache must be { maxBytes, policy? }')
+  const { maxBytes, policy = 'allkeys-lru' } = cache as Partial<Record<keyof CacheOptions, unknown>> // reason: each field is checked below
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes <= 0)
+    throw new TideKVError('INVALID_VALUE', `cache.maxBytes must be a positive integer, got ${String(maxBytes)}`)
+  if (!POLICIES.some((p) => p === policy)) throw new TideKVError('INVALID_VALUE', `cache.policy must be one of ${POLICIES.join(', ')}, got ${String(policy)}`)
+  return { maxBytes, policy: policy as CachePolicy } // reason: checked to be one of POLICIES just above
+}
+
+export class CacheBudget {
+  readonly #info = new Map<string, KeyInfo>()
+  /** Every key, and the keys with a TTL: dense arrays, for drawing at random in O(1). */
+  readonly #all: string[] = []
+  readonly #volatile: string[] = []
+  #bytes = 0
+  #volatileBytes = 0
+  #clock = 0
+  hits = 0
+  misses = 0
+  evictions = 0
+
+  constructor(
+    readonly maxBytes: number,
+    readonly policy: CachePolicy,
+    private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  get keys(): number {
+    return this.#all.length
+  }
+
+  /** Whether the store holds more than its budget. */
+  get over(): boolean {
+    return this.#bytes > this.maxBytes
+  }
+
+  /**
+   * Refuses (OUT_OF_MEMORY) a write that would take the store past its budget
+   * when the policy cannot make room: always for noeviction; for volatile-*
+   * when evicting every key with a TTL would not be enough; for any policy
+   * when the write alone is larger than the budget.
+   */
+  admit(key: string, added: number, replaced: number | 'key'): void {
+    const old = this.#info.get(key)
+    const freed = replaced === 'key' ? (old?.bytes ?? 0) : replaced
+    const after = this.#bytes - freed + added
+    if (after <= this.maxBytes) return
+    const volatileOnly = this.policy.startsWith('volatile-')
+    // What eviction could free without touching this key.
+    const evictable = this.policy === 'noeviction' ? 0 : volatileOnly ? this.#volatileBytes - (old !== undefined && old.vat >= 0 ? old.bytes : 0) : this.#bytes - (old?.bytes ?? 0)
+    if (after - evictable > this.maxBytes || added > this.maxBytes) {
+      throw new TideKVError(
+        'OUT_OF_MEMORY',
+        `This write of ${added} bytes to "${key}" would take the cache to ${after} bytes, past maxBytes ${this.maxBytes}, and policy ${this.policy} cannot make room`,
+      )
+    }
+  }
+
+  /** A key's entries changed (any origin): its bytes now (0: gone) and its expiry. */
+  changed(key: string, bytes: number, expiresAt: number): void {
+    let info = this.#info.get(key)
+    if (bytes === 0) {
+      if (info !== undefined) this.#forget(key, info)
+      return
+    }
+    if (info === undefined) {
+      info = { at: this.#all.length, vat: -1, bytes: 0, expiresAt: 0, used: ++this.#clock, freq: LFU_INIT, freqAt: this.now() }
+      this.#all.push(key)
+      this.#info.set(key, info)
+    }
+    this.#bytes += bytes - info.bytes
+    if (info.vat >= 0) this.#volatileBytes += bytes - info.bytes
+    info.bytes = bytes
+    info.used = ++this.#clock // a write is a use, as in Redis
+    if (expiresAt > 0 && info.vat < 0) {
+      info.vat = this.#volatile.length
+      this.#volatile.push(key)
+      this.#volatileBytes += bytes
+    } else if (expiresAt === 0 && info.vat >= 0) {
+      this.#volatileBytes -= bytes
+      removeAt(this.#volatile, info.vat, this.#info, 'vat')
+      info.vat = -1
+    }
+    info.expiresAt = expiresAt
+  }
+
+  /** Every key left at once. */
+  cleared(): void {
+    this.#info.clear()
+    this.#all.length = 0
+    this.#volatile.length = 0
+    this.#bytes = 0
+    this.#volatileBytes = 0
+  }
+
+  /** A read or write of `key`: recency, and frequency (Redis's logarithmic counter). */
+  touch(key: string): void {
+    const info = this.#info.get(key)
+    if (info === undefined) return
+    info.used = ++this.#clock
+    this.#decay(info)
+    if (info.freq < 255) {
+      const p = 1 / ((info.freq - LFU_INIT > 0 ? info.freq - LFU_INIT : 0) * LFU_LOG_FACTOR + 1)
+      if (this.random() < p) info.freq++
+    }
+  }
+
+  /** The key to evict next, or undefined when the policy has none (noeviction, or no key with a TTL). */
+  victim(): string | undefined {
+    if (this.policy === 'noeviction') return undefined
+    const pool = this.policy.startsWith('volatile-') ? this.#volatile : this.#all
+    if (pool.length === 0) return undefined
+    const sample = draw(pool, SAMPLES, this.random)
+    if (this.policy.endsWith('-random')) return sample[0]
+    let best: string | undefined
+    let bestScore = Infinity
+    for (const key of sample) {
+      const info = this.#info.get(key)!
+      let score: number
+      if (this.policy.endsWith('-lru')) score = info.used
+      else if (this.policy.endsWith('-lfu')) {
+        this.#decay(info)
+        score = info.freq * 2 ** 32 + info.used // equal counts: the least recently used
+      } else score = info.expiresAt
+      if (score < bestScore) {
+        bestScore = score
+        best = key
+      }
+    }
+    return best
+  }
+
+  #decay(info: KeyInfo): void {
+    const periods = Math.floor((this.now() - info.freqAt) / LFU_DECAY_MS)
+    if (periods <= 0) return
+    info.freq = Math.max(0, info.freq - periods)
+    info.freqAt += periods * LFU_DECAY_MS
+  }
+
+  #forget(key: string, info: KeyInfo): void {
+    this.#bytes -= info.bytes
+    if (info.vat >= 0) {
+      this.#volatileBytes -= info.bytes
+      removeAt(this.#volatile, info.vat, this.#info, 'vat')
+    }
+    removeAt(this.#all, info.at, this.#info, 'at')
+    this.#info.delete(key)
+  }
+}
+
+/** Removes `list[i]` in O(1) by moving the last key there, and updates that key's position. */
+function removeAt(list: string[], i: number, info: Map<string, KeyInfo>, field: 'at' | 'vat'): void {
+  const last = list.pop()!
+  if (i === list.length) return
+  list[i] = last
+  info.get(last)![field] = i
+}
+
+/** `n` draws from `pool` at random, repeats dropped (all of it when it holds no more than `n`): O(n) whatever `random` returns. */
+function draw(pool: readonly string[], n: number, random: () => number): string[] {
+  if (pool.length <= n) return [...pool]
+  const picked = new Set<string>()
+  for (let i = 0; i < n; i++) picked.add(pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))]!)
+  return [...picked]
+}

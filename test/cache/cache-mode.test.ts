@@ -1,0 +1,167 @@
+/**
+ * Cache mode (Redis maxmemory + maxmemory-policy): a store within a byte
+ * budget, evicting by its policy after every write; `getOrSet` with one
+ * loader call per key; `stats()`. Node, fake-indexeddb.
+ */
+import 'fake-indexeddb/auto'
+import { IDBFactory } from 'fake-indexeddb'
+import { describe, expect, it } from 'vitest'
+import { type Change, openStore, type Store, type StoreOptions } from '@tidekv/client'
+import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
+
+const POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'allkeys-random', 'volatile-random'] as const
+
+/** A cache store in memory with a clock that moves 1 ms per call, so every entry of one key length and value length has one size. */
+async function cacheStore(cache: NonNullable<StoreOptions['cache']>, options: Partial<StoreOptions> = {}): Promise<Store> {
+  let now = 1_700_000_000_000
+  return openStore(`cache-${Math.random()}`, { persist: false, tabs: false, clock: () => now++, cache, ...options })
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0))
+
+describe('cache mode', () => {
+  it('refuses sync, and options it cannot use', async () => {
+    await expect(openStore('c', { persist: false, cache: { maxBytes: 1000 }, sync: { url: 'ws://127.0.0.1:1' } })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+    await expect(openStore('c', { persist: false, cache: { maxBytes: -1 } })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+    const plain = await openStore('plain', { persist: false, tabs: false })
+    expect(() => plain.stats()).toThrow(expect.objectContaining({ code: 'INVALID_VALUE' }))
+  })
+
+  it('allkeys-lru keeps the most recently used keys within maxBytes, and an eviction is a delete watchers see', async () => {
+    const probe = await cacheStore({ maxBytes: 1_000_000 })
+    probe.set('k0', 'v000')
+    const size = probe.stats().bytes
+    const store = await cacheStore({ maxBytes: size * 3, policy: 'allkeys-lru' })
+    const deleted: Change[] = []
+    store.watch({ prefix: 'k' }, (c) => c.value === undefined && deleted.push(c))
+    store.set('k1', 'v001')
+    store.set('k2', 'v002')
+    store.set('k3', 'v003')
+    await tick() // committed: watchers report what a transaction changed, and k2 must exist before it goes
+    expect(store.get('k1')).toBe('v001') // k1 is now the most recently used
+    store.set('k4', 'v004')
+    await tick()
+    expect(store.keys()).toEqual(['k1', 'k3', 'k4'])
+    expect(store.stats()).toMatchObject({ bytes: size * 3, keys: 3, evictions: 1, hits: 1 })
+    expect(deleted.map((c) => [c.key, c.origin])).toEqual([['k2', 'local']])
+  })
+
+  it('noeviction refuses a write over the budget with OUT_OF_MEMORY and changes nothing', async () => {
+    const store = await cacheStore({ maxBytes: 60, policy: 'noeviction' })
+    store.set('a', 'x'.repeat(10))
+    const before = store.stats().bytes
+    expect(() => store.set('b', 'y'.repeat(40))).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }))
+    expect(() => store.hash('h').set('f', 'z'.repeat(40))).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }))
+    await tick()
+    expect([store.keys(), store.stats().bytes]).toEqual([['a'], before])
+    store.set('a', 'smaller') // replacing within the budget is fine
+    expect(store.get('a')).toBe('smaller')
+  })
+
+  it('getOrSet calls the loader once for concurrent callers, counts hits and misses, and stores nothing when it throws', async () => {
+    const store = await cacheStore({ maxBytes: 100_000 })
+    let calls = 0
+    const loader = async () => {
+      calls++
+      await tick()
+      return { name: 'Ada' }
+    }
+    const results = await Promise.all([store.getOrSet('user:1', loader, { ttl: 60_000 }), store.getOrSet('user:1', loader), store.getOrSet('user:1', loader)])
+    expect(calls).toBe(1)
+    expect(results).toEqual([{ name: 'Ada' }, { name: 'Ada' }, { name: 'Ada' }])
+    expect(await store.getOrSet('user:1', loader)).toEqual({ name: 'Ada' })
+    expect(calls).toBe(1)
+    expect(store.ttl('user:1')).toBeGreaterThan(0)
+    expect(store.stats()).toMatchObject({ hits: 1, misses: 3 })
+    const failing = async () => {
+      throw new Error('backend down')
+    }
+    await expect(Promise.all([store.getOrSet('user:2', failing), store.getOrSet('user:2', failing)])).rejects.toThrow('backend down')
+    expect(store.has('user:2')).toBe(false)
+    // The next call tries again.
+    expect(await store.getOrSet('user:2', () => 'back')).toBe('back')
+  })
+
+  it('counts data structure members, and evicts a structure whole', async () => {
+    const store = await cacheStore({ maxBytes: 2_000, policy: 'allkeys-lru' })
+    for (let i = 0; i < 10; i++) store.list('recent').pushRight(`item ${i}`)
+    const listBytes = store.stats().bytes
+    expect(listBytes).toBeGreaterThan(10 * 10)
+    // Few keys (no more than the 16 an eviction draws), so the choice is exact: the list is the least recently used.
+    for (let i = 0; store.stats().bytes + 200 < 2_000 && i < 100; i++) store.set(`k${i}`, 'x'.repeat(150))
+    expect(store.stats().keys).toBeLessThanOrEqual(16)
+    store.set('last', 'x'.repeat(150))
+    await tick()
+    expect(store.stats().bytes).toBeLessThanOrEqual(2_000)
+    expect(store.type('recent')).toBe('none') // the least recently used: evicted whole
+  })
+
+  it('another tab sees an eviction as a delete, and does not evict on its own for it', async () => {
+    const name = `tabs-${Math.random()}`
+    const a = await openStore(name, { indexedDB: new IDBFactory(), tabs: true, cache: { maxBytes: 300, policy: 'allkeys-lru' } })
+    const b = await openStore(name, { indexedDB: new IDBFactory(), tabs: true, cache: { maxBytes: 300, policy: 'allkeys-lru' } })
+    for (let i = 0; i < 20; i++) a.set(`k${i}`, `value ${i} `.padEnd(30, '.'))
+    await a.flush()
+    await tick()
+    await expect.poll(() => b.keys()).toEqual(a.keys())
+    expect(a.stats().bytes).toBeLessThanOrEqual(300)
+    expect(b.stats().evictions).toBe(0)
+    expect(a.stats().evictions).toBeGreaterThan(0)
+    await a.close()
+    await b.close()
+  })
+
+  it('counts the stored keys again after a reload', async () => {
+    const idb = new IDBFactory()
+    const name = `reload-${Math.random()}`
+    const first = await openStore(name, { indexedDB: idb, tabs: false, cache: { maxBytes: 10_000 } })
+    for (let i = 0; i < 30; i++) first.set(`k${i}`, `value ${i}`)
+    first.hash('h').set('f', 1)
+    await first.flush()
+    const bytes = first.stats().bytes
+    await first.close()
+    const again = await openStore(name, { indexedDB: idb, tabs: false, cache: { maxBytes: 10_000 } })
+    expect(again.stats()).toMatchObject({ bytes, keys: 31 })
+    await again.close()
+  })
+
+  describe.each(POLICIES)('%s, against a model (seeded)', (policy) => {
+    it('never holds more than maxBytes after a write, evicts only what its policy allows, and refuses only what it cannot make room for', async () => {
+      const base = baseSeed()
+      for (let run = 0; run < 5; run++) {
+        const seed = sequenceSeed(base, run)
+        const rng = new Random(seed)
+        const hint = `${policy}, ${replayHint(seed)}`
+        const store = await cacheStore({ maxBytes: 1_500, policy })
+        const ttlKeys = new Set<string>()
+        for (let step = 0; step < 300; step++) {
+          const key = `key:${rng.int(0, 40)}`
+          const op = rng.int(0, 10)
+          const keysBefore = new Set(store.keys())
+          try {
+            if (op < 5) {
+              const ttl = rng.chance(0.5) ? 600_000 : undefined
+              store.set(key, 'v'.repeat(rng.int(1, 60)), ttl === undefined ? undefined : { ttl })
+              if (ttl === undefined) ttlKeys.delete(key)
+              else ttlKeys.add(key)
+            } else if (op < 8) store.get(key)
+            else if (op < 9) store.incr(`n:${rng.int(0, 5)}`)
+            else store.delete(key)
+          } catch (error) {
+            const code = (error as { code?: string }).code // reason: whatever threw, the test reads its code
+            expect(code, hint).toBe('OUT_OF_MEMORY')
+            expect(policy === 'noeviction' || policy.startsWith('volatile-'), `${hint}: only noeviction and volatile-* refuse writes of this size`).toBe(true)
+            expect(new Set(store.keys()), `${hint}: a refused write changes nothing`).toEqual(keysBefore)
+          }
+          await tick()
+          const stats = store.stats()
+          expect(stats.bytes, `${hint}, step ${step}`).toBeLessThanOrEqual(1_500)
+          const evicted = [...keysBefore].filter((k) => !store.keys().includes(k) && k !== key)
+          if (policy.startsWith('volatile-')) for (const k of evicted) expect(ttlKeys.has(k), `${hint}: ${k} had no TTL`).toBe(true)
+          if (policy === 'noeviction') expect(stats.evictions, hint).toBe(0)
+        }
+        await store.close()
+      }
+    })
+  })
+})
