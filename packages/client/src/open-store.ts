@@ -18,6 +18,8 @@ import { Store, type StoreOptions } from './store.js'
 export async function openStore(name: string, options: StoreOptions = {}): Promise<Store> {
   if (typeof name !== 'string' || name.length === 0) throw new TideKVError('INVALID_KEY', 'A store name must be a non-empty string')
   const factory = storageFactory(options)
+  // A dynamic import, as for sync: an app that never opens a cache does not ship its eviction code.
+  const cacheModule = options.cache === undefined ? null : await import('./cache/cache-budget.js')
   let storage: StorageAdapter | null = null
   if (factory !== null) {
     try {
@@ -28,7 +30,7 @@ export async function openStore(name: string, options: StoreOptions = {}): Promi
   }
   let store: Store
   try {
-    store = new Store(name, options, storage)
+    store = new Store(name, options, storage, cacheModule)
   } catch (cause) {
     storage?.close() // reason: a bad option must not leave the database open
     throw cause

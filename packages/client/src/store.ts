@@ -23,7 +23,10 @@ import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
 import { readClaims } from './sync/token-claims.js'
 import { PubSub, type SubscribeTarget, type Subscriber } from './pubsub.js'
-import { CacheBudget, type CacheOptions, type CacheStats, checkCacheOptions } from './cache/cache-budget.js'
+import type { CacheBudget, CacheOptions, CacheStats } from './cache/cache-budget.js'
+
+/** The cache module, loaded by `openStore` only for a cache store. */
+type CacheModule = typeof import('./cache/cache-budget.js')
 import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
@@ -100,12 +103,13 @@ export class Store extends DocStore {
   readonly #statusEvents = new ObservableV2<Pick<StoreEvents, 'status' | 'relay'>>()
 
   /** @internal Use `openStore`. */
-  constructor(name: string, options: StoreOptions, storage: StorageAdapter | null) {
+  constructor(name: string, options: StoreOptions, storage: StorageAdapter | null, cacheModule: CacheModule | null = null) {
     super(name, options, storage === null)
     if (options.cache !== undefined) {
       if (options.sync !== undefined) throw new TideKVError('INVALID_VALUE', 'A cache store does not sync to a relay (a cache is per device): pass cache or sync, not both')
-      const { maxBytes, policy } = checkCacheOptions(options.cache)
-      const budget = new CacheBudget(maxBytes, policy)
+      if (cacheModule === null) throw new TideKVError('INVALID_VALUE', 'Open a cache store with openStore')
+      const { maxBytes, policy } = cacheModule.checkCacheOptions(options.cache)
+      const budget = new cacheModule.CacheBudget(maxBytes, policy)
       this.#cache = budget
       this.replica.keyChanged = (key, bytes, expiresAt) => budget.changed(key, bytes, expiresAt)
       this.replica.keysCleared = () => budget.cleared()
