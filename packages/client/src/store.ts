@@ -213,7 +213,10 @@ export class Store extends DocStore {
     for (let guard = cache.keys; cache.over && guard > 0; guard--) {
       const key = cache.victim()
       if (key === undefined) return
-      this.delete(key)
+      // As `delete` does, without its checks of a key that is known to be valid and writable here.
+      const slot = this.replica.slot(key)
+      if (slot === undefined) cache.changed(key, 0, 0)
+      else this.replica.remove(slot)
       cache.evictions++
     }
   }

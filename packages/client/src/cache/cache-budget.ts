@@ -9,7 +9,7 @@
  *
  * Eviction is approximate, as Redis's is: to evict one key, up to `SAMPLES`
  * draws are made at random from the candidates (every key, or for volatile-*
- * the keys with a TTL; a key drawn twice counts once), and the worst goes — the least recently used
+ * the keys with a TTL), and the worst drawn goes — the least recently used
  * (LRU), the least frequently used (LFU: Redis's logarithmic counter, halved
  * for every `LFU_DECAY_MS` unused), the soonest to expire (volatile-ttl), or
  * the first drawn (random). With no more candidates than `SAMPLES`, every one
@@ -47,6 +47,7 @@ const LFU_LOG_FACTOR = 10
 const LFU_DECAY_MS = 60_000
 
 interface KeyInfo {
+  readonly key: string
   /** Where it sits in `#all` (and `#volatile`, or -1). */
   at: number
   vat: number
@@ -72,8 +73,10 @@ export function checkCacheOptions(cache: unknown): Required<CacheOptions> {
 export class CacheBudget {
   readonly #info = new Map<string, KeyInfo>()
   /** Every key, and the keys with a TTL: dense arrays, for drawing at random in O(1). */
-  readonly #all: string[] = []
-  readonly #volatile: string[] = []
+  readonly #all: KeyInfo[] = []
+  readonly #volatile: KeyInfo[] = []
+  /** The draws of one eviction, reused. */
+  readonly #sample: KeyInfo[] = []
   #bytes = 0
   #volatileBytes = 0
   #clock = 0
@@ -131,8 +134,8 @@ export class CacheBudget {
       return
     }
     if (info === undefined) {
-      info = { at: this.#all.length, vat: -1, bytes: 0, expiresAt: 0, used: ++this.#clock, freq: LFU_INIT, freqAt: this.now() }
-      this.#all.push(key)
+      info = { key, at: this.#all.length, vat: -1, bytes: 0, expiresAt: 0, used: ++this.#clock, freq: LFU_INIT, freqAt: this.now() }
+      this.#all.push(info)
       this.#info.set(key, info)
     }
     this.#bytes += bytes - info.bytes
@@ -141,11 +144,11 @@ export class CacheBudget {
     info.used = ++this.#clock // a write is a use, as in Redis
     if (expiresAt > 0 && info.vat < 0) {
       info.vat = this.#volatile.length
-      this.#volatile.push(key)
+      this.#volatile.push(info)
       this.#volatileBytes += bytes
     } else if (expiresAt === 0 && info.vat >= 0) {
       this.#volatileBytes -= bytes
-      removeAt(this.#volatile, info.vat, this.#info, 'vat')
+      removeAt(this.#volatile, info.vat, 'vat')
       info.vat = -1
     }
     info.expiresAt = expiresAt
@@ -177,12 +180,11 @@ export class CacheBudget {
     if (this.policy === 'noeviction') return undefined
     const pool = this.policy.startsWith('volatile-') ? this.#volatile : this.#all
     if (pool.length === 0) return undefined
-    const sample = draw(pool, SAMPLES, this.random)
-    if (this.policy.endsWith('-random')) return sample[0]
+    const sample = draw(pool, SAMPLES, this.random, this.#sample)
+    if (this.policy.endsWith('-random')) return sample[0]!.key
     let best: string | undefined
     let bestScore = Infinity
-    for (const key of sample) {
-      const info = this.#info.get(key)!
+    for (const info of sample) {
       let score: number
       if (this.policy.endsWith('-lru')) score = info.used
       else if (this.policy.endsWith('-lfu')) {
@@ -191,7 +193,7 @@ export class CacheBudget {
       } else score = info.expiresAt
       if (score < bestScore) {
         bestScore = score
-        best = key
+        best = info.key
       }
     }
     return best
@@ -208,25 +210,32 @@ export class CacheBudget {
     this.#bytes -= info.bytes
     if (info.vat >= 0) {
       this.#volatileBytes -= info.bytes
-      removeAt(this.#volatile, info.vat, this.#info, 'vat')
+      removeAt(this.#volatile, info.vat, 'vat')
     }
-    removeAt(this.#all, info.at, this.#info, 'at')
+    removeAt(this.#all, info.at, 'at')
     this.#info.delete(key)
   }
 }
 
 /** Removes `list[i]` in O(1) by moving the last key there, and updates that key's position. */
-function removeAt(list: string[], i: number, info: Map<string, KeyInfo>, field: 'at' | 'vat'): void {
+function removeAt(list: KeyInfo[], i: number, field: 'at' | 'vat'): void {
   const last = list.pop()!
   if (i === list.length) return
   list[i] = last
-  info.get(last)![field] = i
+  last[field] = i
 }
 
-/** `n` draws from `pool` at random, repeats dropped (all of it when it holds no more than `n`): O(n) whatever `random` returns. */
-function draw(pool: readonly string[], n: number, random: () => number): string[] {
-  if (pool.length <= n) return [...pool]
-  const picked = new Set<string>()
-  for (let i = 0; i < n; i++) picked.add(pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))]!)
-  return [...picked]
+/**
+ * `n` draws from `pool` at random into `out` (all of the pool when it holds
+ * no more than `n`): O(n) whatever `random` returns. A key drawn twice is
+ * looked at twice, which changes nothing.
+ */
+function draw(pool: readonly KeyInfo[], n: number, random: () => number, out: KeyInfo[]): KeyInfo[] {
+  out.length = 0
+  if (pool.length <= n) {
+    for (const info of pool) out.push(info)
+    return out
+  }
+  for (let i = 0; i < n; i++) out.push(pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))]!)
+  return out
 }
