@@ -19,6 +19,7 @@ import { I18n } from './i18n.js'
 import { createIdentity } from './identity.js'
 import { mountKeyBrowser } from './key-browser.js'
 import { mountLeaderboard } from './leaderboard.js'
+import { mountCachePanel } from './cache-panel.js'
 import { mountPing } from './ping.js'
 import { mountPrefs } from './prefs.js'
 import { mountPresence } from './presence.js'
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   mountActivity(demo)
   mountKeyBrowser(demo)
   mountPing(demo)
+  await mountCachePanel(demo)
   i18n.translate(document)
   document.documentElement.dataset.ready = 'true'
 }

@@ -163,3 +163,24 @@ describe('pub/sub', () => {
     expect([...pageErrorsOf(sender), ...pageErrorsOf(otherTab), ...pageErrorsOf(phone), ...pageErrorsOf(late)]).toEqual([])
   })
 })
+
+describe('cache mode', () => {
+  test('the cached API call panel: a miss loads, a hit does not, fetching others evicts within the budget', async () => {
+    const relay = await startDemoRelay()
+    const page = await openDemo(await newDevice(browser), demoUrl(relay, { room: 'cache' }))
+    const fetchItem = async (n: number, result: 'hit' | 'miss') => {
+      await page.getByTestId('cache-item').selectOption(String(n))
+      await page.getByTestId('cache-fetch').click()
+      await page.locator(`[data-testid="cache-result"][data-result="${result}"]`).waitFor()
+    }
+    const stat = async (id: string) => Number(await page.getByTestId(id).getAttribute('data-value'))
+    await fetchItem(1, 'miss')
+    await fetchItem(1, 'hit')
+    expect([await stat('cache-hits'), await stat('cache-misses')]).toEqual([1, 1])
+    for (let n = 2; n <= 8; n++) await fetchItem(n, 'miss')
+    expect(await stat('cache-evictions')).toBeGreaterThan(0)
+    expect(await stat('cache-bytes')).toBeLessThanOrEqual(2048)
+    await fetchItem(1, 'miss') // item 1 was the least recently used: evicted
+    expect(pageErrorsOf(page)).toEqual([])
+  })
+})
