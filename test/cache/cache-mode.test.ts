@@ -125,6 +125,26 @@ describe('cache mode', () => {
     await again.close()
   })
 
+  it('keeps how keys were used across a reload: the hot keys are not the first to go', async () => {
+    const idb = new IDBFactory()
+    const name = `usage-${Math.random()}`
+    const open = () => openStore(name, { indexedDB: idb, tabs: false, cache: { maxBytes: 12 * 40, policy: 'allkeys-lru' } })
+    const first = await open()
+    // Hot keys sort first: a reload that forgot their use would take them for the least recently used.
+    for (let i = 0; i < 12; i++) first.set(`k${String(i).padStart(2, '0')}`, 'x'.repeat(20))
+    await first.flush()
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 6; i++) first.get(`k0${i}`)
+    const fits = first.stats().keys
+    await first.close()
+    const again = await open()
+    expect(again.stats().keys).toBe(fits)
+    for (let i = 0; i < 6; i++) again.set(`new${i}`, 'y'.repeat(20))
+    await tick()
+    const kept = again.keys().filter((k) => /^k0[0-5]$/.test(k))
+    expect(kept).toEqual(['k00', 'k01', 'k02', 'k03', 'k04', 'k05'])
+    await again.close()
+  })
+
   describe.each(POLICIES)('%s, against a model (seeded)', (policy) => {
     it('never holds more than maxBytes after a write, evicts only what its policy allows, and refuses only what it cannot make room for', async () => {
       const base = baseSeed()

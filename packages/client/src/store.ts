@@ -31,6 +31,9 @@ import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
 
+/** How often a cache store saves its record of use, when it changed. */
+const USAGE_SAVE_MS = 30_000
+
 /** How long `openStore` waits for a token function's first token, by default. */
 const FIRST_TOKEN_TIMEOUT_MS = 5000
 
@@ -94,6 +97,9 @@ export class Store extends DocStore {
   readonly #syncs: boolean
   readonly #syncOptions: StoreOptions['sync']
   readonly #tabsEnabled: boolean
+  /** The storage adapter, for a cache's record of use (the document goes through #stored). */
+  readonly #storage: StorageAdapter | null
+  #usageTimer: ReturnType<typeof setInterval> | null = null
   /** A cache store's budget; null for other stores. */
   readonly #cache: CacheBudget | null = null
   #evictionScheduled = false
@@ -105,6 +111,7 @@ export class Store extends DocStore {
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null, cacheModule: CacheModule | null = null) {
     super(name, options, storage === null)
+    this.#storage = storage
     if (options.cache !== undefined) {
       if (options.sync !== undefined) throw new TideKVError('INVALID_VALUE', 'A cache store does not sync to a relay (a cache is per device): pass cache or sync, not both')
       if (cacheModule === null) throw new TideKVError('INVALID_VALUE', 'Open a cache store with openStore')
@@ -139,7 +146,28 @@ export class Store extends DocStore {
       await this.loaded
       cache.cleared()
       this.replica.forEachKeyBytes((key, bytes, expiresAt) => cache.changed(key, bytes, expiresAt))
+      // Then how they were used before the reload, so the hot keys are not the first to go.
+      const usage = await this.#storage?.loadUsage?.().catch(() => undefined)
+      if (usage !== undefined) cache.importUsage(usage)
+      cache.usageChanged = false
       this.#evict()
+      if (this.#storage?.saveUsage !== undefined) {
+        this.#usageTimer = setInterval(() => void this.#saveUsage(), USAGE_SAVE_MS)
+        // reason: Node's timers have unref (a store must not keep a process alive); browsers' ids are numbers, and the optional call skips them
+        ;(this.#usageTimer as { unref?: () => void }).unref?.()
+      }
+    }
+  }
+
+  /** Saves the cache's record of use when it changed (every USAGE_SAVE_MS, and on close). */
+  async #saveUsage(): Promise<void> {
+    const cache = this.#cache
+    const storage = this.#storage
+    if (cache === null || storage?.saveUsage === undefined || !cache.usageChanged) return
+    try {
+      await storage.saveUsage(cache.exportUsage())
+    } catch (error) {
+      this.emitError(new TideKVError('STORAGE_FAILED', 'Saving the cache record of use failed', { cause: error }))
     }
   }
 
@@ -417,6 +445,8 @@ export class Store extends DocStore {
     this.#link?.destroy()
     this.#tabs?.close()
     this.#pubsub?.close()
+    if (this.#usageTimer !== null) clearInterval(this.#usageTimer)
+    await this.#saveUsage()
     try {
       if (this.#stored !== null) {
         await this.#flushStored()

@@ -16,6 +16,8 @@
  * is looked at, so the choice is exact.
  */
 import { TideKVError } from '@tidekv/core'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 
 export const POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'allkeys-random', 'volatile-random'] as const
 export type CachePolicy = (typeof POLICIES)[number]
@@ -45,6 +47,8 @@ export const SAMPLES = 16
 const LFU_INIT = 5
 const LFU_LOG_FACTOR = 10
 const LFU_DECAY_MS = 60_000
+/** Keys whose use a saved record keeps (the most recently used). */
+export const MAX_USAGE_KEYS = 100_000
 
 interface KeyInfo {
   readonly key: string
@@ -80,6 +84,8 @@ export class CacheBudget {
   #bytes = 0
   #volatileBytes = 0
   #clock = 0
+  /** Whether the use of keys changed since the last `exportUsage`. */
+  usageChanged = false
   hits = 0
   misses = 0
   evictions = 0
@@ -142,6 +148,7 @@ export class CacheBudget {
     if (info.vat >= 0) this.#volatileBytes += bytes - info.bytes
     info.bytes = bytes
     info.used = ++this.#clock // a write is a use, as in Redis
+    this.usageChanged = true
     if (expiresAt > 0 && info.vat < 0) {
       info.vat = this.#volatile.length
       this.#volatile.push(info)
@@ -168,6 +175,7 @@ export class CacheBudget {
     const info = this.#info.get(key)
     if (info === undefined) return
     info.used = ++this.#clock
+    this.usageChanged = true
     this.#decay(info)
     if (info.freq < 255) {
       const p = 1 / ((info.freq - LFU_INIT > 0 ? info.freq - LFU_INIT : 0) * LFU_LOG_FACTOR + 1)
@@ -197,6 +205,52 @@ export class CacheBudget {
       }
     }
     return best
+  }
+
+  /**
+   * What is kept of the keys' use across a reload: the keys from least to
+   * most recently used (at most MAX_USAGE_KEYS, the most recent), each with
+   * its LFU counter.
+   */
+  exportUsage(): Uint8Array {
+    const infos = [...this.#all].sort((a, b) => a.used - b.used).slice(-MAX_USAGE_KEYS)
+    const enc = encoding.createEncoder()
+    encoding.writeVarUint(enc, infos.length)
+    for (const info of infos) {
+      this.#decay(info)
+      encoding.writeVarString(enc, info.key)
+      encoding.writeUint8(enc, info.freq)
+    }
+    this.usageChanged = false
+    return encoding.toUint8Array(enc)
+  }
+
+  /**
+   * Takes a saved record of use on: its keys become the most recently used,
+   * in its order, with its counters; keys it does not name count as the least
+   * recently used. A damaged record changes nothing.
+   */
+  importUsage(usage: Uint8Array): void {
+    const updates: [KeyInfo, number][] = []
+    try {
+      const dec = decoding.createDecoder(usage)
+      const n = decoding.readVarUint(dec)
+      if (n > MAX_USAGE_KEYS) return
+      for (let i = 0; i < n; i++) {
+        const key = decoding.readVarString(dec)
+        const freq = decoding.readUint8(dec)
+        const info = this.#info.get(key)
+        if (info !== undefined) updates.push([info, freq])
+      }
+    } catch {
+      return // reason: a damaged record (written by an older version, say): use starts afresh
+    }
+    const now = this.now()
+    for (const [info, freq] of updates) {
+      info.used = ++this.#clock
+      info.freq = freq
+      info.freqAt = now
+    }
   }
 
   #decay(info: KeyInfo): void {

@@ -24,7 +24,7 @@ interface SnapshotMeta {
 
 interface Schema extends DBSchema {
   updates: { key: number; value: Uint8Array }
-  meta: { key: string; value: SnapshotMeta | number | number[] }
+  meta: { key: string; value: SnapshotMeta | number | number[] | Uint8Array }
 }
 
 function isSnapshotMeta(value: unknown): value is SnapshotMeta {
@@ -172,6 +172,17 @@ class IndexedDBStorage implements StorageAdapter {
     if (!free.includes(id)) free.push(id)
     await tx.store.put(free.slice(-MAX_FREE_CLIENTS), 'freeClients')
     await tx.done
+  }
+
+  async loadUsage(): Promise<Uint8Array | undefined> {
+    this.check()
+    const usage = await this.db.get('meta', 'usage')
+    return usage instanceof Uint8Array ? usage : undefined
+  }
+
+  async saveUsage(usage: Uint8Array): Promise<void> {
+    this.check()
+    await this.db.put('meta', usage, 'usage')
   }
 
   close(): void {

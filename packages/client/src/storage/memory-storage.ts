@@ -14,6 +14,8 @@ interface MemoryDatabase {
   /** Its index (see CompactionResult). */
   index: Uint8Array
   freeClients: number[]
+  /** A cache store's record of its keys' use (see StorageAdapter.saveUsage). */
+  usage?: Uint8Array
 }
 
 /** Databases by store name: what survives a store's close, as a disk would. */
@@ -80,6 +82,16 @@ class MemoryStorage implements StorageAdapter {
   async claimClientId(): Promise<number | undefined> {
     this.check()
     return this.db.freeClients.pop()
+  }
+
+  async loadUsage(): Promise<Uint8Array | undefined> {
+    this.check()
+    return this.db.usage === undefined ? undefined : copy(this.db.usage)
+  }
+
+  async saveUsage(usage: Uint8Array): Promise<void> {
+    this.check()
+    this.db.usage = copy(usage)
   }
 
   async releaseClientId(id: number): Promise<void> {

@@ -57,6 +57,14 @@ export interface StorageAdapter {
    * that id is stored: a later store reusing it must hold all of its structs.
    */
   releaseClientId(id: number): Promise<void>
+  /**
+   * A cache store's record of how its keys were used (recency and
+   * frequency), kept across reloads so that a reload does not evict the hot
+   * keys first. Optional: without it, a reload starts the use of every key
+   * afresh.
+   */
+  loadUsage?(): Promise<Uint8Array | undefined>
+  saveUsage?(usage: Uint8Array): Promise<void>
   /** Releases the backend; later calls fail. */
   close(): void
 }
