@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it } from 'vitest'
-import { type Change, openStore, type Store, type StoreOptions } from '@tidekv/client'
+import { type Change, memoryStorage, openStore, type StorageAdapter, type Store, type StoreOptions } from '@tidekv/client'
 import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 
 const POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'allkeys-random', 'volatile-random'] as const
@@ -143,6 +143,57 @@ describe('cache mode', () => {
     const kept = again.keys().filter((k) => /^k0[0-5]$/.test(k))
     expect(kept).toEqual(['k00', 'k01', 'k02', 'k03', 'k04', 'k05'])
     await again.close()
+  })
+
+  it('when storage is full (QuotaExceededError), a cache store evicts by its policy and compacts, where a plain store reports STORAGE_FAILED and keeps its writes', async () => {
+    /** Storage with a quota: the bytes of its rows may not pass `limit`. */
+    const quotaStorage = (limit: number) => {
+      let used = 0
+      return (name: string) => {
+        // reason: memoryStorage's factory returns its adapter synchronously (the type allows a promise)
+        const inner = memoryStorage()(name) as StorageAdapter
+        const full = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+        // reason: Object.create keeps every method of the memory adapter; append and compact are replaced below
+        return Object.assign(Object.create(inner) as StorageAdapter, {
+          append: async (updates: readonly Uint8Array[], strict: boolean) => {
+            const adding = updates.reduce((n, u) => n + u.length, 0)
+            if (used + adding > limit) throw full()
+            await inner.append(updates, strict)
+            used += adding
+          },
+          compact: async (build: Parameters<StorageAdapter['compact']>[0]) => {
+            let size = 0
+            await inner.compact((unseen) => {
+              const result = build(unseen)
+              size = result.snapshot.length + result.index.length
+              if (size > limit) throw full()
+              return result
+            })
+            used = size
+          },
+        })
+      }
+    }
+    const cache = await openStore('quota-cache', { storage: quotaStorage(3_000), tabs: false, cache: { maxBytes: 1_000_000 } })
+    const errors: string[] = []
+    cache.on('error', (e) => errors.push(e.code))
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 20; i++) cache.set(`r${round}:k${i}`, 'x'.repeat(40))
+      await cache.flush()
+    }
+    expect(errors).toEqual([])
+    expect(cache.stats().evictions).toBeGreaterThan(0)
+    expect(cache.keys()).toContain('r9:k19') // the newest writes are kept
+
+    const plain = await openStore('quota-plain', { storage: quotaStorage(3_000), tabs: false })
+    const plainErrors: string[] = []
+    plain.on('error', (e) => plainErrors.push(e.code))
+    for (let i = 0; i < 200; i++) plain.set(`k${i}`, 'x'.repeat(40))
+    await expect(plain.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+    expect(plainErrors).toContain('STORAGE_FAILED')
+    expect(plain.get('k199')).toBe('x'.repeat(40)) // still in memory
+    await cache.close()
+    await plain.close().catch(() => undefined)
   })
 
   describe.each(POLICIES)('%s, against a model (seeded)', (policy) => {

@@ -132,7 +132,8 @@ export class Store extends DocStore {
     if (options.sync?.rules !== undefined) this.setWriteRules(parseWriteRules(options.sync.rules))
     this.#syncs = options.sync !== undefined
     if (options.sync !== undefined) relayUrls(options.sync.url) // a bad URL is refused now, not in the background
-    this.#stored = storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction)
+    this.#stored =
+      storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction, this.#cache === null ? undefined : () => this.#makeRoom())
     this.loaded = this.#stored?.loaded ?? Promise.resolve()
   }
 
@@ -223,6 +224,24 @@ export class Store extends DocStore {
       }
     }
     return value
+  }
+
+  /** Storage is full: evict by the policy until the store holds a tenth less (at least one key); whether it evicted anything. */
+  #makeRoom(): boolean {
+    const cache = this.#cache
+    if (cache === null || this.closed) return false
+    const target = Math.floor(cache.bytes * 0.9)
+    let evicted = false
+    for (let guard = cache.keys; cache.bytes > target && guard > 0; guard--) {
+      const key = cache.victim()
+      if (key === undefined) break
+      const slot = this.replica.slot(key)
+      if (slot === undefined) cache.changed(key, 0, 0)
+      else this.replica.remove(slot)
+      cache.evictions++
+      evicted = true
+    }
+    return evicted
   }
 
   #scheduleEviction(): void {

@@ -12,6 +12,25 @@ export interface PersistenceHooks {
   /** Runs synchronously inside compaction: merge `unseen`, commit, encode. */
   build(unseen: StoredUpdate[]): CompactionResult
   onError(error: TideKVError): void
+  /**
+   * Storage refused a write for lack of space (QuotaExceededError): make room
+   * in the document (a cache store evicts by its policy); returns whether it
+   * did. The log is then compacted into a snapshot of the smaller document,
+   * and the write goes with it.
+   */
+  onQuota?(): boolean
+}
+
+/** Attempts to make room after QuotaExceededError before the write is reported failed. */
+const QUOTA_RETRIES = 3
+
+/** Whether `error`, or an error it wraps, is the browser's QuotaExceededError. */
+export function isQuotaError(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (typeof e === 'object' && 'name' in e && e.name === 'QuotaExceededError') return true
+    e = typeof e === 'object' && 'cause' in e ? e.cause : undefined
+  }
+  return false
 }
 
 export interface CompactionPolicy {
@@ -111,6 +130,7 @@ export class Persistence {
 
   async #run(): Promise<void> {
     await Promise.resolve()
+    let quotaRetries = 0
     for (;;) {
       if (this.#stopped) return
       try {
@@ -119,6 +139,19 @@ export class Persistence {
         else if (this.#shouldCompact()) await this.#compact()
         else return
       } catch (cause) {
+        if (isQuotaError(cause) && quotaRetries < QUOTA_RETRIES && this.hooks.ready() && this.hooks.onQuota?.() === true) {
+          quotaRetries++
+          try {
+            await this.#compact()
+          } catch (again) {
+            if (!isQuotaError(again) || quotaRetries >= QUOTA_RETRIES) {
+              this.#fail(again)
+              return
+            }
+          }
+          this.#settle()
+          continue
+        }
         this.#fail(cause)
         return
       }

@@ -25,6 +25,8 @@ export class StoredDocument {
     private readonly storage: StorageAdapter,
     private readonly onError: (error: TideKVError) => void,
     compaction?: CompactionPolicy,
+    /** Storage is full (QuotaExceededError): make room (a cache store evicts); returns whether it did. */
+    onQuota?: () => boolean,
   ) {
     this.#origin = new TransactionOrigin('storage', storage)
     this.loaded = new Promise<void>((resolve, reject) => {
@@ -39,6 +41,7 @@ export class StoredDocument {
         ready: () => replica.ready,
         build: (unseen) => this.#buildSnapshot(unseen),
         onError,
+        ...(onQuota === undefined ? {} : { onQuota }),
       },
       compaction,
     )
