@@ -102,7 +102,8 @@ export class Store extends DocStore {
   #usageTimer: ReturnType<typeof setInterval> | null = null
   /** A cache store's budget; null for other stores. */
   readonly #cache: CacheBudget | null = null
-  #evictionScheduled = false
+  /** The key a local write is adding to, between `admit` and its keyspace update (then evictions may follow). */
+  #writing: string | null = null
   /** `getOrSet` loaders running, by key: one at a time per key. */
   readonly #loading = new Map<string, Promise<unknown>>()
   #pubsub: PubSub | null = null
@@ -118,12 +119,19 @@ export class Store extends DocStore {
       const { maxBytes, policy } = cacheModule.checkCacheOptions(options.cache)
       const budget = new cacheModule.CacheBudget(maxBytes, policy)
       this.#cache = budget
-      this.replica.keyChanged = (key, bytes, expiresAt) => budget.changed(key, bytes, expiresAt)
+      this.replica.keyChanged = (key, bytes, expiresAt) => {
+        budget.changed(key, bytes, expiresAt)
+        // Right after a local write lands: the store is within its budget again before the call returns.
+        if (this.#writing === key && budget.over) {
+          this.#writing = null
+          this.#evict(key)
+        }
+      }
       this.replica.keysCleared = () => budget.cleared()
       this.replica.admit = (key, added, replaced) => {
         budget.admit(key, added, replaced)
-        // The tab whose write passes the budget evicts (after the write, in a microtask); other tabs see deletes.
-        this.#scheduleEviction()
+        // The tab whose write passes the budget evicts; other tabs see deletes.
+        this.#writing = key
       }
     }
     this.#syncOptions = options.sync
@@ -244,21 +252,12 @@ export class Store extends DocStore {
     return evicted
   }
 
-  #scheduleEviction(): void {
-    if (this.#evictionScheduled) return
-    this.#evictionScheduled = true
-    queueMicrotask(() => {
-      this.#evictionScheduled = false
-      this.#evict()
-    })
-  }
-
-  /** Evicts keys by the policy until the store is within its budget (or the policy has nothing left to evict). */
-  #evict(): void {
+  /** Evicts keys by the policy, never `spare`, until the store is within its budget (or the policy has nothing left to evict). */
+  #evict(spare?: string): void {
     const cache = this.#cache
     if (cache === null || this.closed) return
     for (let guard = cache.keys; cache.over && guard > 0; guard--) {
-      const key = cache.victim()
+      const key = cache.victim(spare)
       if (key === undefined) return
       // As `delete` does, without its checks of a key that is known to be valid and writable here.
       const slot = this.replica.slot(key)

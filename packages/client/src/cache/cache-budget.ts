@@ -183,16 +183,20 @@ export class CacheBudget {
     }
   }
 
-  /** The key to evict next, or undefined when the policy has none (noeviction, or no key with a TTL). */
-  victim(): string | undefined {
+  /**
+   * The key to evict next, never `spare` (the key just written), or undefined
+   * when the policy has none (noeviction, or no key with a TTL).
+   */
+  victim(spare?: string): string | undefined {
     if (this.policy === 'noeviction') return undefined
     const pool = this.policy.startsWith('volatile-') ? this.#volatile : this.#all
-    if (pool.length === 0) return undefined
+    if (pool.length === 0 || (pool.length === 1 && pool[0]!.key === spare)) return undefined
     const sample = draw(pool, SAMPLES, this.random, this.#sample)
-    if (this.policy.endsWith('-random')) return sample[0]!.key
     let best: string | undefined
     let bestScore = Infinity
     for (const info of sample) {
+      if (info.key === spare) continue
+      if (this.policy.endsWith('-random')) return info.key
       let score: number
       if (this.policy.endsWith('-lru')) score = info.used
       else if (this.policy.endsWith('-lfu')) {
