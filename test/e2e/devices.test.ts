@@ -154,7 +154,8 @@ describe('pub/sub', () => {
     await phone.getByTestId('toast').filter({ hasText: 'Ping from' }).first().waitFor()
     await otherTab.getByTestId('toast').filter({ hasText: 'Ping from' }).first().waitFor({ state: 'attached' })
     expect(await phone.getByTestId('toast').filter({ hasText: 'another device' }).count()).toBe(1)
-    expect(await otherTab.getByTestId('toast').filter({ hasText: 'another tab' }).count()).toBe(1)
+    // Once, through whichever road came first: the tabs' channel, or the relay (a background tab's channel may lag).
+    expect(await otherTab.getByTestId('toast').filter({ hasText: 'Ping from' }).count()).toBe(1)
     expect(await sender.getByTestId('toast').filter({ hasText: 'Ping from' }).count()).toBe(0)
     // Not stored: a page opened after the ping never shows it.
     const late = await openDemo(await newDevice(browser), url)
