@@ -237,34 +237,31 @@ export class Store extends DocStore {
   /** Storage is full: evict by the policy until the store holds a tenth less (at least one key); whether it evicted anything. */
   #makeRoom(): boolean {
     const cache = this.#cache
-    if (cache === null || this.closed) return false
-    const target = Math.floor(cache.bytes * 0.9)
-    let evicted = false
-    for (let guard = cache.keys; cache.bytes > target && guard > 0; guard--) {
-      const key = cache.victim()
-      if (key === undefined) break
-      const slot = this.replica.slot(key)
-      if (slot === undefined) cache.changed(key, 0, 0)
-      else this.replica.remove(slot)
-      cache.evictions++
-      evicted = true
-    }
-    return evicted
+    return cache !== null && this.#evictDownTo(Math.floor(cache.bytes * 0.9)) > 0
   }
 
   /** Evicts keys by the policy, never `spare`, until the store is within its budget (or the policy has nothing left to evict). */
   #evict(spare?: string): void {
     const cache = this.#cache
-    if (cache === null || this.closed) return
-    for (let guard = cache.keys; cache.over && guard > 0; guard--) {
+    if (cache !== null) this.#evictDownTo(cache.maxBytes, spare)
+  }
+
+  /** Evicts keys by the policy, never `spare`, until the store holds at most `bytes` (or the policy has nothing left); returns how many went. */
+  #evictDownTo(bytes: number, spare?: string): number {
+    const cache = this.#cache
+    if (cache === null || this.closed) return 0
+    let evicted = 0
+    for (let guard = cache.keys; cache.bytes > bytes && guard > 0; guard--) {
       const key = cache.victim(spare)
-      if (key === undefined) return
+      if (key === undefined) break
       // As `delete` does, without its checks of a key that is known to be valid and writable here.
       const slot = this.replica.slot(key)
       if (slot === undefined) cache.changed(key, 0, 0)
       else this.replica.remove(slot)
       cache.evictions++
+      evicted++
     }
+    return evicted
   }
 
   /** The first token of a token function, kept for the first connection; undefined when there is none (yet). */
