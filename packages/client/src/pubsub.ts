@@ -9,7 +9,7 @@
  * channel and through its own relay connection, so every message carries a
  * random id and ids already seen are dropped.
  */
-import { globMatch, MessageType, PubSubOp, TideKVError, type Value } from '@tidekv/core'
+import { globMatch, MessageType, PubSubOp, pubsubFrame, TideKVError, type Value } from '@tidekv/core'
 import { checkKey, freezeDecoded, readValue, writeValue } from '@tidekv/core/internal'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -73,7 +73,7 @@ export class PubSub {
       throw new TideKVError('VALUE_TOO_LARGE', `The message is ${bytes.length} bytes encoded; the limit is ${this.options.maxValueBytes}`)
     const id = crypto.getRandomValues(new Uint8Array(ID_BYTES))
     this.#remember(id)
-    const frame = frameOf(PubSubOp.PUBLISH, channel, id, bytes)
+    const frame = pubsubFrame(PubSubOp.PUBLISH, channel, id, bytes)
     queueMicrotask(() => this.#dispatch(channel, bytes, 'local'))
     this.#tabChannel()?.postMessage(frame)
     this.options.send(frame)
@@ -96,7 +96,7 @@ export class PubSub {
         throw new TideKVError('INVALID_VALUE', `At most ${MAX_SUBSCRIPTIONS} channels and patterns (${MAX_PATTERNS} patterns) at once`)
       }
       map.set(name, (listeners = new Set()))
-      this.options.send(frameOf(pattern === undefined ? PubSubOp.SUBSCRIBE : PubSubOp.PSUBSCRIBE, name))
+      this.options.send(pubsubFrame(pattern === undefined ? PubSubOp.SUBSCRIBE : PubSubOp.PSUBSCRIBE, name))
     }
     this.#tabChannel()
     const own = listeners
@@ -105,13 +105,13 @@ export class PubSub {
     return () => {
       if (!own.delete(wrapped) || own.size > 0 || map.get(name) !== own) return
       map.delete(name)
-      this.options.send(frameOf(pattern === undefined ? PubSubOp.UNSUBSCRIBE : PubSubOp.PUNSUBSCRIBE, name))
+      this.options.send(pubsubFrame(pattern === undefined ? PubSubOp.UNSUBSCRIBE : PubSubOp.PUNSUBSCRIBE, name))
     }
   }
 
   /** Every subscription, as the frames that tell a relay (sent on each connection). */
   subscriptionFrames(): Uint8Array[] {
-    return [...[...this.#channels.keys()].map((c) => frameOf(PubSubOp.SUBSCRIBE, c)), ...[...this.#patterns.keys()].map((p) => frameOf(PubSubOp.PSUBSCRIBE, p))]
+    return [...[...this.#channels.keys()].map((c) => pubsubFrame(PubSubOp.SUBSCRIBE, c)), ...[...this.#patterns.keys()].map((p) => pubsubFrame(PubSubOp.PSUBSCRIBE, p))]
   }
 
   /** A PUBSUB message from the relay (its type read already). */
@@ -191,18 +191,6 @@ export class PubSub {
       }
     }
   }
-}
-
-function frameOf(op: number, name: string, id?: Uint8Array, message?: Uint8Array): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, MessageType.PUBSUB)
-  encoding.writeVarUint(enc, op)
-  encoding.writeVarString(enc, name)
-  if (id !== undefined && message !== undefined) {
-    encoding.writeVarUint8Array(enc, id)
-    encoding.writeVarUint8Array(enc, message)
-  }
-  return encoding.toUint8Array(enc)
 }
 
 function safeReadUint(decoder: decoding.Decoder): number {

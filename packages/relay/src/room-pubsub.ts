@@ -15,9 +15,8 @@
  * dropped (at most once allows that) and counted, so patterns chosen to be
  * slow slow down only their own connection.
  */
-import { CloseCode, globMatch, MessageType, PubSubOp, type WriteRules } from '@tidekv/core'
+import { CloseCode, globMatch, MessageType, PubSubOp, pubsubFrame, type WriteRules } from '@tidekv/core'
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { ProtocolError } from './protocol-error.js'
 
 /** Channels and patterns one peer may hold at once. */
@@ -75,7 +74,7 @@ export class RoomPubSub<P extends PubSubPeer> {
         const why = `channel ${JSON.stringify(channel)} is outside the write rules`
         throw new ProtocolError(why, { reason: 'forbidden-write', code: CloseCode.FORBIDDEN, closeReason: why })
       }
-      return { channel, frame: publishFrame(channel, id, message) }
+      return { channel, frame: pubsubFrame(PubSubOp.PUBLISH, channel, id, message) }
     }
     if (op !== PubSubOp.SUBSCRIBE && op !== PubSubOp.UNSUBSCRIBE && op !== PubSubOp.PSUBSCRIBE && op !== PubSubOp.PUNSUBSCRIBE) {
       throw new ProtocolError(`unknown pub/sub op ${op}`, { reason: 'unknown-message' })
@@ -144,17 +143,6 @@ export class RoomPubSub<P extends PubSubPeer> {
   get size(): number {
     return this.#subscriptions.size
   }
-}
-
-/** A PUBLISH frame: the relay → client message. */
-export function publishFrame(channel: string, id: Uint8Array, message: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, MessageType.PUBSUB)
-  encoding.writeVarUint(encoder, PubSubOp.PUBLISH)
-  encoding.writeVarString(encoder, channel)
-  encoding.writeVarUint8Array(encoder, id)
-  encoding.writeVarUint8Array(encoder, message)
-  return encoding.toUint8Array(encoder)
 }
 
 /** Reads a PUBLISH frame as `publishFrame` writes it (from another relay); undefined when it is not one. */
