@@ -7,7 +7,6 @@
  * made offline and sent on reconnect reach every relay's clients; a relay
  * started later loads the room from Redis.
  */
-import { createServer } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -16,6 +15,7 @@ import { LOG_NAME } from '@tidekv/core'
 import { newClient, newRelay, onCleanup } from '../helpers/relay.js'
 import type { RelayOptions } from '@tidekv/relay'
 import { useRedisBackends } from '../helpers/redis-backends.js'
+import { keysOf, webhookReceiver } from '../helpers/webhook-receiver.js'
 
 const redis = useRedisBackends()
 
@@ -76,24 +76,8 @@ describe.each(backends)('relays on %s', (_, on) => {
   })
 
   it('the HTTP API and webhooks work across relays: one webhook per change, not one per relay', async () => {
-    const posted: string[] = []
-    const hook = createServer((req, res) => {
-      let body = ''
-      req.on('data', (c: Buffer) => {
-        body += c.toString('utf8')
-      })
-      req.on('end', () => {
-        // reason: the relay posts this shape
-        const { changes } = JSON.parse(body) as { changes: { key: string }[] }
-        posted.push(...changes.map((c) => c.key))
-        res.writeHead(200).end()
-      })
-    })
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve))
-    onCleanup(() => new Promise<void>((resolve) => hook.close(() => resolve())))
-    const address = hook.address()
-    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`
-    const webhooks = [{ url, secret: 'hook-secret', debounceMs: 50 }]
+    const hook = await webhookReceiver('hook-secret')
+    const webhooks = [{ url: hook.url, secret: 'hook-secret', debounceMs: 50 }]
     const r0 = await newRelay({ redis: on(), webhooks })
     const r1 = await newRelay({ redis: on(), webhooks })
     const room = `api-${Date.now()}`
@@ -105,8 +89,8 @@ describe.each(backends)('relays on %s', (_, on) => {
     await client.whenSynced()
     const read = async (): Promise<unknown> => (await fetch(`${r0.url}/v1/rooms/${room}/keys/from%3Aclient`)).json()
     await expect.poll(read, { timeout: 10_000 }).toMatchObject({ value: 1 })
-    await expect.poll(() => [...posted].sort(), { timeout: 10_000 }).toEqual(['from:api', 'from:client'])
+    await expect.poll(() => keysOf(hook.got), { timeout: 10_000 }).toEqual(['from:api', 'from:client'])
     await new Promise((r) => setTimeout(r, 300))
-    expect([...posted].sort()).toEqual(['from:api', 'from:client'])
+    expect(keysOf(hook.got)).toEqual(['from:api', 'from:client'])
   })
 })

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { startRelayProcess } from '../helpers/relay-process.js'
 import { tempDir } from '../helpers/relay.js'
+import { webhookReceiver } from '../helpers/webhook-receiver.js'
 
 describe('tidekv-relay, the command line', () => {
   it('takes an empty --secret (an unset variable in --secret "$TIDEKV_SECRET") as no secret, so --allow-anonymous still starts an open relay', async () => {
@@ -28,21 +29,8 @@ describe('tidekv-relay, the command line', () => {
     expect([empty.status, empty.stderr.trim()]).toEqual([2, 'tidekv-relay: --redis-cluster is empty'])
   })
   it('sends webhooks given with --webhook and --webhook-secret, and refuses --webhook without a secret', async () => {
-    const { createServer } = await import('node:http')
-    const bodies: string[] = []
-    const server = createServer((req, res) => {
-      let body = ''
-      req.on('data', (c: Buffer) => {
-        body += c.toString('utf8')
-      })
-      req.on('end', () => {
-        bodies.push(body)
-        res.writeHead(200).end()
-      })
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const address = server.address()
-    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/hook`
+    const hook = await webhookReceiver('s3cret')
+    const url = hook.url
     const unsigned = spawnSync(process.execPath, ['--import', 'tsx', 'packages/relay/src/cli.ts', '--allow-anonymous', '--port', '0', '--webhook', url], {
       cwd: fileURLToPath(new URL('../../', import.meta.url)),
       encoding: 'utf8',
@@ -54,8 +42,11 @@ describe('tidekv-relay, the command line', () => {
     const relay = await startRelayProcess(tempDir(), ['--webhook', url, '--webhook-secret', 's3cret'])
     const put = await fetch(`${relay.http}/v1/rooms/r/keys/k`, { method: 'PUT', body: JSON.stringify({ value: 1 }) })
     expect(put.status).toBe(204)
-    await vi.waitFor(() => expect(bodies).toEqual([JSON.stringify({ room: 'r', changes: [{ key: 'k', type: 'string', value: 1 }] })]), { timeout: 10_000, interval: 20 })
+    await vi.waitFor(() => expect(hook.got.map((r) => r.raw)).toEqual([JSON.stringify({ room: 'r', changes: [{ key: 'k', type: 'string', value: 1 }] })]), {
+      timeout: 10_000,
+      interval: 20,
+    })
+    expect(hook.got[0]!.signed).toBe(true)
     await relay.stop()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
   })
 })

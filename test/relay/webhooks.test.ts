@@ -4,50 +4,17 @@
  * refused updates send nothing, and relays sharing a room send one webhook
  * per change.
  */
-import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
-import { createToken, memoryRelayStorage, verifyWebhook, type WebhookChange } from '@tidekv/relay'
+import { createToken, memoryRelayStorage, verifyWebhook } from '@tidekv/relay'
 import { memoryRelayBus } from '../../packages/relay/src/bus.js'
-import { newClient, newRelay, onCleanup, statusIs, tempDir } from '../helpers/relay.js'
+import { newClient, newRelay, statusIs, tempDir } from '../helpers/relay.js'
+import { keysOf, webhookReceiver } from '../helpers/webhook-receiver.js'
 
 const hookSecret = 'webhook-secret'
 const wait = { timeout: 10_000, interval: 10 }
 
-interface Received {
-  room: string
-  changes: WebhookChange[]
-  signed: boolean
-}
-
-/** A receiver on 127.0.0.1 that answers `status()` (200 by default) and keeps what it got. */
-async function receiver(status: () => number = () => 200) {
-  const got: Received[] = []
-  let attempts = 0
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      attempts++
-      const raw = Buffer.concat(chunks)
-      const code = status()
-      if (code < 300) {
-        // reason: the relay posts JSON of this shape; the test checks it
-        const posted = JSON.parse(raw.toString('utf8')) as Omit<Received, 'signed'>
-        const signature = req.headers['x-tidekv-signature']
-        got.push({ ...posted, signed: verifyWebhook(hookSecret, raw, typeof signature === 'string' ? signature : undefined) })
-      }
-      res.writeHead(code).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  // reason: listening on a TCP port gives an AddressInfo
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}/hook`, got, attempts: () => attempts }
-}
-
-const keysOf = (got: Received[]) => got.flatMap((r) => r.changes.map((c) => c.key)).sort()
+/** A receiver with this test's hook secret. */
+const receiver = (status?: () => number) => webhookReceiver(hookSecret, status)
 
 describe('webhooks', () => {
   it('POSTs a signed, debounced batch per room: each changed key once, with what it holds now', async () => {
