@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { TideKVError, type Value, type WriteRules } from '@tidekv/core'
 import { type AccessMode, checkToken } from './auth.js'
 import type { RoomStore } from './room-store.js'
+import { LATE, within } from './within.js'
 
 /** Most keys or entries one page returns, and the default page. */
 export const MAX_PAGE = 1000
@@ -141,14 +142,8 @@ async function respond(
 const STORED_TIMEOUT_MS = 30_000
 
 async function stored(store: RoomStore): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(503, 'STORAGE_FAILED', 'the relay did not store the write in time; it may still be stored')), STORED_TIMEOUT_MS)
-  })
-  try {
-    await Promise.race([store.whenStored(), late])
-  } finally {
-    clearTimeout(timer)
+  if ((await within(store.whenStored(), STORED_TIMEOUT_MS)) === LATE) {
+    throw new HttpError(503, 'STORAGE_FAILED', 'the relay did not store the write in time; it may still be stored')
   }
 }
 

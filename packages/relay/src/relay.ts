@@ -17,6 +17,7 @@ import { Room, type RoomInfo } from './room.js'
 import { RoomStore } from './room-store.js'
 import { describeKey, handleApi, type HttpApiOptions } from './http-api.js'
 import { type WebhookChange, Webhooks } from './webhooks.js'
+import { LATE, within } from './within.js'
 import { serveStatic } from './static-files.js'
 import { sqliteRelayStorage } from './sqlite-storage.js'
 import { connectRedis } from './redis-backend.js'
@@ -312,13 +313,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       unloadWhenIdle(room)
     })
     roomStores.add(store)
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), OPEN_ROOM_TIMEOUT_MS)
-    })
-    const outcome = await Promise.race([store.synced, late])
-    clearTimeout(timer)
-    if (outcome === 'late' || closing) {
+    const outcome = await within(store.synced, OPEN_ROOM_TIMEOUT_MS)
+    if (outcome === LATE || closing) {
       await store.close()
       throw new TideKVError(closing ? 'CLOSED' : 'STORAGE_FAILED', closing ? 'The relay is closing' : `Room ${name} did not answer in time`)
     }

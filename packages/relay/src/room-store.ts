@@ -18,6 +18,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { ProtocolError } from './protocol-error.js'
 import type { Peer, Room } from './room.js'
+import { within } from './within.js'
 
 /** The token subject of the relay's own replicas: it starts with U+0000, which `createToken` and the relay refuse in a `sub`. */
 export const RELAY_SUBJECT = '\u0000relay'
@@ -61,7 +62,10 @@ export class RoomStore extends DocStore {
     if (this.closed) return
     await super.close()
     // A room busy with a large update holds messages, and drops those of peers that left: stay until stored.
-    await Promise.race([this.#link.stored().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())])
+    await within(
+      this.#link.stored().catch(() => undefined),
+      CLOSE_WAIT_MS,
+    )
     this.#link.leave()
     this.#onClose()
   }
