@@ -87,13 +87,25 @@ describe('cache mode', () => {
     for (let i = 0; i < 10; i++) store.list('recent').pushRight(`item ${i}`)
     const listBytes = store.stats().bytes
     expect(listBytes).toBeGreaterThan(10 * 10)
-    // Few keys (no more than the 16 an eviction draws), so the choice is exact: the list is the least recently used.
     for (let i = 0; store.stats().bytes + 200 < 2_000 && i < 100; i++) store.set(`k${i}`, 'x'.repeat(150))
-    expect(store.stats().keys).toBeLessThanOrEqual(16)
     store.set('last', 'x'.repeat(150))
     await tick()
     expect(store.stats().bytes).toBeLessThanOrEqual(2_000)
     expect(store.type('recent')).toBe('none') // the least recently used: evicted whole
+  })
+
+  it("a read through a data structure's handle is a use: the structure read last is not the next to go", async () => {
+    const store = await cacheStore({ maxBytes: 1_500, policy: 'allkeys-lru' })
+    store.hash('profile').set('name', 'Ada')
+    store.list('recent').pushRight('item')
+    for (let i = 0; store.stats().bytes + 120 < 1_500 && i < 100; i++) store.set(`k${i}`, 'x'.repeat(100))
+    expect(store.hash('profile').get('name')).toBe('Ada') // now the most recently used
+    store.set('last', 'x'.repeat(250))
+    expect(store.stats().evictions).toBeGreaterThan(0)
+    await tick()
+    expect(store.type('recent')).toBe('none') // the least recently used went
+    expect(store.type('profile')).toBe('hash')
+    expect(store.stats().hits).toBe(0) // hits and misses count get and getOrSet only
   })
 
   it('another tab sees an eviction as a delete, and does not evict on its own for it', async () => {
@@ -205,6 +217,12 @@ describe('cache mode', () => {
         const hint = `${policy}, ${replayHint(seed)}`
         const store = await cacheStore({ maxBytes: 1_500, policy })
         const ttlKeys = new Set<string>()
+        // The model's order of use, least recent first (a Map keeps insertion order): LRU is exact, so it names the victims.
+        const used = new Map<string, true>()
+        const use = (k: string) => {
+          used.delete(k)
+          used.set(k, true)
+        }
         for (let step = 0; step < 300; step++) {
           const key = `key:${rng.int(0, 40)}`
           const op = rng.int(0, 10)
@@ -215,9 +233,17 @@ describe('cache mode', () => {
               store.set(key, 'v'.repeat(rng.int(1, 60)), ttl === undefined ? undefined : { ttl })
               if (ttl === undefined) ttlKeys.delete(key)
               else ttlKeys.add(key)
-            } else if (op < 8) store.get(key)
-            else if (op < 9) store.incr(`n:${rng.int(0, 5)}`)
-            else store.delete(key)
+              use(key)
+            } else if (op < 8) {
+              if (store.get(key) !== undefined) use(key)
+            } else if (op < 9) {
+              const counter = `n:${rng.int(0, 5)}`
+              store.incr(counter)
+              use(counter)
+            } else {
+              store.delete(key)
+              used.delete(key)
+            }
           } catch (error) {
             const code = (error as { code?: string }).code // reason: whatever threw, the test reads its code
             expect(code, hint).toBe('OUT_OF_MEMORY')
@@ -229,6 +255,11 @@ describe('cache mode', () => {
           expect(stats.bytes, `${hint}, step ${step}`).toBeLessThanOrEqual(1_500)
           const evicted = [...keysBefore].filter((k) => !store.keys().includes(k) && k !== key)
           if (policy.startsWith('volatile-')) for (const k of evicted) expect(ttlKeys.has(k), `${hint}: ${k} had no TTL`).toBe(true)
+          if (policy.endsWith('-lru')) {
+            const candidates = [...used.keys()].filter((k) => keysBefore.has(k) && (policy === 'allkeys-lru' || ttlKeys.has(k)))
+            expect(new Set(evicted), `${hint}, step ${step}: the least recently used went`).toEqual(new Set(candidates.slice(0, evicted.length)))
+          }
+          for (const k of evicted) used.delete(k)
           if (policy === 'noeviction') expect(stats.evictions, hint).toBe(0)
         }
         await store.close()

@@ -234,6 +234,10 @@ export class Store extends DocStore {
     return value
   }
 
+  protected override structureRead(key: string): void {
+    this.#cache?.touch(key)
+  }
+
   /** Storage is full: evict by the policy until the store holds a tenth less (at least one key); whether it evicted anything. */
   #makeRoom(): boolean {
     const cache = this.#cache

@@ -115,6 +115,7 @@ export class DocStore {
       maxValueBytes: this.#maxValueBytes,
       maxKeyBytes: this.#maxKeyBytes,
       assertOpen: () => this.assertOpen(),
+      used: (key: string) => this.structureRead(key),
       assertWritable: (key: string) => {
         this.assertWritable()
         this.assertMayWrite(key)
@@ -568,6 +569,9 @@ export class DocStore {
   }
 
   /** @throws TideKVError `CLOSED` */
+  /** A data structure's handle read `key` (a hook for a cache store's recency). */
+  protected structureRead(_key: string): void {}
+
   protected assertOpen(): void {
     if (this.closed) throw new TideKVError('CLOSED', 'The store is closed')
   }

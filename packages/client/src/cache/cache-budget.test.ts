@@ -73,19 +73,33 @@ describe('CacheBudget', () => {
     expect(budget(10, 'volatile-random').victim()).toBeUndefined()
   })
 
-  it('draws at most SAMPLES keys when there are more: the victim is the worst of those drawn', () => {
-    let i = 0
+  it('LRU is exact however many keys: the least recently used goes, in O(1)', () => {
+    const b = budget(1, 'allkeys-lru')
+    for (let k = 0; k < 1000; k++) b.changed(`k${k}`, 1, 0)
+    b.touch('k0')
+    b.changed('k1', 2, 0)
+    expect(b.victim()).toBe('k2')
+    expect(b.victim('k2')).toBe('k3') // never the key just written
+    const v = budget(1, 'volatile-lru')
+    for (let k = 0; k < 100; k++) v.changed(`k${k}`, 1, k % 2 === 0 ? 0 : 9999) // odd keys have a TTL
+    v.changed('k1', 1, 0) // persisted: no longer a candidate
+    expect(v.victim()).toBe('k3')
+  })
+
+  it('LFU, TTL and random draw at most SAMPLES keys when there are more: the victim is the worst of those drawn', () => {
     const draws = [0.0, 0.5, 0.99, 0.25]
+    let i = 0
     const b = new CacheBudget(
       1,
-      'allkeys-lru',
+      'volatile-ttl',
       () => draws[i++ % draws.length]!,
       () => 0,
     )
-    for (let k = 0; k < 100; k++) b.changed(`k${k}`, 1, 0)
-    // Draws pick k0, k50, k99, k25 (repeated), and more: the victim is the least recently written of those drawn.
-    const victim = b.victim()!
-    expect(Number(victim.slice(1))).toBeLessThan(100)
+    for (let k = 0; k < 100; k++) b.changed(`k${k}`, 1, 1000 + k)
+    // Draws pick k0, k50, k99, k25 (repeated): the soonest to expire of those drawn is k0; without it, k25.
+    expect(b.victim()).toBe('k0')
+    i = 1
+    expect(b.victim('k0')).toBe('k25')
     expect(SAMPLES).toBe(16)
   })
 

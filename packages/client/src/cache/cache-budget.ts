@@ -7,13 +7,15 @@
  * structure). Not counted: history (deleted entries the document still
  * names), IndexedDB's own overhead, and the in-memory keyspace.
  *
- * Eviction is approximate, as Redis's is: to evict one key, up to `SAMPLES`
- * draws are made at random from the candidates (every key, or for volatile-*
- * the keys with a TTL), and the worst drawn goes — the least recently used
- * (LRU), the least frequently used (LFU: Redis's logarithmic counter, halved
- * for every `LFU_DECAY_MS` unused), the soonest to expire (volatile-ttl), or
- * the first drawn (random). With no more candidates than `SAMPLES`, every one
- * is looked at, so the choice is exact.
+ * The candidates are every key, or for volatile-* the keys with a TTL.
+ * LRU is exact: the candidates sit in a list from least to most recently
+ * used (a use moves a key to the end in O(1)), and the first goes. The other
+ * policies are approximate, as Redis's are: up to `SAMPLES` draws are made at
+ * random from the candidates, and the worst drawn goes — the least frequently
+ * used (LFU: Redis's logarithmic counter, lowered by one for every
+ * `LFU_DECAY_MS` unused), the soonest to expire (volatile-ttl), or the first
+ * drawn (random). With no more candidates than `SAMPLES`, every one is looked
+ * at, so the choice is exact.
  */
 import { TideKVError } from '@tidekv/core'
 import * as decoding from 'lib0/decoding'
@@ -57,8 +59,12 @@ interface KeyInfo {
   vat: number
   bytes: number
   expiresAt: number
-  /** The access clock's value at its last use (LRU). */
+  /** The access clock's value at its last use (LFU's tie-break, and the saved record's order). */
   used: number
+  /** Its neighbours in the LRU list (LRU policies, candidates only). */
+  older: KeyInfo | null
+  newer: KeyInfo | null
+  listed: boolean
   /** Its LFU counter, and when it was last decayed. */
   freq: number
   freqAt: number
@@ -74,7 +80,15 @@ export function checkCacheOptions(cache: unknown): Required<CacheOptions> {
   return { maxBytes, policy: policy as CachePolicy } // reason: checked to be one of POLICIES just above
 }
 
+/** How a policy chooses its victim (worked out once: it is asked on every eviction). */
+type Choice = 'none' | 'lru' | 'lfu' | 'ttl' | 'random'
+
 export class CacheBudget {
+  readonly #choice: Choice
+  readonly #volatileOnly: boolean
+  /** LRU policies: the candidates from least to most recently used. */
+  #oldest: KeyInfo | null = null
+  #newest: KeyInfo | null = null
   readonly #info = new Map<string, KeyInfo>()
   /** Every key, and the keys with a TTL: dense arrays, for drawing at random in O(1). */
   readonly #all: KeyInfo[] = []
@@ -95,7 +109,10 @@ export class CacheBudget {
     readonly policy: CachePolicy,
     private readonly random: () => number = Math.random,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.#volatileOnly = policy.startsWith('volatile-')
+    this.#choice = policy === 'noeviction' ? 'none' : policy.endsWith('-lru') ? 'lru' : policy.endsWith('-lfu') ? 'lfu' : policy.endsWith('-ttl') ? 'ttl' : 'random'
+  }
 
   get bytes(): number {
     return this.#bytes
@@ -121,9 +138,8 @@ export class CacheBudget {
     const freed = replaced === 'key' ? (old?.bytes ?? 0) : replaced
     const after = this.#bytes - freed + added
     if (after <= this.maxBytes) return
-    const volatileOnly = this.policy.startsWith('volatile-')
     // What eviction could free without touching this key.
-    const evictable = this.policy === 'noeviction' ? 0 : volatileOnly ? this.#volatileBytes - (old !== undefined && old.vat >= 0 ? old.bytes : 0) : this.#bytes - (old?.bytes ?? 0)
+    const evictable = this.#choice === 'none' ? 0 : this.#volatileOnly ? this.#volatileBytes - (old !== undefined && old.vat >= 0 ? old.bytes : 0) : this.#bytes - (old?.bytes ?? 0)
     if (after - evictable > this.maxBytes || added > this.maxBytes) {
       throw new TideKVError(
         'OUT_OF_MEMORY',
@@ -140,15 +156,13 @@ export class CacheBudget {
       return
     }
     if (info === undefined) {
-      info = { key, at: this.#all.length, vat: -1, bytes: 0, expiresAt: 0, used: ++this.#clock, freq: LFU_INIT, freqAt: this.now() }
+      info = { key, at: this.#all.length, vat: -1, bytes: 0, expiresAt: 0, used: 0, freq: LFU_INIT, freqAt: this.now(), older: null, newer: null, listed: false }
       this.#all.push(info)
       this.#info.set(key, info)
     }
     this.#bytes += bytes - info.bytes
     if (info.vat >= 0) this.#volatileBytes += bytes - info.bytes
     info.bytes = bytes
-    info.used = ++this.#clock // a write is a use, as in Redis
-    this.usageChanged = true
     if (expiresAt > 0 && info.vat < 0) {
       info.vat = this.#volatile.length
       this.#volatile.push(info)
@@ -157,8 +171,10 @@ export class CacheBudget {
       this.#volatileBytes -= bytes
       removeAt(this.#volatile, info.vat, 'vat')
       info.vat = -1
+      if (this.#volatileOnly && info.listed) this.#unlist(info)
     }
     info.expiresAt = expiresAt
+    this.#use(info) // a write is a use, as in Redis
   }
 
   /** Every key left at once. */
@@ -168,14 +184,15 @@ export class CacheBudget {
     this.#volatile.length = 0
     this.#bytes = 0
     this.#volatileBytes = 0
+    this.#oldest = this.#newest = null
   }
 
   /** A read or write of `key`: recency, and frequency (Redis's logarithmic counter). */
   touch(key: string): void {
     const info = this.#info.get(key)
     if (info === undefined) return
-    info.used = ++this.#clock
-    this.usageChanged = true
+    this.#use(info)
+    if (this.#choice !== 'lfu') return
     this.#decay(info)
     if (info.freq < 255) {
       const p = 1 / ((info.freq - LFU_INIT > 0 ? info.freq - LFU_INIT : 0) * LFU_LOG_FACTOR + 1)
@@ -183,23 +200,50 @@ export class CacheBudget {
     }
   }
 
+  /** Marks a use: the access clock, and for LRU the end of the list (candidates only). */
+  #use(info: KeyInfo): void {
+    info.used = ++this.#clock
+    this.usageChanged = true
+    if (this.#choice !== 'lru' || (this.#volatileOnly && info.vat < 0) || this.#newest === info) return
+    if (info.listed) this.#unlist(info)
+    info.older = this.#newest
+    info.newer = null
+    if (this.#newest === null) this.#oldest = info
+    else this.#newest.newer = info
+    this.#newest = info
+    info.listed = true
+  }
+
+  #unlist(info: KeyInfo): void {
+    if (info.older === null) this.#oldest = info.newer
+    else info.older.newer = info.newer
+    if (info.newer === null) this.#newest = info.older
+    else info.newer.older = info.older
+    info.older = info.newer = null
+    info.listed = false
+  }
+
   /**
    * The key to evict next, never `spare` (the key just written), or undefined
    * when the policy has none (noeviction, or no key with a TTL).
    */
   victim(spare?: string): string | undefined {
-    if (this.policy === 'noeviction') return undefined
-    const pool = this.policy.startsWith('volatile-') ? this.#volatile : this.#all
+    const choice = this.#choice
+    if (choice === 'none') return undefined
+    if (choice === 'lru') {
+      const oldest = this.#oldest
+      return oldest?.key === spare ? oldest?.newer?.key : oldest?.key
+    }
+    const pool = this.#volatileOnly ? this.#volatile : this.#all
     if (pool.length === 0 || (pool.length === 1 && pool[0]!.key === spare)) return undefined
     const sample = draw(pool, SAMPLES, this.random, this.#sample)
     let best: string | undefined
     let bestScore = Infinity
     for (const info of sample) {
       if (info.key === spare) continue
-      if (this.policy.endsWith('-random')) return info.key
+      if (choice === 'random') return info.key
       let score: number
-      if (this.policy.endsWith('-lru')) score = info.used
-      else if (this.policy.endsWith('-lfu')) {
+      if (choice === 'lfu') {
         this.#decay(info)
         score = info.freq * 2 ** 32 + info.used // equal counts: the least recently used
       } else score = info.expiresAt
@@ -217,7 +261,7 @@ export class CacheBudget {
    * its LFU counter.
    */
   exportUsage(): Uint8Array {
-    const infos = [...this.#all].sort((a, b) => a.used - b.used).slice(-MAX_USAGE_KEYS)
+    const infos = [...this.#all].sort((a, b) => a.used - b.used).slice(-MAX_USAGE_KEYS) // every 30 s at most: a sort is fine
     const enc = encoding.createEncoder()
     encoding.writeVarUint(enc, infos.length)
     for (const info of infos) {
@@ -251,7 +295,7 @@ export class CacheBudget {
     }
     const now = this.now()
     for (const [info, freq] of updates) {
-      info.used = ++this.#clock
+      this.#use(info)
       info.freq = freq
       info.freqAt = now
     }
@@ -271,6 +315,7 @@ export class CacheBudget {
       removeAt(this.#volatile, info.vat, 'vat')
     }
     removeAt(this.#all, info.at, 'at')
+    if (info.listed) this.#unlist(info)
     this.#info.delete(key)
   }
 }

@@ -20,6 +20,8 @@ export interface StoreAccess {
   readonly maxValueBytes: number
   readonly maxKeyBytes: number
   assertOpen(): void
+  /** A handle read the structure at `key` (a cache store counts it as a use). */
+  used(key: string): void
   /** Refuses a closed or read-only store, and a key outside the write rules. */
   assertWritable(key: string): void
 }
@@ -45,7 +47,9 @@ export abstract class StructureHandle {
    */
   protected read(): Structure | undefined {
     this.store.assertOpen()
-    return this.#find()
+    const found = this.#find()
+    if (found !== undefined) this.store.used(this.key)
+    return found
   }
 
   /** Like `read`, for a write: also refuses read-only stores. Changes nothing yet. */
