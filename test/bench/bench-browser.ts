@@ -41,12 +41,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { sourcePaths } from '../../packages/source-aliases.js'
-import { build, type Plugin } from 'esbuild'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { databaseName } from '../../packages/client/src/index.js'
 import type { BenchPage, ColdOpen, DatabaseBytes } from './browser/api.js'
 import { formatBytes, formatNs, formatTable, median, now, packageVersion } from './measure.js'
+import { bundleForBrowser, pageFiles } from '../helpers/esbuild-sources.js'
 import { serveStatic, type StaticServer } from './static-server.js'
 
 // ---- parameters -------------------------------------------------------------
@@ -77,14 +76,6 @@ const CHROMIUM_ARGS = [
 
 const RESULTS = new URL('./results/bench-browser.json', import.meta.url)
 const PAGE_ENTRY = fileURLToPath(new URL('./browser/page.ts', import.meta.url))
-const sources = sourcePaths(fileURLToPath(new URL('../../', import.meta.url)))
-/** esbuild resolves the packages to their sources (exact names: `@tidekv/core` must not swallow `@tidekv/core/internal`). */
-const sourcesPlugin: Plugin = {
-  name: 'tidekv-sources',
-  setup(b) {
-    b.onResolve({ filter: /^@tidekv\// }, (args) => (sources[args.path] === undefined ? undefined : { path: sources[args.path] }))
-  },
-}
 
 const started = now()
 
@@ -434,30 +425,10 @@ async function tabRows(context: BrowserContext): Promise<{ visibility: string[] 
 
 // ---- main -------------------------------------------------------------------------
 
-async function bundlePage(): Promise<string> {
-  const result = await build({
-    entryPoints: [PAGE_ENTRY],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    plugins: [sourcesPlugin],
-    write: false,
-    logLevel: 'warning',
-  })
-  return result.outputFiles[0]!.text
-}
-
 async function main(): Promise<void> {
   log('bundling the page')
-  const script = await bundlePage()
-  const server: StaticServer = await serveStatic(
-    new Map([
-      ['/', { type: 'text/html; charset=utf-8', body: '<!doctype html><meta charset="utf-8"><title>TideKV bench</title><script type="module" src="/page.js"></script>' }],
-      ['/page.js', { type: 'text/javascript; charset=utf-8', body: script }],
-      ['/favicon.ico', { type: 'image/x-icon', body: new Uint8Array(0) }],
-    ]),
-  )
+  const script = await bundleForBrowser(PAGE_ENTRY)
+  const server: StaticServer = await serveStatic(pageFiles('TideKV bench', script))
   origin = server.origin
   const profile = mkdtempSync(join(os.tmpdir(), 'tidekv-bench-browser-'))
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })

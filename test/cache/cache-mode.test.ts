@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it } from 'vitest'
-import { type Change, memoryStorage, openStore, type StorageAdapter, type Store, type StoreOptions } from '@tidekv/client'
+import { type Change, type CompactOptions, type MemoryDisk, memoryStorage, openStore, type StorageAdapter, type Store, type StoreOptions } from '@tidekv/client'
 import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 
 const POLICIES = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-lru', 'volatile-lfu', 'volatile-ttl', 'allkeys-random', 'volatile-random'] as const
@@ -157,6 +157,50 @@ describe('cache mode', () => {
     await again.close()
   })
 
+  it('a rewrite torn at the quota (stored rows deleted, the snapshot refused) is written whole by the next try, never as updates without their base', async () => {
+    const disk: MemoryDisk = new Map()
+    const full = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+    const faults = { appends: 0, tears: 0 }
+    const storage = (name: string) => {
+      // reason: memoryStorage's factory returns its adapter synchronously (the type allows a promise)
+      const inner = memoryStorage(disk)(name) as StorageAdapter
+      // reason: Object.create keeps every method of the memory adapter; append and compact are replaced below
+      return Object.assign(Object.create(inner) as StorageAdapter, {
+        append: async (updates: readonly Uint8Array[], strict: boolean) => {
+          if (faults.appends > 0 && faults.appends--) throw full()
+          await inner.append(updates, strict)
+        },
+        compact: async (build: Parameters<StorageAdapter['compact']>[0], options?: CompactOptions) => {
+          if (options?.freeFirst === true && faults.tears > 0 && faults.tears--) {
+            // The first transaction deleted every row; the second (the snapshot) was refused.
+            const db = disk.get(name)!
+            db.rows.clear()
+            db.snapshot = undefined
+            throw full()
+          }
+          await inner.compact(build, options)
+        },
+      })
+    }
+    const cache = await openStore('torn', { storage, tabs: false, cache: { maxBytes: 1_000_000 } })
+    for (let i = 0; i < 20; i++) cache.set(`k${i}`, i)
+    await cache.flush()
+    faults.appends = 1
+    faults.tears = 1
+    cache.set('late', 'x')
+    await cache.flush()
+    expect(faults).toEqual({ appends: 0, tears: 0 })
+    expect(cache.stats().evictions).toBeGreaterThan(0)
+    const kept = cache.entries()
+    // As after a crash (no close, whose compaction would write the whole state anyway): what is stored now.
+    const again = await openStore('torn', { storage: memoryStorage(disk), tabs: false, cache: { maxBytes: 1_000_000 } })
+    await again.loaded
+    expect(again.entries()).toEqual(kept)
+    expect(again.has('late')).toBe(true)
+    await again.close()
+    await cache.close()
+  })
+
   it('when storage is full (QuotaExceededError), a cache store evicts by its policy and compacts, where a plain store reports STORAGE_FAILED and keeps its writes', async () => {
     /** Storage with a quota: the bytes of its rows may not pass `limit`. */
     const quotaStorage = (limit: number) => {
@@ -173,14 +217,16 @@ describe('cache mode', () => {
             await inner.append(updates, strict)
             used += adding
           },
-          compact: async (build: Parameters<StorageAdapter['compact']>[0]) => {
+          // As Chromium counts it: a transaction's writes against the quota before its deletes; `freeFirst` deletes in a transaction of its own.
+          compact: async (build: Parameters<StorageAdapter['compact']>[0], options?: CompactOptions) => {
             let size = 0
             await inner.compact((unseen) => {
               const result = build(unseen)
               size = result.snapshot.length + result.index.length
-              if (size > limit) throw full()
+              if (options?.freeFirst === true) used = 0
+              if (used + size > limit) throw full()
               return result
-            })
+            }, options)
             used = size
           },
         })

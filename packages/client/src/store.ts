@@ -18,7 +18,7 @@ import {
   type TokenRules,
   type Value,
 } from '@tidekv/core/internal'
-import type { CompactionPolicy } from './storage/persistence.js'
+import { type CompactionPolicy, isQuotaError } from './storage/persistence.js'
 import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
 import { readClaims } from './sync/token-claims.js'
@@ -141,7 +141,9 @@ export class Store extends DocStore {
     this.#syncs = options.sync !== undefined
     if (options.sync !== undefined) relayUrls(options.sync.url) // a bad URL is refused now, not in the background
     this.#stored =
-      storage === null ? null : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction, this.#cache === null ? undefined : () => this.#makeRoom())
+      storage === null
+        ? null
+        : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction, this.#cache === null ? undefined : (attempt) => this.#makeRoom(attempt))
     this.loaded = this.#stored?.loaded ?? Promise.resolve()
   }
 
@@ -176,6 +178,11 @@ export class Store extends DocStore {
     try {
       await storage.saveUsage(cache.exportUsage())
     } catch (error) {
+      // An aid to eviction, not data: at the quota it waits for the next save.
+      if (isQuotaError(error)) {
+        cache.usageChanged = true
+        return
+      }
       this.emitError(new TideKVError('STORAGE_FAILED', 'Saving the cache record of use failed', { cause: error }))
     }
   }
@@ -238,10 +245,15 @@ export class Store extends DocStore {
     this.#cache?.touch(key)
   }
 
-  /** Storage is full: evict by the policy until the store holds a tenth less (at least one key); whether it evicted anything. */
-  #makeRoom(): boolean {
+  /**
+   * Storage is full: evict by the policy until the store holds a share less
+   * (10% on the first attempt of a write, doubling on each next, at most
+   * 80%; at least one key); whether it evicted anything.
+   */
+  #makeRoom(attempt: number): boolean {
     const cache = this.#cache
-    return cache !== null && this.#evictDownTo(Math.floor(cache.bytes * 0.9)) > 0
+    const share = Math.min(0.8, 0.1 * 2 ** attempt)
+    return cache !== null && this.#evictDownTo(Math.floor(cache.bytes * (1 - share))) > 0
   }
 
   /** Evicts keys by the policy, never `spare`, until the store is within its budget (or the policy has nothing left to evict). */

@@ -15,7 +15,7 @@
  */
 import { type DBSchema, type IDBPDatabase, wrap } from 'idb'
 import { TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
+import type { CompactionResult, CompactOptions, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
 
 interface SnapshotMeta {
   key: number
@@ -134,7 +134,7 @@ class IndexedDBStorage implements StorageAdapter {
     for (const key of keys) this.seen.add(key)
   }
 
-  async compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void> {
+  async compact(build: (unseen: StoredUpdate[]) => CompactionResult, options?: CompactOptions): Promise<void> {
     this.check()
     const tx = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
     const updates = tx.objectStore('updates')
@@ -144,6 +144,17 @@ class IndexedDBStorage implements StorageAdapter {
     // Synchronous: the transaction must not go idle between the reads and the writes.
     const { snapshot, index } = build(unseen)
     void updates.clear()
+    if (options?.freeFirst === true) {
+      void tx.objectStore('meta').delete('snapshot')
+      await tx.done
+      this.seen.clear()
+      const write = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
+      const snapshotKey = await write.objectStore('updates').add(snapshot)
+      void write.objectStore('meta').put({ key: snapshotKey, index }, 'snapshot')
+      await write.done
+      this.seen.add(snapshotKey)
+      return
+    }
     const snapshotKey = await updates.add(snapshot)
     void tx.objectStore('meta').put({ key: snapshotKey, index }, 'snapshot')
     await tx.done

@@ -4,7 +4,7 @@
  * like tabs sharing one IndexedDB, and a store reopened on it finds its data.
  */
 import { TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
+import type { CompactionResult, CompactOptions, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
 
 interface MemoryDatabase {
   rows: Map<number, Uint8Array>
@@ -66,7 +66,8 @@ class MemoryStorage implements StorageAdapter {
     }
   }
 
-  async compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void> {
+  /** One step whatever `options` say: memory has no quota, and the step cannot be torn. */
+  async compact(build: (unseen: StoredUpdate[]) => CompactionResult, _options?: CompactOptions): Promise<void> {
     this.check()
     const unseen = [...this.db.rows].filter(([key]) => !this.seen.has(key)).map(([key, bytes]) => ({ bytes: copy(bytes), v2: key === this.db.snapshot }))
     const { snapshot, index } = build(unseen)

@@ -4,7 +4,7 @@
  * a snapshot once the log outgrows it, and made durable on `flush()`.
  */
 import { asTideKVError, type TideKVError } from '@tidekv/core'
-import type { CompactionResult, StorageAdapter, StoredUpdate } from './storage.js'
+import type { CompactionResult, CompactOptions, StorageAdapter, StoredUpdate } from './storage.js'
 
 export interface PersistenceHooks {
   /** Whether the document has loaded: compaction waits for it (a snapshot of half a document would lose the rest). */
@@ -15,14 +15,17 @@ export interface PersistenceHooks {
   /**
    * Storage refused a write for lack of space (QuotaExceededError): make room
    * in the document (a cache store evicts by its policy); returns whether it
-   * did. The log is then compacted into a snapshot of the smaller document,
-   * and the write goes with it.
+   * did. The stored updates are then deleted and a snapshot of the smaller
+   * document stored, in that order (`freeFirst`), and the write goes with it.
+   * `attempt` counts the tries of one write from 0: each should free more
+   * (a browser may count a transaction's size before compression, so the
+   * snapshot must be well under what the rows took on disk).
    */
-  onQuota?(): boolean
+  onQuota?(attempt: number): boolean
 }
 
-/** Attempts to make room after QuotaExceededError before the write is reported failed. */
-const QUOTA_RETRIES = 3
+/** Attempts to make room after QuotaExceededError before the write is reported failed (each asks for more room: see `onQuota`). */
+const QUOTA_RETRIES = 5
 
 /** Whether `error`, or an error it wraps, is the browser's QuotaExceededError. */
 export function isQuotaError(error: unknown): boolean {
@@ -56,6 +59,14 @@ export class Persistence {
   #waiters: Waiter[] = []
   #running = false
   #failed = false
+  /**
+   * The next write must be the whole state, written by a `freeFirst`
+   * compaction: set when storage ran out of room for a cache store, and
+   * left set when that compaction fails (its first step may have emptied
+   * storage, so an append alone would store updates without what they
+   * build on).
+   */
+  #rewrite = false
   #logRows = 0
   #logBytes = 0
   #snapshotBytes = 0
@@ -112,10 +123,19 @@ export class Persistence {
     return done
   }
 
-  /** Compacts now if anything was appended since the last snapshot (used on close). */
+  /**
+   * Compacts now if anything was appended since the last snapshot (used on
+   * close). At the quota the log stays as it is: every write in it is stored,
+   * and a compaction would only have made the next open faster.
+   */
   async compactIfNeeded(): Promise<void> {
     await this.flush()
-    if (this.#logRows > 0 || this.#queue.length > 0) await this.#compact()
+    if (this.#logRows === 0 && this.#queue.length === 0) return
+    try {
+      await this.#compact()
+    } catch (error) {
+      if (!isQuotaError(error)) throw error
+    }
   }
 
   #kick(): void {
@@ -130,26 +150,20 @@ export class Persistence {
 
   async #run(): Promise<void> {
     await Promise.resolve()
-    let quotaRetries = 0
+    let quotaTries = 0
     for (;;) {
       if (this.#stopped) return
       try {
-        if (this.#queue.length > 0) await this.#appendQueued()
+        // After QuotaExceededError (cache stores): the whole state, written after the rows it replaces are gone.
+        if (this.#rewrite) await this.#compact({ freeFirst: true })
+        else if (this.#queue.length > 0) await this.#appendQueued()
         else if (this.#waiters.length > 0 && this.#synced < this.#stored) await this.#sync()
         else if (this.#shouldCompact()) await this.#compact()
         else return
       } catch (cause) {
-        if (isQuotaError(cause) && quotaRetries < QUOTA_RETRIES && this.hooks.ready() && this.hooks.onQuota?.() === true) {
-          quotaRetries++
-          try {
-            await this.#compact()
-          } catch (again) {
-            if (!isQuotaError(again) || quotaRetries >= QUOTA_RETRIES) {
-              this.#fail(again)
-              return
-            }
-          }
-          this.#settle()
+        if (isQuotaError(cause) && quotaTries < QUOTA_RETRIES && this.hooks.ready() && this.hooks.onQuota?.(quotaTries) === true) {
+          quotaTries++
+          this.#rewrite = true
           continue
         }
         this.#fail(cause)
@@ -190,13 +204,13 @@ export class Persistence {
   }
 
   /** Compactions run one at a time (the write loop's and `close`'s). */
-  #compact(): Promise<void> {
-    const run = this.#compactions.then(() => this.#compactNow())
+  #compact(options?: CompactOptions): Promise<void> {
+    const run = this.#compactions.then(() => this.#compactNow(options))
     this.#compactions = run.catch(() => undefined)
     return run
   }
 
-  async #compactNow(): Promise<void> {
+  async #compactNow(options?: CompactOptions): Promise<void> {
     let taken: Uint8Array[] = []
     let snapshotBytes = 0
     try {
@@ -207,7 +221,7 @@ export class Persistence {
         this.#queue = []
         snapshotBytes = result.snapshot.length
         return result
-      })
+      }, options)
     } catch (cause) {
       this.#queue = taken.concat(this.#queue)
       throw cause
@@ -217,6 +231,7 @@ export class Persistence {
     this.#logRows = 0
     this.#logBytes = 0
     this.#snapshotBytes = snapshotBytes
+    if (options?.freeFirst === true) this.#rewrite = false
   }
 
   #settle(): void {

@@ -23,6 +23,18 @@ export interface CompactionResult {
   index: Uint8Array
 }
 
+export interface CompactOptions {
+  /**
+   * Free the space first, for a store at its quota (browsers count a
+   * transaction's writes against the quota before its deletes, so a
+   * compaction in one transaction cannot succeed there): the first
+   * transaction runs `build` and deletes every stored update, the second
+   * stores the snapshot. Not atomic — a crash between them leaves the store
+   * empty — so only cache stores ask for it (a cache refills).
+   */
+  freeFirst?: boolean
+}
+
 /** The last compaction's snapshot and its index. */
 export interface StoredSnapshot {
   snapshot: Uint8Array
@@ -46,7 +58,7 @@ export interface StorageAdapter {
    * receives the updates that other writers (other tabs) stored and this
    * adapter has neither loaded nor written, so they are merged, not lost.
    */
-  compact(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void>
+  compact(build: (unseen: StoredUpdate[]) => CompactionResult, options?: CompactOptions): Promise<void>
   /**
    * Takes a Yjs client id released by an earlier store of this name, if any,
    * so no two live stores get the same one (atomic against other tabs).

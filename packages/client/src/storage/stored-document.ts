@@ -7,7 +7,7 @@
  */
 import { asTideKVError, holdsState, indexOfSnapshot, type Replica, TideKVError, TransactionOrigin } from '@tidekv/core/internal'
 import * as Y from 'yjs'
-import { type CompactionPolicy, Persistence } from './persistence.js'
+import { type CompactionPolicy, isQuotaError, Persistence } from './persistence.js'
 import type { CompactionResult, StorageAdapter, StoredUpdate } from './storage.js'
 
 export class StoredDocument {
@@ -26,7 +26,7 @@ export class StoredDocument {
     private readonly onError: (error: TideKVError) => void,
     compaction?: CompactionPolicy,
     /** Storage is full (QuotaExceededError): make room (a cache store evicts); returns whether it did. */
-    onQuota?: () => boolean,
+    onQuota?: (attempt: number) => boolean,
   ) {
     this.#origin = new TransactionOrigin('storage', storage)
     this.loaded = new Promise<void>((resolve, reject) => {
@@ -75,7 +75,10 @@ export class StoredDocument {
       await this.flush()
       await this.#persistence.compactIfNeeded()
       // Everything made with this client id is stored: a later session may take it over.
-      await this.storage.releaseClientId(this.replica.clientId)
+      // At the quota it is not offered: a later session takes a new id, which is only a few bytes more.
+      await this.storage.releaseClientId(this.replica.clientId).catch((error: unknown) => {
+        if (!isQuotaError(error)) throw error
+      })
     } finally {
       this.stop()
     }
