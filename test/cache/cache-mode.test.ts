@@ -6,6 +6,7 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { type Change, type CompactOptions, type MemoryDisk, memoryStorage, openStore, type StorageAdapter, type Store, type StoreOptions } from '@tidekv/client'
 import { baseSeed, Random, replayHint, sequenceSeed } from '@tidekv/core/testing'
 
@@ -252,6 +253,49 @@ describe('cache mode', () => {
     expect(plain.get('k199')).toBe('x'.repeat(40)) // still in memory
     await cache.close()
     await plain.close().catch(() => undefined)
+  })
+
+  it('counts a data structure as its members change, here and from another replica, as a recount of every entry does (seeded)', async () => {
+    const base = baseSeed()
+    for (let run = 0; run < 3; run++) {
+      const seed = sequenceSeed(base, run)
+      const rng = new Random(seed)
+      const hint = replayHint(seed)
+      const [a, b] = [await cacheStore({ maxBytes: 10_000_000 }), await cacheStore({ maxBytes: 10_000_000 })]
+      const recount = (store: Store) => {
+        let n = 0
+        // reason: the budget's running count is checked against the replica's own recount of every entry
+        ;(store as unknown as { replica: { forEachKeyBytes(fn: (k: string, bytes: number) => void): void } }).replica.forEachKeyBytes((_k, bytes) => (n += bytes))
+        return n
+      }
+      for (let step = 0; step < 200; step++) {
+        const store = rng.chance(0.5) ? a : b
+        const key = `s:${rng.int(0, 4)}`
+        const member = `m${rng.int(0, 12)}`
+        const op = rng.int(0, 8)
+        try {
+          if (op === 0) store.hash(`h${key}`).set(member, 'v'.repeat(rng.int(0, 40)))
+          else if (op === 1) store.hash(`h${key}`).delete(member)
+          else if (op === 2) store.list(`l${key}`).pushRight('x'.repeat(rng.int(0, 30)))
+          else if (op === 3) store.list(`l${key}`).popLeft()
+          else if (op === 4) store.sortedSet(`z${key}`).add(member, rng.int(0, 100))
+          else if (op === 5) store.hash(`h${key}`).incr(member, 1)
+          else if (op === 6) store.expire(`h${key}`, 600_000)
+          else store.delete(`l${key}`)
+        } catch (error) {
+          expect(['WRONG_TYPE', 'NOT_AN_INTEGER'], hint).toContain((error as { code?: string }).code) // reason: any error here is read for its code
+        }
+        if (rng.chance(0.2)) {
+          await tick()
+          Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(b.doc)))
+          Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc, Y.encodeStateVector(a.doc)))
+        }
+        await tick()
+        for (const s of [a, b]) expect(s.stats().bytes, `${hint}, step ${step}`).toBe(recount(s))
+      }
+      await a.close()
+      await b.close()
+    }
   })
 
   describe.each(POLICIES)('%s, against a model (seeded)', (policy) => {

@@ -11,7 +11,7 @@ import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructT
 import { asTideKVError, TideKVError } from './errors.js'
 import { compareStamps, HybridClock } from './layout/hlc.js'
 import { forEachEntry, Keyspace, placeEntry, slotValue, structureOf } from './keyspace/keyspace.js'
-import { addEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, type MemberSlot, NO_ENTRIES, type Slot } from './keyspace/slot.js'
+import { addEntry, eachEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, type MemberSlot, NO_ENTRIES, type Slot } from './keyspace/slot.js'
 import { type Structure, StructureVersion, TYPE_NAMES } from './keyspace/structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
 import { keysOfSnapshot } from './keyspace/snapshot-keyspace.js'
@@ -83,7 +83,7 @@ export class Replica {
   ) {
     this.hlc = new HybridClock(clock)
     this.doc.on('afterTransaction', this.#onTransaction)
-    this.keyspace.onChange = (slot, removed) => this.keyChanged?.(slot.key, removed ? 0 : bytesOf(slot), removed ? 0 : slot.expiresAt)
+    this.keyspace.onChange = (slot, removed) => this.keyChanged?.(slot.key, removed ? 0 : keyBytes(slot), removed ? 0 : slot.expiresAt)
     this.keyspace.onClear = () => this.keysCleared?.()
   }
 
@@ -642,8 +642,18 @@ export class Replica {
   }
 }
 
-/** The bytes of a key's live entries: its plain entries, and every entry of its data structures. */
-function bytesOf(slot: Slot): number {
+/** What `bytesOf` counts, from the counts structures keep: O(the key's own entries and metas), whatever its members. */
+function keyBytes(slot: Slot): number {
+  let n = 0
+  eachEntry(slot, (e) => {
+    n += e.bytes.length
+  })
+  if (slot.structs !== null) for (const s of slot.structs) n += s.bytes()
+  return n
+}
+
+/** The bytes of a key's live entries, counted one by one: its plain entries, and every entry of its data structures. */
+export function bytesOf(slot: Slot): number {
   let n = 0
   forEachEntry(slot, (e) => {
     n += e.bytes.length

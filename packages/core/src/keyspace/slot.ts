@@ -93,6 +93,8 @@ export class MemberSlot extends Slot {
   #owner: Structure
   #ord: number[] | null = null
   #indexed = false
+  /** The bytes of its entries that its structure counts in `memberBytes` (0 while it is not a member). */
+  countedBytes = 0
 
   constructor(member: string, owner: Structure) {
     super(member)

@@ -59,6 +59,8 @@ export class Structure {
   token: StructureVersion = new StructureVersion()
   /** How many members carry an expiry (used only when no meta is left: see `expiry`). */
   expiring = 0
+  /** The bytes of its members' entries, kept as they change: a cache's budget asks after every write. */
+  memberBytes = 0
   /** The earliest member expiry and how many members carry it; NaN: unknown, recomputed on demand. */
   #earliest = NaN
   #atEarliest = 0
@@ -161,6 +163,9 @@ export class Structure {
     this.expiring += (slot.expiresAt > 0 ? 1 : 0) - (hadExpiry ? 1 : 0)
     this.#moveExpiry(before, slot.expiresAt)
     const isIn = this.members.get(slot.key) === slot
+    const counted = isIn ? entryBytes(slot) : 0
+    this.memberBytes += counted - slot.countedBytes
+    slot.countedBytes = counted
     if (isIn !== wasIn || slot.base !== wasBase || (slot.counter ? slot.value : undefined) !== wasValue) this.token = new StructureVersion()
   }
 
@@ -182,10 +187,19 @@ export class Structure {
 
   /** Forgets every member (their entries are the caller's to retire). */
   clear(): void {
+    for (const m of this.members.values()) m.countedBytes = 0
+    this.memberBytes = 0
     this.members.clear()
     this.index?.clear()
     this.expiring = 0
     this.#earliest = NaN
+  }
+
+  /** The bytes of its entries (metas and members): O(metas), usually one. */
+  bytes(): number {
+    let n = this.memberBytes
+    for (const m of this.metas) n += m.bytes.length
+    return n
   }
 
   /** Every entry of the structure (metas and members). */
@@ -193,4 +207,13 @@ export class Structure {
     for (const m of this.metas) fn(m)
     for (const slot of this.members.values()) eachEntry(slot, fn)
   }
+}
+
+/** The bytes of a slot's own entries. */
+function entryBytes(slot: MemberSlot): number {
+  const entries = slot.entries
+  if (!Array.isArray(entries)) return entries.bytes.length
+  let n = 0
+  for (const e of entries) n += e.bytes.length
+  return n
 }
