@@ -19,7 +19,7 @@ export async function openStore(name: string, options: StoreOptions = {}): Promi
   if (typeof name !== 'string' || name.length === 0) throw new TideKVError('INVALID_KEY', 'A store name must be a non-empty string')
   const factory = storageFactory(options)
   // A dynamic import, as for sync: an app that never opens a cache does not ship its eviction code.
-  const cacheModule = options.cache === undefined ? null : await import('./cache/cache-budget.js')
+  const cacheModule = options.cache === undefined ? null : await import('./cache/cache-mode.js')
   let storage: StorageAdapter | null = null
   if (factory !== null) {
     try {

@@ -18,21 +18,19 @@ import {
   type TokenRules,
   type Value,
 } from '@tidekv/core/internal'
-import { type CompactionPolicy, isQuotaError } from './storage/persistence.js'
+import type { CompactionPolicy } from './storage/persistence.js'
 import type { StorageAdapter, StorageFactory } from './storage/storage.js'
 import { StoredDocument } from './storage/stored-document.js'
 import { readClaims } from './sync/token-claims.js'
 import { PubSub, type SubscribeTarget, type Subscriber } from './pubsub.js'
-import type { CacheBudget, CacheOptions, CacheStats } from './cache/cache-budget.js'
+import type { CacheOptions, CacheStats } from './cache/cache-budget.js'
+import type { CacheMode } from './cache/cache-mode.js'
 
 /** The cache module, loaded by `openStore` only for a cache store. */
-type CacheModule = typeof import('./cache/cache-budget.js')
+type CacheModule = typeof import('./cache/cache-mode.js')
 import { relayUrls } from './sync/sync-url.js'
 import type { SyncLink, SyncOptions, SyncStatus } from './sync/sync-link.js'
 import { TabChannel } from './sync/tab-channel.js'
-
-/** How often a cache store saves its record of use, when it changed. */
-const USAGE_SAVE_MS = 30_000
 
 /** How long `openStore` waits for a token function's first token, by default. */
 const FIRST_TOKEN_TIMEOUT_MS = 5000
@@ -97,13 +95,8 @@ export class Store extends DocStore {
   readonly #syncs: boolean
   readonly #syncOptions: StoreOptions['sync']
   readonly #tabsEnabled: boolean
-  /** The storage adapter, for a cache's record of use (the document goes through #stored). */
-  readonly #storage: StorageAdapter | null
-  #usageTimer: ReturnType<typeof setInterval> | null = null
-  /** A cache store's budget; null for other stores. */
-  readonly #cache: CacheBudget | null = null
-  /** The key a local write is adding to, between `admit` and its keyspace update (then evictions may follow). */
-  #writing: string | null = null
+  /** A cache store's budget and eviction; null for other stores. */
+  readonly #cache: CacheMode | null = null
   /** `getOrSet` loaders running, by key: one at a time per key. */
   readonly #loading = new Map<string, Promise<unknown>>()
   #pubsub: PubSub | null = null
@@ -112,27 +105,10 @@ export class Store extends DocStore {
   /** @internal Use `openStore`. */
   constructor(name: string, options: StoreOptions, storage: StorageAdapter | null, cacheModule: CacheModule | null = null) {
     super(name, options, storage === null)
-    this.#storage = storage
     if (options.cache !== undefined) {
       if (options.sync !== undefined) throw new TideKVError('INVALID_VALUE', 'A cache store does not sync to a relay (a cache is per device): pass cache or sync, not both')
       if (cacheModule === null) throw new TideKVError('INVALID_VALUE', 'Open a cache store with openStore')
-      const { maxBytes, policy } = cacheModule.checkCacheOptions(options.cache)
-      const budget = new cacheModule.CacheBudget(maxBytes, policy)
-      this.#cache = budget
-      this.replica.keyChanged = (key, bytes, expiresAt) => {
-        budget.changed(key, bytes, expiresAt)
-        // Right after a local write lands: the store is within its budget again before the call returns.
-        if (this.#writing === key && budget.over) {
-          this.#writing = null
-          this.#evict(key)
-        }
-      }
-      this.replica.keysCleared = () => budget.cleared()
-      this.replica.admit = (key, added, replaced) => {
-        budget.admit(key, added, replaced)
-        // The tab whose write passes the budget evicts; other tabs see deletes.
-        this.#writing = key
-      }
+      this.#cache = new cacheModule.CacheMode(options.cache, this.replica, storage, (e) => this.emitError(e))
     }
     this.#syncOptions = options.sync
     this.#tabsEnabled = options.tabs ?? typeof BroadcastChannel !== 'undefined'
@@ -143,7 +119,7 @@ export class Store extends DocStore {
     this.#stored =
       storage === null
         ? null
-        : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction, this.#cache === null ? undefined : (attempt) => this.#makeRoom(attempt))
+        : new StoredDocument(this.replica, storage, (e) => this.emitError(e), options.compaction, this.#cache === null ? undefined : (attempt) => this.#cache!.makeRoom(attempt))
     this.loaded = this.#stored?.loaded ?? Promise.resolve()
   }
 
@@ -151,39 +127,9 @@ export class Store extends DocStore {
   async open(options: StoreOptions): Promise<void> {
     // With a token function, the first token is fetched meanwhile: its rules are known before any write.
     await Promise.all([this.#stored?.open(), this.#fetchFirstToken(options)])
-    const cache = this.#cache
-    if (cache !== null) {
-      // Keys a fast open made from the snapshot were never counted one by one: count them all once.
+    if (this.#cache !== null) {
       await this.loaded
-      cache.cleared()
-      this.replica.forEachKeyBytes((key, bytes, expiresAt) => cache.changed(key, bytes, expiresAt))
-      // Then how they were used before the reload, so the hot keys are not the first to go.
-      const usage = await this.#storage?.loadUsage?.().catch(() => undefined)
-      if (usage !== undefined) cache.importUsage(usage)
-      cache.usageChanged = false
-      this.#evict()
-      if (this.#storage?.saveUsage !== undefined) {
-        this.#usageTimer = setInterval(() => void this.#saveUsage(), USAGE_SAVE_MS)
-        // reason: Node's timers have unref (a store must not keep a process alive); browsers' ids are numbers, and the optional call skips them
-        ;(this.#usageTimer as { unref?: () => void }).unref?.()
-      }
-    }
-  }
-
-  /** Saves the cache's record of use when it changed (every USAGE_SAVE_MS, and on close). */
-  async #saveUsage(): Promise<void> {
-    const cache = this.#cache
-    const storage = this.#storage
-    if (cache === null || storage?.saveUsage === undefined || !cache.usageChanged) return
-    try {
-      await storage.saveUsage(cache.exportUsage())
-    } catch (error) {
-      // An aid to eviction, not data: at the quota it waits for the next save.
-      if (isQuotaError(error)) {
-        cache.usageChanged = true
-        return
-      }
-      this.emitError(new TideKVError('STORAGE_FAILED', 'Saving the cache record of use failed', { cause: error }))
+      await this.#cache.open()
     }
   }
 
@@ -223,61 +169,18 @@ export class Store extends DocStore {
    */
   stats(): CacheStats {
     this.assertOpen()
-    const cache = this.#cache
-    if (cache === null) throw new TideKVError('INVALID_VALUE', 'stats() is for cache stores (openStore with cache)')
-    return { bytes: cache.bytes, keys: cache.keys, hits: cache.hits, misses: cache.misses, evictions: cache.evictions }
+    if (this.#cache === null) throw new TideKVError('INVALID_VALUE', 'stats() is for cache stores (openStore with cache)')
+    return this.#cache.stats()
   }
 
   override get<T extends Value = Value>(key: string): T | undefined {
     const value = super.get<T>(key)
-    const cache = this.#cache
-    if (cache !== null) {
-      if (value === undefined) cache.misses++
-      else {
-        cache.hits++
-        cache.touch(key)
-      }
-    }
+    this.#cache?.read(key, value !== undefined)
     return value
   }
 
   protected override structureRead(key: string): void {
     this.#cache?.touch(key)
-  }
-
-  /**
-   * Storage is full: evict by the policy until the store holds a share less
-   * (10% on the first attempt of a write, doubling on each next, at most
-   * 80%; at least one key); whether it evicted anything.
-   */
-  #makeRoom(attempt: number): boolean {
-    const cache = this.#cache
-    const share = Math.min(0.8, 0.1 * 2 ** attempt)
-    return cache !== null && this.#evictDownTo(Math.floor(cache.bytes * (1 - share))) > 0
-  }
-
-  /** Evicts keys by the policy, never `spare`, until the store is within its budget (or the policy has nothing left to evict). */
-  #evict(spare?: string): void {
-    const cache = this.#cache
-    if (cache !== null) this.#evictDownTo(cache.maxBytes, spare)
-  }
-
-  /** Evicts keys by the policy, never `spare`, until the store holds at most `bytes` (or the policy has nothing left); returns how many went. */
-  #evictDownTo(bytes: number, spare?: string): number {
-    const cache = this.#cache
-    if (cache === null || this.closed) return 0
-    let evicted = 0
-    for (let guard = cache.keys; cache.bytes > bytes && guard > 0; guard--) {
-      const key = cache.victim(spare)
-      if (key === undefined) break
-      // As `delete` does, without its checks of a key that is known to be valid and writable here.
-      const slot = this.replica.slot(key)
-      if (slot === undefined) cache.changed(key, 0, 0)
-      else this.replica.remove(slot)
-      cache.evictions++
-      evicted++
-    }
-    return evicted
   }
 
   /** The first token of a token function, kept for the first connection; undefined when there is none (yet). */
@@ -476,8 +379,7 @@ export class Store extends DocStore {
     this.#link?.destroy()
     this.#tabs?.close()
     this.#pubsub?.close()
-    if (this.#usageTimer !== null) clearInterval(this.#usageTimer)
-    await this.#saveUsage()
+    await this.#cache?.close()
     try {
       if (this.#stored !== null) {
         await this.#flushStored()
