@@ -15,7 +15,7 @@ export default defineConfig(
   // applies); these ignores keep a bare `npx eslint .` to the same files.
   { ignores: ['**/dist/**', 'test/bench/results/**', '**/.generated/**', 'packages/*/bin/**', 'demo/public/**', '*.config.js'] },
   {
-    files: ['**/*.ts', '**/*.mjs'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     languageOptions: {

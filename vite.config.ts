@@ -6,6 +6,17 @@ import { sourceAliases } from './packages/source-aliases.js'
 // so `npm test` needs no build step.
 const alias = sourceAliases(fileURLToPath(new URL('.', import.meta.url)))
 
+// @tidekv/react's tests run a second time on React 18, installed by the test/react18 workspace.
+const react18 = fileURLToPath(new URL('./test/react18/node_modules/', import.meta.url))
+const react18Alias = [
+  { find: /^react$/, replacement: `${react18}react/index.js` },
+  { find: /^react\/(.*)$/, replacement: `${react18}react/$1` },
+  { find: /^react-dom$/, replacement: `${react18}react-dom/index.js` },
+  { find: /^react-dom\/(.*)$/, replacement: `${react18}react-dom/$1` },
+  // Its ES module build, compiled by Vite (below), so that its imports of react and react-dom take these aliases too.
+  { find: /^@testing-library\/react$/, replacement: fileURLToPath(new URL('./node_modules/@testing-library/react/dist/@testing-library/react.esm.js', import.meta.url)) },
+]
+
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -14,8 +25,17 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx'],
           environment: 'node',
+        },
+      },
+      {
+        resolve: { alias: [...alias, ...react18Alias] },
+        test: {
+          name: 'react18',
+          include: ['packages/react/src/**/*.test.tsx'],
+          environment: 'node',
+          server: { deps: { inline: [/@testing-library\/react/] } },
         },
       },
       {

@@ -16,6 +16,7 @@ export function sourcePaths(root: string): Record<string, string> {
     '@tidekv/core/wire': source('core/src/wire.ts'),
     '@tidekv/client': source('client/src/index.ts'),
     '@tidekv/relay': source('relay/src/index.ts'),
+    '@tidekv/react': source('react/src/index.ts'),
   }
 }
 

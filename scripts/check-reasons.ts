@@ -63,7 +63,7 @@ function commentBody(comment: string): string {
 
 /** Finds the casts and suppressions of one file, and whether each carries a reason. */
 export function findEscapes(fileName: string, text: string): Escape[] {
-  const file = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
+  const file = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS)
   const lineOf = (pos: number): number => file.getLineAndCharacterOfPosition(pos).line
   const lines = text.split('\n')
   const comments = commentsOf(file)

@@ -1,5 +1,5 @@
 /**
- * The files that `npm run lint` formats and checks: the TypeScript (and the one
+ * The files that `npm run lint` formats and checks: the TypeScript and TSX (and the one
  * `.mjs` script) of the packages, the tests, the scripts and the demo. biome.jsonc's
  * `files.includes` names the same globs, for `biome format --write` run by hand.
  *
@@ -13,11 +13,13 @@ import { join } from 'node:path'
 /** The globs, relative to the repository root (git pathspecs with `:(glob)` magic: `**` spans folders, `*` does not). */
 export const SOURCE_GLOBS = [
   'packages/*/src/**/*.ts',
+  'packages/*/src/**/*.tsx',
   'packages/*.ts',
   'test/**/*.ts',
   'scripts/**/*.ts',
   'scripts/**/*.mjs',
   'demo/src/**/*.ts',
+  'demo/src/**/*.tsx',
   'demo/*.ts',
   'vite.config.ts',
 ] as const
