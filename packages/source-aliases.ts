@@ -17,6 +17,7 @@ export function sourcePaths(root: string): Record<string, string> {
     '@tidekv/client': source('client/src/index.ts'),
     '@tidekv/relay': source('relay/src/index.ts'),
     '@tidekv/react': source('react/src/index.ts'),
+    '@tidekv/vue': source('vue/src/index.ts'),
   }
 }
 

@@ -9,6 +9,7 @@ import { memo, StrictMode, version as reactVersion } from 'react'
 import { renderToString } from 'react-dom/server'
 import { hydrateRoot } from 'react-dom/client'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { changeScoreboard, countWatchers, SCOREBOARD_AFTER, SCOREBOARD_BEFORE, seedScoreboard } from '../../../test/helpers/binding-fixtures.js'
 import { memoryStorage, openStore, type StorageFactory, type Store } from '@tidekv/client'
 import { TideKVProvider, useKeys, useSortedSetRange, useStatus, useStore, useStoreContext, useTideKV, useValue } from './index.js'
 
@@ -19,23 +20,6 @@ afterEach(cleanup)
 
 let n = 0
 const memoryStore = () => openStore(`react-${n++}`, { persist: false, tabs: false })
-
-/** Counts live watch subscriptions of `store`. */
-function countWatchers(store: Store): { readonly live: number } {
-  const counter = { live: 0 }
-  const watch = store.watch.bind(store)
-  vi.spyOn(store, 'watch').mockImplementation((target, cb) => {
-    const stop = watch(target, cb)
-    counter.live++
-    let stopped = false
-    return () => {
-      if (!stopped) counter.live--
-      stopped = true
-      stop()
-    }
-  })
-  return counter
-}
 
 /** Lets watchers fire (a write reaches them at the end of the tick) and React render. */
 const settle = () => act(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
@@ -185,11 +169,7 @@ describe(`@tidekv/react on React ${reactVersion}`, () => {
 
   it('useSortedSetRange, useTideKV, useStatus and TideKVProvider', async () => {
     const store = await memoryStore()
-    const board = store.sortedSet('board')
-    board.add('ada', 30)
-    board.add('bob', 10)
-    board.add('cy', 20)
-    store.hash('user:1').set('name', 'Ada')
+    seedScoreboard(store)
     function Top() {
       const s = useStoreContext()
       const top = useSortedSetRange(s, 'board', 0, 1, { rev: true, withScores: true })
@@ -204,25 +184,10 @@ describe(`@tidekv/react on React ${reactVersion}`, () => {
     )
     await settle()
     const read = (): unknown => JSON.parse(screen.getByTestId('out').textContent ?? 'null')
-    expect(read()).toEqual({
-      top: [
-        ['ada', 30],
-        ['cy', 20],
-      ],
-      user: { name: 'Ada' },
-      status: 'local',
-    })
-    board.incr('bob', 25)
-    store.hash('user:1').set('age', 36)
+    expect(read()).toEqual(SCOREBOARD_BEFORE)
+    changeScoreboard(store)
     await settle()
-    expect(read()).toEqual({
-      top: [
-        ['bob', 35],
-        ['ada', 30],
-      ],
-      user: { name: 'Ada', age: 36 },
-      status: 'local',
-    })
+    expect(read()).toEqual(SCOREBOARD_AFTER)
   })
 
   it('renders empty on the server and hydrates without a mismatch warning', async () => {

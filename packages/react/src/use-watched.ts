@@ -7,8 +7,7 @@
  * React once.
  */
 import { useCallback, useRef, useSyncExternalStore } from 'react'
-import { type Store, TideKVError, type WatchTarget } from '@tidekv/client'
-import { same } from './same.js'
+import { isClosedError, sameResult, type Store, type WatchTarget, watchWhileOpen } from '@tidekv/client'
 
 interface Cached<T> {
   readonly store: Store
@@ -44,7 +43,7 @@ export function useWatched<T>(store: Store | null, targets: readonly WatchTarget
         })
       }
       // reason: targetsKey is JSON.stringify of this hook's WatchTarget[] (a key string or { prefix }), so it parses back to one
-      const stops = (JSON.parse(targetsKey) as WatchTarget[]).map((target) => watch(store, target, changed))
+      const stops = (JSON.parse(targetsKey) as WatchTarget[]).map((target) => watchWhileOpen(store, target, changed))
       // A change between the render and this subscription was not seen: read again (an equal result keeps its reference).
       version.current++
       return () => {
@@ -64,27 +63,13 @@ export function useWatched<T>(store: Store | null, targets: readonly WatchTarget
       fresh = latestRead.current(store)
     } catch (error) {
       // A store closed under its readers: they keep what they last showed.
-      if (isClosed(error)) return last?.value ?? empty
+      if (isClosedError(error)) return last?.value ?? empty
       throw error
     }
-    const value = last !== null && last.store === store && same(last.value, fresh) ? last.value : fresh
+    const value = last !== null && last.store === store && sameResult(last.value, fresh) ? last.value : fresh
     cached.current = { store, version: version.current, args, value }
     return value
   }
 
   return useSyncExternalStore(subscribe, getSnapshot, () => empty)
-}
-
-/** `store.watch`, or nothing for a store that has closed meanwhile (its readers just stop changing). */
-function watch(store: Store, target: WatchTarget, cb: () => void): () => void {
-  try {
-    return store.watch(target, cb)
-  } catch (error) {
-    if (isClosed(error)) return () => {}
-    throw error
-  }
-}
-
-function isClosed(error: unknown): boolean {
-  return error instanceof TideKVError && error.code === 'CLOSED'
 }
