@@ -13,6 +13,7 @@ import type { Store } from './store.js'
  * pairs), plain objects, each two levels deep, and bytes compared by content
  * (the store hands out a fresh copy of a binary value on every read).
  * @example
+ * import { sameResult } from '@tidekv/client'
  * sameResult(store.keys({ prefix: 'todo:' }), store.keys({ prefix: 'todo:' })) // true: no key came or went
  */
 export function sameResult(a: unknown, b: unknown, depth = 2): boolean {

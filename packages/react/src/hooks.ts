@@ -11,9 +11,8 @@ const NO_KEYS: readonly string[] = Object.freeze([])
 
 /**
  * The value of `key`, re-rendering only when that key changes (by this tab,
- * another tab or another device; an expiry too).
- * @example
- * const theme = useValue<string>(store, 'prefs:theme') ?? 'light'
+ * another tab or another device; an expiry too). In a component:
+ * `const theme = useValue<string>(store, 'prefs:theme') ?? 'light'`.
  */
 export function useValue<T extends Value = Value>(store: Store | null, key: string): T | undefined {
   return useWatched<T | undefined>(store, [key], key, (s) => s.get<T>(key), undefined)
@@ -50,9 +49,8 @@ export function useSortedSetRange(store: Store | null, key: string, start: numbe
 /**
  * Any read of the store: `select(store)`, re-run when a key or prefix of
  * `watch` changes (the selector given at that time is used; it need not be
- * memoised). Undefined while there is no store.
- * @example
- * const user = useTideKV(store, (s) => s.hash('user:1').getAll(), ['user:1'])
+ * memoised). Undefined while there is no store. In a component:
+ * `const user = useTideKV(store, (s) => s.hash('user:1').getAll(), ['user:1'])`.
  */
 export function useTideKV<T>(store: Store | null, select: (store: Store) => T, watch: readonly WatchTarget[]): T | undefined {
   return useWatched<T | undefined>(store, watch, '', select, undefined)

@@ -17,9 +17,8 @@ interface Held {
  * render and when `name` changes), so an inline object does not reopen it.
  * Under StrictMode, the mount React runs twice opens one store: closing is
  * put off to the next task, and a remount before then keeps it. A store
- * that fails to open throws from the render, for an error boundary.
- * @example
- * const store = useStore('prefs', { sync: { url: 'wss://relay.example.com' } })
+ * that fails to open throws from the render, for an error boundary. In a
+ * component: `const store = useStore('prefs', { sync: { url: 'wss://relay.example.com' } })`.
  */
 export function useStore(name: string, options?: StoreOptions): Store | null {
   const [state, setState] = useState<{ name: string; store: Store } | { name: string; error: unknown } | null>(null)
