@@ -22,21 +22,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import { sourceAliases, sourcePaths } from '../../packages/source-aliases.js'
-import { build, type Metafile, type Plugin } from 'esbuild'
+import { sourceAliases } from '../../packages/source-aliases.js'
+import { sourcesPluginExcept } from '../helpers/esbuild-sources.js'
+import { build, type Metafile } from 'esbuild'
 import { rolldownVersion, type Rolldown, build as viteBuild, version as viteVersion } from 'vite'
 import { formatTable, packageVersion } from './measure.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const RESULTS = new URL('./results/size.json', import.meta.url)
-const sources = sourcePaths(fileURLToPath(new URL('../../', import.meta.url)))
-/** esbuild resolves the packages to their sources (exact names: `@tidekv/core` must not swallow `@tidekv/core/internal`). */
-const sourcesPlugin: Plugin = {
-  name: 'tidekv-sources',
-  setup(b) {
-    b.onResolve({ filter: /^@tidekv\// }, (args) => (sources[args.path] === undefined ? undefined : { path: sources[args.path] }))
-  },
-}
 
 interface App {
   id: string
@@ -56,6 +49,9 @@ const APPS: App[] = [
     file: 'tidekv-local.ts',
     external: ['yjs', 'lib0', 'lib0/*', 'idb', 'y-websocket', 'y-protocols', 'y-protocols/*'],
   },
+  // Issue 15's bindings: each alone, its framework and the client external. Goal ≤ 2 KiB gzip each.
+  { id: 'tidekv-react', label: '@tidekv/react (react, @tidekv/client external)', file: 'tidekv-react.ts', external: ['react', '@tidekv/client'] },
+  { id: 'tidekv-vue', label: '@tidekv/vue (vue, @tidekv/client external)', file: 'tidekv-vue.ts', external: ['vue', '@tidekv/client'] },
   { id: 'yjs', label: 'Yjs alone (whole namespace)', file: 'yjs.ts' },
   { id: 'yjs-map', label: 'Yjs: Doc + Map + updates', file: 'yjs-map.ts' },
   { id: 'idb-keyval', label: 'idb-keyval', file: 'idb-keyval.ts' },
@@ -114,7 +110,7 @@ async function measureApp(app: App): Promise<Result> {
     platform: 'browser',
     target: 'es2022',
     legalComments: 'none',
-    plugins: [sourcesPlugin],
+    plugins: [sourcesPluginExcept(app.external ?? [])],
     external: app.external ?? [],
     outdir,
     absWorkingDir: ROOT,
@@ -217,6 +213,9 @@ async function main(): Promise<void> {
   if (leaked.length > 0) {
     throw new Error(`TREE-SHAKING FAILED: the app that never syncs loads sync code at start:\n  ${leaked.join('\n  ')}`)
   }
+  // The bindings add nothing to an app that does not import them.
+  const bindings = [...local.chunks.initial, ...local.chunks.lazy].flatMap((c) => Object.keys(c.inputs).filter((i) => /packages\/(react|vue|inspector)\//.test(i)))
+  if (bindings.length > 0) throw new Error(`TREE-SHAKING FAILED: an app of @tidekv/client alone ships binding code:\n  ${bindings.join('\n  ')}`)
   const synced = byId('tidekv-sync')
   const split = syncInputs(synced.chunks.lazy)
   if (!split.some((i) => i.includes('node_modules/y-websocket/')) || syncInputs(synced.chunks.initial).length > 0) {
@@ -235,7 +234,9 @@ async function main(): Promise<void> {
   const row = (label: string, s: Sizes, note = ''): string[] => [label, kib(s.min), kib(s.gzip), kib(s.brotli), note]
   const body: string[][] = []
   for (const r of results) {
-    if (r.id === 'tidekv-own') {
+    if (r.id === 'tidekv-react' || r.id === 'tidekv-vue') {
+      body.push(row(r.label, add(r.initial, r.lazy), r.initial.gzip <= 2048 ? 'goal ≤ 2 KiB gzip: met' : 'goal ≤ 2 KiB gzip: NOT met'))
+    } else if (r.id === 'tidekv-own') {
       body.push(row(r.label, r.initial, 'what TideKV adds to an app that has Yjs'))
     } else if (r.id === 'tidekv-local') {
       body.push(row(`${r.label}: loads at start`, r.initial, `lazy chunks (${kib(r.lazy.brotli)} br) built, never loaded`))

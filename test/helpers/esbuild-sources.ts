@@ -9,13 +9,17 @@ import { sourcePaths } from '../../packages/source-aliases.js'
 
 const sources = sourcePaths(fileURLToPath(new URL('../../', import.meta.url)))
 
-/** Exact names: `@tidekv/core` must not swallow `@tidekv/core/internal`. */
-export const sourcesPlugin: Plugin = {
-  name: 'tidekv-sources',
-  setup(b) {
-    b.onResolve({ filter: /^@tidekv\// }, (args) => (sources[args.path] === undefined ? undefined : { path: sources[args.path] }))
-  },
+/** The plugin, leaving the packages named in `external` to esbuild's `external` (exact names: `@tidekv/core` must not swallow `@tidekv/core/internal`). */
+export function sourcesPluginExcept(external: readonly string[]): Plugin {
+  return {
+    name: 'tidekv-sources',
+    setup(b) {
+      b.onResolve({ filter: /^@tidekv\// }, (args) => (sources[args.path] === undefined || external.includes(args.path) ? undefined : { path: sources[args.path] }))
+    },
+  }
 }
+
+export const sourcesPlugin: Plugin = sourcesPluginExcept([])
 
 /** `entry` bundled into one ES module for Chromium, from the sources. */
 export async function bundleForBrowser(entry: string): Promise<string> {
