@@ -18,6 +18,7 @@ export function sourcePaths(root: string): Record<string, string> {
     '@tidekv/relay': source('relay/src/index.ts'),
     '@tidekv/react': source('react/src/index.ts'),
     '@tidekv/vue': source('vue/src/index.ts'),
+    '@tidekv/inspector': source('inspector/src/index.ts'),
   }
 }
 
