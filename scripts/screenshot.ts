@@ -51,16 +51,16 @@ async function main(): Promise<void> {
     await b.getByTestId('pref-font-size').fill('15')
     await addKey(b, 'todo:1', { title: 'Buy milk', done: false })
     await addKey(a, 'user:1:prefs', { theme: 'dark', notifications: true })
-    await b.getByTestId('kb-new').click()
-    await a.getByTestId('kb-new').click()
+    await b.getByTestId('inspector-new').click()
+    await a.getByTestId('inspector-new').click()
 
     // In sync: both show the same counts, the same keys, the session, both devices, and writes on the relay's disk.
     for (const page of [a, b]) {
       await page.locator('[data-testid="rate-count"][data-count="3"]').waitFor()
       await page.locator('[data-testid="session-state"][data-active="true"]').waitFor()
       await page.locator('[data-testid="presence-devices"][data-count="2"]').waitFor()
-      await page.locator('[data-testid="kb-row"][data-key="todo:1"]').waitFor()
-      await page.locator('[data-testid="kb-row"][data-key="user:1:prefs"]').waitFor()
+      await page.locator('[data-testid="inspector-row"][data-key="todo:1"]').waitFor()
+      await page.locator('[data-testid="inspector-row"][data-key="user:1:prefs"]').waitFor()
       await page.locator('html[data-sw="ready"]').waitFor({ state: 'attached' })
       await page.waitForFunction(() => document.documentElement.style.fontSize === '15px')
     }
@@ -105,11 +105,11 @@ async function openDemo(context: BrowserContext, url: string): Promise<Page> {
 }
 
 async function addKey(page: Page, key: string, value: unknown): Promise<void> {
-  await page.getByTestId('kb-new').click()
-  await page.getByTestId('kb-key').fill(key)
-  await page.getByTestId('kb-value').fill(JSON.stringify(value))
-  await page.getByTestId('kb-save').click()
-  await page.locator(`[data-testid="kb-row"][data-key="${key}"]`).waitFor()
+  await page.getByTestId('inspector-new').click()
+  await page.getByTestId('inspector-key').fill(key)
+  await page.getByTestId('inspector-value').fill(JSON.stringify(value))
+  await page.getByTestId('inspector-save').click()
+  await page.locator(`[data-testid="inspector-row"][data-key="${key}"]`).waitFor()
 }
 
 /** The two shots side by side, each under its caption, on one image at OUT. */

@@ -11,7 +11,7 @@ import { describeError, formatTime, formatValue } from './format.js'
 import type { I18n, MessageKey } from './i18n.js'
 import { describeDevice } from './identity.js'
 
-// main.ts and key-browser.ts import these from here. The log has its own module so that demo.ts
+// main.ts imports these from here. The log has its own module so that demo.ts
 // can name its type without importing this panel, which imports demo.ts.
 export { ACTIVITY_KEY, createActivityLog } from './activity-log.js'
 

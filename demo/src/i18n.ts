@@ -54,7 +54,7 @@ export class I18n {
   }
 
   /** `<base>.one` for 1, else `<base>.other`, with `{n}` = n. */
-  plural(base: 'hero.tabs' | 'status.presence.tabs' | 'status.presence.devices' | 'kb.count' | 'lb.count' | 'activity.count', n: number): string {
+  plural(base: 'hero.tabs' | 'status.presence.tabs' | 'status.presence.devices' | 'lb.count' | 'activity.count', n: number): string {
     return this.t(`${base}.${n === 1 ? 'one' : 'other'}`, { n })
   }
 

@@ -10,6 +10,8 @@
  */
 import './style.css'
 import { openStore, type Store } from '@tidekv/client'
+import type { TideKVInspector } from '@tidekv/inspector'
+import '@tidekv/inspector' // defines <tidekv-inspector>
 import { createActivityLog, mountActivity } from './activity.js'
 import { readConfig } from './config.js'
 import type { Demo } from './demo.js'
@@ -17,7 +19,6 @@ import { byTestId, setText } from './dom.js'
 import { describeError } from './format.js'
 import { I18n } from './i18n.js'
 import { createIdentity } from './identity.js'
-import { mountKeyBrowser } from './key-browser.js'
 import { mountLeaderboard } from './leaderboard.js'
 import { mountCachePanel } from './cache-panel.js'
 import { mountPing } from './ping.js'
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
   mountRateLimit(demo)
   mountLeaderboard(demo)
   mountActivity(demo)
-  mountKeyBrowser(demo)
+  // The key browser: TideKV's own inspector, as any app would use it.
+  byTestId<TideKVInspector>('inspector').store = store
   mountPing(demo)
   await mountCachePanel(demo)
   i18n.translate(document)

@@ -109,18 +109,18 @@ export async function callApi(page: Page, times: number): Promise<void> {
   for (let i = 0; i < times; i++) await page.getByTestId('rate-call').click()
 }
 
-/** Adds (or overwrites) `key` with the JSON `value` through the key browser's form, and waits for its row. */
+/** Adds (or overwrites) `key` with the JSON `value` through the key browser's (the inspector's) form, and waits for its row. */
 export async function addKey(page: Page, key: string, value: unknown): Promise<void> {
-  await page.getByTestId('kb-new').click()
-  await page.getByTestId('kb-key').fill(key)
-  await page.getByTestId('kb-value').fill(JSON.stringify(value))
-  await page.getByTestId('kb-save').click()
+  await page.getByTestId('inspector-new').click()
+  await page.getByTestId('inspector-key').fill(key)
+  await page.getByTestId('inspector-value').fill(JSON.stringify(value))
+  await page.getByTestId('inspector-save').click()
   await keyRow(page, key).waitFor()
 }
 
-/** The key browser's row of `key`. */
+/** The key browser's (the inspector's) row of `key`; Playwright's locators reach into its open shadow root. */
 export function keyRow(page: Page, key: string): Locator {
-  return page.locator(`[data-testid="kb-row"][data-key="${key}"]`)
+  return page.locator(`[data-testid="inspector-row"][data-key="${key}"]`)
 }
 
 /** What the rate limiter shows as the count (`[data-testid=rate-count]` `data-count`). */
