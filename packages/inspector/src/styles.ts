@@ -12,6 +12,7 @@ export const STYLES = `
 @media (prefers-color-scheme: dark) { :host(:not([theme='light'])) { --bg: #0d1117; --fg: #e6edf3; --muted: #9aa4af; --line: #30363d; --soft: #161b22; --accent: #79b8ff; --danger: #ff938a;
   --local: #17304f; --tab: #3a2f12; --remote: #153624; --badge: #21262d; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 header { display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 8px 12px; background: var(--soft); border-bottom: 1px solid var(--line); }
 header h2 { font-size: 13px; margin: 0; }
 .muted, .note { color: var(--muted); }
