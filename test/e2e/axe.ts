@@ -16,16 +16,16 @@ export interface Violation {
   targets: string[]
 }
 
+interface AxeRun {
+  run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown[] }[] }[] }>
+}
+
 /** Scans the page (or the part `include` selects) and returns its violations; empty when it passes. */
 export async function axeViolations(page: Page, include?: string): Promise<Violation[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE })
   return page.evaluate(async (selector) => {
-    // reason: axe-core's script defines window.axe; its result is read for the fields below only
-    const axe = (
-      window as unknown as {
-        axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown[] }[] }[] }> }
-      }
-    ).axe
+    // reason: axe-core's script defines window.axe; its result is read for the fields of AxeRun only
+    const axe = (window as unknown as { axe: AxeRun }).axe
     const result = await axe.run(selector ?? document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
     return result.violations.map((v) => ({ rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
   }, include)
