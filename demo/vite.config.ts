@@ -31,7 +31,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     rolldownOptions: {
-      input: { index: here('index.html'), sw: here('src/sw/service-worker.ts') },
+      input: { index: here('index.html'), react: here('react/index.html'), sw: here('src/sw/service-worker.ts') },
       output: {
         // sw.js must not be hashed: the browser finds an update by fetching the same URL again.
         entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),

@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   setText(byTestId('footer-room'), config.room)
   setText(byTestId('footer-device'), demo.identity.deviceName)
   byTestId<HTMLButtonElement>('open-tab').addEventListener('click', () => window.open(location.href, '_blank'))
+  // The React page opens the same store: it keeps this page's settings (room, relay).
+  byTestId<HTMLAnchorElement>('react-link').href = `./react/${location.search}`
 
   mountPrefs(demo) // first: it sets the language the others render in
   mountStatus(demo)

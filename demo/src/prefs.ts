@@ -53,6 +53,7 @@ export function mountPrefs(demo: Demo): void {
     const dark = prefs.theme === 'dark' || (prefs.theme === 'auto' && systemDark.matches)
     const root = document.documentElement
     root.dataset.theme = dark ? 'dark' : 'light'
+    document.querySelector('tidekv-inspector')?.setAttribute('theme', dark ? 'dark' : 'light')
     root.style.fontSize = `${prefs.fontSize}px`
     themeColor?.setAttribute('content', dark ? '#0b1220' : '#0e7490')
     i18n.set(prefs.language)

@@ -9,6 +9,7 @@ export const de = {
     'Alles auf dieser Seite liegt in einem TideKV-Store: Lesen geht aus dem Speicher, Schreiben übersteht Neuladen in IndexedDB und wird über das Relay synchronisiert. Öffne die Seite in einem anderen Tab oder Browser oder geh offline und sieh zu, wie alles zusammenläuft.',
   'hero.openTab': 'Weiteren Tab öffnen',
   'hero.ping': 'Meine Geräte anpingen',
+  'hero.react': 'Todos in React',
   'ping.received': 'Ping von {device} (anderer {origin})',
   'ping.tab': 'Tab',
   'ping.device': 'Gerät',

@@ -10,6 +10,7 @@ export const en = {
     'Everything on this page lives in one TideKV store: reads come from memory, writes survive reloads in IndexedDB and sync through the relay. Open the page in another tab or another browser, or go offline, and watch it converge.',
   'hero.openTab': 'Open another tab',
   'hero.ping': 'Ping my devices',
+  'hero.react': 'Todos in React',
   'ping.received': 'Ping from {device} (another {origin})',
   'ping.tab': 'tab',
   'ping.device': 'device',

@@ -9,6 +9,7 @@ export const es = {
     'Todo en esta página vive en un store de TideKV: las lecturas salen de la memoria, las escrituras sobreviven a las recargas en IndexedDB y se sincronizan a través del relay. Abre la página en otra pestaña u otro navegador, o desconéctate, y mira cómo converge.',
   'hero.openTab': 'Abrir otra pestaña',
   'hero.ping': 'Avisar a mis dispositivos',
+  'hero.react': 'Tareas en React',
   'ping.received': 'Aviso de {device} (otro {origin})',
   'ping.tab': 'pestaña',
   'ping.device': 'dispositivo',

@@ -9,6 +9,7 @@ export const fr = {
     'Tout ce qui est sur cette page vit dans un store TideKV : les lectures viennent de la mémoire, les écritures survivent aux rechargements dans IndexedDB et se synchronisent via le relais. Ouvrez la page dans un autre onglet ou un autre navigateur, ou passez hors ligne, et regardez-la converger.',
   'hero.openTab': 'Ouvrir un autre onglet',
   'hero.ping': 'Notifier mes appareils',
+  'hero.react': 'Tâches en React',
   'ping.received': 'Notification de {device} (autre {origin})',
   'ping.tab': 'onglet',
   'ping.device': 'appareil',

@@ -75,6 +75,15 @@ describe('<tidekv-inspector>', () => {
     expect(keys.mock.calls.every(([options]) => (options?.limit ?? Infinity) <= 51)).toBe(true)
   })
 
+  it('starts filtered by its key-prefix attribute (not `prefix`, which every Element has)', async () => {
+    const store = await memoryStore()
+    store.set('todo:1', 'a')
+    store.set('other', 'b')
+    const i = mount(store, { 'key-prefix': 'todo:' })
+    expect(rows(i).map((r) => r.dataset.key)).toEqual(['todo:1'])
+    expect(q<HTMLInputElement>(i, 'inspector-prefix').value).toBe('todo:')
+  })
+
   it('flashes a changed row and says where the change came from', async () => {
     const store = await memoryStore()
     store.set('a', 1)

@@ -8,7 +8,8 @@
  * members of a data structure). A plain value can be edited, any key
  * deleted or given a TTL; data structures are shown, not edited.
  *
- * Attributes: `prefix` (the filter it starts with), `page-size` (default
+ * Attributes: `key-prefix` (the filter it starts with; not `prefix`, which
+ * every Element has), `page-size` (default
  * 50), `theme` ('light' | 'dark'; default: the system's).
  */
 import type { ChangeOrigin, KeyType, SetOptions, Store, Value } from '@tidekv/client'
@@ -64,11 +65,11 @@ export class TideKVInspector extends HTMLElement {
   }
 
   static get observedAttributes(): string[] {
-    return ['prefix', 'page-size']
+    return ['key-prefix', 'page-size']
   }
 
   attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
-    if (name === 'prefix') this.#ui.prefix.value = value ?? ''
+    if (name === 'key-prefix') this.#ui.prefix.value = value ?? ''
     this.#pages = [undefined]
     this.#restart()
   }
