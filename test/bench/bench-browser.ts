@@ -423,7 +423,46 @@ async function tabRows(context: BrowserContext): Promise<{ visibility: string[] 
   return { visibility }
 }
 
+// ---- @tidekv/react: one key changes under 1,000 useValue components ---------------------
+
+const HOOK_COMPONENTS = 1000
+const HOOK_CHANGES = 200
+const HOOK_WARMUP = 20
+
+async function hookRows(context: BrowserContext): Promise<void> {
+  const page = await openPage(context)
+  const mountMs = await call(page, 'reactMount', 'hooks', HOOK_COMPONENTS)
+  const times: number[] = []
+  const renders: number[] = []
+  for (let c = 0; c < HOOK_WARMUP + HOOK_CHANGES; c++) {
+    const r = await call(page, 'reactChange', (c * 7919) % HOOK_COMPONENTS) // spread over the components
+    if (c < HOOK_WARMUP) continue
+    times.push(r.ms)
+    renders.push(r.renders)
+  }
+  await call(page, 'reactUnmount')
+  await page.close()
+  const p50 = percentile(times, 0.5)
+  const p99 = percentile(times, 0.99)
+  const one = renders.every((n) => n === 1)
+  rows.push({
+    id: 'react-hooks',
+    label: `5. @tidekv/react: ${HOOK_COMPONENTS.toLocaleString('en')} useValue components, one key set → committed`,
+    cells: { TideKV: { value: p50, text: `${ms(p50)} (p99 ${ms(p99)})`, samples: times } },
+    ratio: p50,
+    ratioText: `renders per change: ${Math.min(...renders)}–${Math.max(...renders)}`,
+    goal: '< 2 ms, 1 render',
+    met: p50 < 2 && one,
+    notes: [
+      `React ${packageVersion('react')} (production build), one createRoot, ${HOOK_COMPONENTS} components each calling useValue(store, 'k<i>') on a store of ${HOOK_COMPONENTS} keys (persist: false); first render of all ${ms(mountMs)}. Then ${HOOK_CHANGES} changes (after ${HOOK_WARMUP} warm-up), each store.set of one key, timed from the set call to the layout effect of the component whose value changed (the store's commit, its watcher, one microtask of @tidekv/react, React's render and commit); renders counted by every component's body, through the next task.`,
+    ],
+  })
+}
+
 // ---- main -------------------------------------------------------------------------
+
+const ALL_SECTIONS = 'cold,writes,tabs,react'
+let sections = new Set(ALL_SECTIONS.split(','))
 
 async function main(): Promise<void> {
   log('bundling the page')
@@ -443,9 +482,12 @@ async function main(): Promise<void> {
     await first.close()
     log(`${product}; crossOriginIsolated ${info.crossOriginIsolated}, timer step ${ms(info.timerResolutionMs)}, gc ${info.gc}`)
 
-    await coldRows(context)
-    await writeRows(context)
-    ;({ visibility } = await tabRows(context))
+    // BENCH_BROWSER_SECTIONS=cold,writes,tabs,react (the default: all) runs some of them.
+    sections = new Set((process.env.BENCH_BROWSER_SECTIONS ?? ALL_SECTIONS).split(','))
+    if (sections.has('cold')) await coldRows(context)
+    if (sections.has('writes')) await writeRows(context)
+    visibility = sections.has('tabs') ? (await tabRows(context)).visibility : []
+    if (sections.has('react')) await hookRows(context)
   } finally {
     await context.close()
     await server.close()
@@ -453,7 +495,7 @@ async function main(): Promise<void> {
   }
   if (pageErrors.length > 0) throw new Error(`errors in the page:\n${pageErrors.join('\n')}`)
 
-  const ORDER = ['write-set', 'write-setMany', 'cold-first-get', 'cold-loaded', 'reads', 'tab-p50', 'tab-p99']
+  const ORDER = ['write-set', 'write-setMany', 'cold-first-get', 'cold-loaded', 'reads', 'tab-p50', 'tab-p99', 'react-hooks']
   rows.sort((x, y) => ORDER.indexOf(x.id) - ORDER.indexOf(y.id))
   const header = ['row', ...IMPLS, 'ratio', 'goal', 'met']
   const body = rows.map((row) => [
@@ -481,12 +523,14 @@ async function main(): Promise<void> {
     'Goals:',
     ...rows
       .filter((r) => r.met !== undefined)
-      .map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${r.id.startsWith('tab') ? ms(r.ratio!) : r.ratioText} (goal ${r.goal})`),
+      .map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${r.id.startsWith('tab') || r.id === 'react-hooks' ? ms(r.ratio!) : r.ratioText} (goal ${r.goal})`),
     '',
-    `total ${(totalMs / 1000).toFixed(1)} s · results in ${fileURLToPath(RESULTS)}`,
+    `total ${(totalMs / 1000).toFixed(1)} s · ${sections.size === 4 ? `results in ${fileURLToPath(RESULTS)}` : 'some sections only: results not recorded'}`,
   ]
   console.log(lines.join('\n'))
 
+  // Only a run of every section replaces the recorded results.
+  if (sections.size !== ALL_SECTIONS.split(',').length || ALL_SECTIONS.split(',').some((x) => !sections.has(x))) return
   mkdirSync(new URL('./', RESULTS), { recursive: true })
   const json = {
     meta: {
@@ -508,7 +552,7 @@ async function main(): Promise<void> {
       coldKeys: COLD_N,
       reads: READS,
       tabWrites: TAB_BLOCKS * TAB_PER_BLOCK,
-      versions: Object.fromEntries(['yjs', 'idb-keyval', 'y-indexeddb', 'idb', 'lib0', 'playwright-core', 'esbuild'].map((p) => [p, packageVersion(p)])),
+      versions: Object.fromEntries(['yjs', 'idb-keyval', 'y-indexeddb', 'idb', 'lib0', 'playwright-core', 'esbuild', 'react'].map((p) => [p, packageVersion(p)])),
       durationMs: Math.round(totalMs),
       units: { ms: 'milliseconds (per run of the row, or per write for the cross-tab rows)' },
     },

@@ -21,7 +21,7 @@ export function sourcesPluginExcept(external: readonly string[]): Plugin {
 
 export const sourcesPlugin: Plugin = sourcesPluginExcept([])
 
-/** `entry` bundled into one ES module for Chromium, from the sources. */
+/** `entry` bundled into one ES module for Chromium, from the sources (React, where it is used, in its production build). */
 export async function bundleForBrowser(entry: string): Promise<string> {
   const result = await build({
     entryPoints: [entry],
@@ -30,6 +30,7 @@ export async function bundleForBrowser(entry: string): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     plugins: [sourcesPlugin],
+    define: { 'process.env.NODE_ENV': '"production"' },
     write: false,
     logLevel: 'warning',
   })

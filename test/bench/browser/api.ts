@@ -67,4 +67,9 @@ export interface BenchPage {
   /** A→B one-way (ms) as page B saw them since the last call: the ping written in A until B's watcher (or onmessage) fired. */
   servedOneWay(kind: 'tidekv' | 'raw'): number[]
   tabClose(): Promise<void>
+
+  // ---- @tidekv/react: n useValue components, one key changes (react-hooks.ts) ----
+  reactMount(store: string, n: number): Promise<number>
+  reactChange(i: number): Promise<{ ms: number; renders: number }>
+  reactUnmount(): Promise<void>
 }

@@ -14,6 +14,7 @@ import { IndexeddbPersistence } from 'y-indexeddb'
 import * as Y from 'yjs'
 import { shuffledIndices } from '../shuffle.js'
 import type { BenchPage, ColdOpen, DatabaseBytes, PingPong } from './api.js'
+import { reactChange, reactMount, reactUnmount } from './react-hooks.js'
 
 const now = (): number => performance.now()
 /** A wall-clock time comparable across pages of one browser (both pages' timeOrigin + now()). */
@@ -189,6 +190,9 @@ const bench: BenchPage = {
   },
 
   deleteDatabase,
+  reactMount,
+  reactChange,
+  reactUnmount,
 
   async writeTideKV(name, n) {
     const { keys, values } = data(n)
