@@ -1,6 +1,7 @@
 /**
  * `npm run screenshot`: regenerates docs/demo.png, the picture at the top of
- * the README — the demo open on two devices, in sync.
+ * the README — the demo open on two devices, in sync — and
+ * docs/inspector.png, the demo's `<tidekv-inspector>` with a key picked.
  *
  * Builds the demo, starts a relay on a free port serving it, opens the page in
  * two browser contexts (two devices: separate storage), has each do a few
@@ -21,6 +22,7 @@ import { buildDemo } from '../test/e2e/build-demo.js'
 import { launchChromium } from '../test/e2e/chromium.js'
 
 const OUT = fileURLToPath(new URL('../docs/demo.png', import.meta.url))
+const INSPECTOR_OUT = fileURLToPath(new URL('../docs/inspector.png', import.meta.url))
 const DEMO_DIST = fileURLToPath(new URL('../demo/dist/', import.meta.url))
 /** Each device's window. */
 const VIEWPORT = { width: 760, height: 1260 }
@@ -84,6 +86,17 @@ async function main(): Promise<void> {
     const [nameA, nameB] = await Promise.all([a, b].map((page) => page.getByTestId('footer-device').innerText()))
     await compose(browser, shots, [`Device 1 · ${nameA}`, `Device 2 · ${nameB}`])
     console.log(`screenshot: wrote ${OUT}`)
+
+    // The inspector on device 1, a key written on device 2 picked (a flash of its origin stays on the row).
+    await b.evaluate(() => window.tidekv?.set('todo:1', { title: 'Buy milk', done: true, tags: ['shop', 'today'] }, { ttl: 3_600_000 }))
+    const row = a.locator('[data-testid="inspector-row"][data-key="todo:1"]')
+    await a.locator('[data-testid="inspector-row"][data-key="todo:1"][data-origin="remote"]').waitFor()
+    await row.getByTestId('inspector-row-key').click()
+    await a.getByTestId('inspector-prefix').fill('')
+    await a.mouse.move(0, 0)
+    await a.evaluate(() => (document.activeElement as HTMLElement | null)?.blur()) // reason: the focused element, if any, is an element of the page
+    writeFileSync(INSPECTOR_OUT, await a.getByTestId('inspector').screenshot({ animations: 'disabled', caret: 'hide' }))
+    console.log(`screenshot: wrote ${INSPECTOR_OUT}`)
   } finally {
     await browser?.close()
     await relay?.kill()

@@ -124,10 +124,11 @@ function hex(bytes: Uint8Array): Node {
   return el('pre', { class: 'hex', testid: 'inspector-hex', text: `${bytes.length} bytes\n${lines.join('\n')}` })
 }
 
-/** `1h 02m`, `4m 05s`, `12.3s`: a TTL as it counts down. */
+/** `1h 02m`, `4m 05s`, `42s`, `9.3s`: a TTL as it counts down. */
 export function duration(ms: number): string {
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`
   const s = Math.floor(ms / 1000)
+  if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
 }

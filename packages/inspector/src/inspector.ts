@@ -27,7 +27,10 @@ interface Row {
 
 const ORIGIN_LABEL: Record<ChangeOrigin, string> = { local: 'this tab', tab: 'another tab', remote: 'another device' }
 
-export class TideKVInspector extends HTMLElement {
+/** HTMLElement, or a stand-in where there is none (a server render imports this module and must not throw). */
+const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement // reason: never constructed without a DOM (no customElements there to define it)
+
+export class TideKVInspector extends ElementBase {
   #store: Store | null = null
   #stops: (() => void)[] = []
   #timer: ReturnType<typeof setInterval> | null = null

@@ -31,6 +31,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-top: 1px solid var(--line); }
 thead th { color: var(--muted); font-weight: 600; font-size: 12px; border-top: 0; }
 code { font: 12px ui-monospace, monospace; overflow-wrap: anywhere; }
+td[data-testid='inspector-row-ttl'], .type { white-space: nowrap; }
 .key { border: 0; padding: 0; text-align: left; color: var(--accent); }
 .key code { color: inherit; }
 tr[aria-selected='true'] { background: var(--soft); }
