@@ -80,17 +80,20 @@ for (const viewport of [
   { name: 'desktop', width: 1280, height: 900 },
   { name: 'phone', width: 390, height: 844 },
 ]) {
-  test(`passes axe-core at ${viewport.name} size, with todos and the inspector open`, async () => {
+  test(`passes axe-core at ${viewport.name} size, light and dark, with todos and the inspector open`, async () => {
     const relay = await startDemoRelay()
-    const context = await browser.newContext({ viewport })
-    onCleanup(() => context.close())
-    const page = await openTodos(await context.newPage(), `${new URL('react/', relay.http).href}?room=axe`)
-    await status(page, 'synced')
-    await addTodo(page, 'One')
-    await addTodo(page, 'Two')
-    await page.locator('[data-testid="todo"]', { hasText: 'Two' }).getByTestId('todo-done').check()
-    await page.locator('[data-testid="inspector-row"]').first().getByTestId('inspector-row-key').click()
-    const violations = await axeViolations(page)
-    expect(violations, JSON.stringify(violations, null, 1)).toEqual([])
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const context = await browser.newContext({ viewport, colorScheme })
+      onCleanup(() => context.close())
+      const page = await openTodos(await context.newPage(), `${new URL('react/', relay.http).href}?room=axe-${colorScheme}`)
+      await status(page, 'synced')
+      await addTodo(page, 'One')
+      await addTodo(page, 'Two')
+      await page.locator('[data-testid="todo"]', { hasText: 'Two' }).getByTestId('todo-done').check()
+      await page.locator('[data-testid="inspector-row"]').first().getByTestId('inspector-row-key').click()
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(colorScheme)
+      const violations = await axeViolations(page)
+      expect(violations, `${colorScheme}: ${JSON.stringify(violations, null, 1)}`).toEqual([])
+    }
   })
 }
