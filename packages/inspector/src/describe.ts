@@ -21,6 +21,34 @@ export function jsonText(value: Value | undefined, indent?: number): string {
   return JSON.stringify(value ?? null, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v), indent) ?? 'null'
 }
 
+/**
+ * JSON text of `value` (bytes as `"<N bytes>"`), cut at `max` characters
+ * without writing the rest: a row's preview of a 1 MiB value costs its first
+ * `max` characters, not the whole value.
+ */
+export function boundedJson(value: Value, max: number): string {
+  let out = ''
+  const put = (text: string): boolean => (out += text).length < max
+  const walk = (v: Value): boolean => {
+    if (v instanceof Uint8Array) return put(`"<${v.length} bytes>"`)
+    if (typeof v === 'string') return put(JSON.stringify(v.length > max ? v.slice(0, max) : v))
+    if (v === null || typeof v !== 'object') return put(JSON.stringify(v))
+    if (Array.isArray(v)) {
+      if (!put('[')) return false
+      for (let i = 0; i < v.length; i++) if ((i > 0 && !put(',')) || !walk(v[i]!)) return false
+      return put(']')
+    }
+    if (!put('{')) return false
+    let first = true
+    for (const [k, item] of Object.entries(v)) {
+      if ((!first && !put(',')) || !put(`${JSON.stringify(k)}:`) || !walk(item)) return false
+      first = false
+    }
+    return put('}')
+  }
+  return walk(value) ? out : `${out.slice(0, max)}…`
+}
+
 /** The list's one line for `key`. */
 export function preview(store: Store, key: string, type: KeyType): string {
   if (!isPlain(type)) {
@@ -28,8 +56,7 @@ export function preview(store: Store, key: string, type: KeyType): string {
     const [one, many] = type === 'hash' ? ['field', 'fields'] : type === 'stream' ? ['entry', 'entries'] : type === 'list' ? ['item', 'items'] : ['member', 'members']
     return `${n} ${n === 1 ? one : many}`
   }
-  const text = jsonText(store.get(key))
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text
+  return boundedJson(store.get(key) ?? null, PREVIEW_CHARS)
 }
 
 /** Members of a data structure (fields, elements, entries). */
@@ -101,16 +128,14 @@ export function detail(store: Store, key: string, type: KeyType): Node {
 export function valueNode(value: Value): Node {
   if (value instanceof Uint8Array) return hex(value)
   if (typeof value !== 'object' || value === null) return el('code', { class: `json ${value === null ? 'null' : typeof value}`, text: JSON.stringify(value) })
-  const entries: [string, Value][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value)
-  const label = Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`
-  if (entries.length === 0) return el('code', { class: 'json', text: Array.isArray(value) ? '[]' : '{}' })
-  const tree = el(
-    'details',
-    { class: 'tree' },
-    el('summary', {}, el('code', { text: label })),
-    el('ul', {}, ...entries.map(([k, v]) => el('li', {}, el('code', { class: 'prop', text: `${k}: ` }), valueNode(v)))),
-  )
-  tree.open = entries.length <= 20
+  const count = Array.isArray(value) ? value.length : Object.keys(value).length
+  if (count === 0) return el('code', { class: 'json', text: Array.isArray(value) ? '[]' : '{}' })
+  // At most MAX_MEMBERS a level: a value of 500,000 numbers is drawn as its first 200.
+  const entries: [string, Value][] = Array.isArray(value) ? value.slice(0, MAX_MEMBERS).map((v, i) => [String(i), v]) : Object.entries(value).slice(0, MAX_MEMBERS)
+  const items = entries.map(([k, v]) => el('li', {}, el('code', { class: 'prop', text: `${k}: ` }), valueNode(v)))
+  if (count > entries.length) items.push(el('li', { class: 'note', text: `… ${count - entries.length} more` }))
+  const tree = el('details', { class: 'tree' }, el('summary', {}, el('code', { text: Array.isArray(value) ? `[${count}]` : `{${count}}` })), el('ul', {}, ...items))
+  tree.open = count <= 20
   return tree
 }
 

@@ -12,7 +12,12 @@ import { TideKVInspector } from './index.js'
 
 let n = 0
 const memoryStore = () => openStore(`inspector-${n++}`, { persist: false, tabs: false })
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5))
+/** Lets the inspector draw: a change reaches its watcher in a microtask, and it draws in a timer after that. */
+const settle = async () => {
+  await Promise.resolve()
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  await new Promise((resolve) => setTimeout(resolve, 0))
+}
 
 afterEach(() => document.body.replaceChildren())
 
@@ -151,6 +156,72 @@ describe('<tidekv-inspector>', () => {
     expect(store.has('note')).toBe(false)
     await settle()
     expect(row(i, 'note')).toBeNull()
+  })
+
+  it('a store closed under it: shows CLOSED once and stops its timer (nothing thrown every second)', async () => {
+    vi.useFakeTimers()
+    try {
+      const store = await memoryStore()
+      store.set('k', 1, { ttl: 60_000 })
+      const i = mount(store)
+      await store.close()
+      expect(() => vi.advanceTimersByTime(5000)).not.toThrow()
+      expect(q(i, 'inspector-error-code').textContent).toBe('CLOSED')
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('given another store, drops the picked key of the old one; a store set before the element was defined is taken on', async () => {
+    const a = await memoryStore()
+    a.set('old', 1)
+    const i = mount(a)
+    row(i, 'old')!.querySelector<HTMLButtonElement>('[data-testid="inspector-row-key"]')!.click()
+    expect(q(i, 'inspector-detail').hidden).toBe(false)
+    i.store = await memoryStore()
+    expect(q(i, 'inspector-detail').hidden).toBe(true)
+
+    const b = await memoryStore()
+    b.set('early', 1)
+    const late = document.createElement('tidekv-inspector-late') as HTMLElement & { store?: Store } // reason: not defined yet: a plain element, given a property
+    late.store = b
+    customElements.define('tidekv-inspector-late', class extends TideKVInspector {})
+    document.body.append(late)
+    expect(late.shadowRoot?.querySelector('[data-testid="inspector-row"][data-key="early"]')).not.toBeNull()
+  })
+
+  it('keeps a huge value cheap: a bounded preview, and a tree of its first 200 items a level', async () => {
+    const store = await memoryStore()
+    store.set(
+      'big',
+      Array.from({ length: 100_000 }, (_, k) => k),
+    )
+    const i = mount(store)
+    const shown = cell(row(i, 'big'), 'inspector-row-value') ?? ''
+    expect(shown.length).toBeLessThanOrEqual(121)
+    expect(shown.startsWith('[0,1,2,3')).toBe(true)
+    row(i, 'big')!.querySelector<HTMLButtonElement>('[data-testid="inspector-row-key"]')!.click()
+    expect(q(i, 'inspector-detail-value').querySelectorAll('li').length).toBe(201)
+    expect(q(i, 'inspector-detail-value').textContent).toContain('… 99800 more')
+  })
+
+  it('after a delete, the focus goes to the next key; the picked key stays current outside the prefix', async () => {
+    const store = await memoryStore()
+    for (const k of ['a:1', 'a:2', 'a:3', 'b']) store.set(k, 1)
+    const i = mount(store)
+    const del = row(i, 'a:2')!.querySelector<HTMLButtonElement>('[data-testid="inspector-row-delete"]')!
+    del.focus()
+    del.click()
+    await settle()
+    expect(i.shadowRoot!.activeElement?.closest('tr')?.dataset.key).toBe('a:3')
+    row(i, 'b')!.querySelector<HTMLButtonElement>('[data-testid="inspector-row-key"]')!.click()
+    const prefix = q<HTMLInputElement>(i, 'inspector-prefix')
+    prefix.value = 'a:'
+    prefix.dispatchEvent(new Event('input'))
+    store.set('b', 'changed')
+    await settle()
+    expect(q(i, 'inspector-detail-value').textContent).toBe('"changed"')
   })
 
   it('stops watching when removed from the page, or given another store', async () => {

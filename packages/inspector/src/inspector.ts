@@ -40,6 +40,10 @@ export class TideKVInspector extends ElementBase {
   readonly #rows = new Map<string, Row>()
   readonly #changed = new Map<string, ChangeOrigin>()
   #selected: string | null = null
+  /** The watch of the picked key when the prefix leaves it out. */
+  #selectedStop: (() => void) | null = null
+  /** Where the focus goes after a delete took its row: that row's place in the list. */
+  #refocus: number | null = null
   readonly #ui: ReturnType<typeof build>
 
   constructor() {
@@ -87,10 +91,18 @@ export class TideKVInspector extends ElementBase {
     this.#store = store
     this.#pages = [undefined]
     this.#selected = null
+    this.#ui.detail.hidden = true // the old store's key, value and forms must not act on the new one
+    this.#ui.error.hidden = true
     this.#restart()
   }
 
   connectedCallback(): void {
+    // A `store` set on the element before <tidekv-inspector> was defined is an own property that hides the setter.
+    if (Object.hasOwn(this, 'store')) {
+      const { store } = this
+      Reflect.deleteProperty(this, 'store')
+      this.store = store
+    }
     this.#restart()
   }
 
@@ -105,8 +117,29 @@ export class TideKVInspector extends ElementBase {
 
   #stop(): void {
     for (const stop of this.#stops.splice(0)) stop()
+    this.#selectedStop?.()
+    this.#selectedStop = null
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
+  }
+
+  /** Watches the picked key too when the prefix leaves it out (its pane must stay current). */
+  #watchSelected(): void {
+    this.#selectedStop?.()
+    this.#selectedStop = null
+    const store = this.#store
+    const key = this.#selected
+    if (store === null || key === null || !this.isConnected || key.startsWith(this.#ui.prefix.value)) return
+    this.#selectedStop = store.watch(key, ({ origin }) => {
+      this.#changed.set(key, origin)
+      this.#schedule()
+    })
+  }
+
+  /** A failure while drawing: a store closed under the inspector stops it (no timer left throwing every second). */
+  #failed(error: unknown): void {
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'CLOSED') this.#stop()
+    this.#fail(error)
   }
 
   /** (Re)subscribes to the store for the current prefix, and draws everything. */
@@ -123,8 +156,9 @@ export class TideKVInspector extends ElementBase {
         store.on('status', () => this.#header()),
         store.on('relay', () => this.#header()),
       )
+      this.#watchSelected()
     } catch (error) {
-      return this.#fail(error)
+      return this.#failed(error)
     }
     this.#timer = setInterval(() => this.#ttls(), 1000)
     this.#render()
@@ -156,6 +190,14 @@ export class TideKVInspector extends ElementBase {
   }
 
   #render(): void {
+    try {
+      this.#draw()
+    } catch (error) {
+      this.#failed(error)
+    }
+  }
+
+  #draw(): void {
     this.#header()
     const store = this.#store
     const ui = this.#ui
@@ -165,17 +207,13 @@ export class TideKVInspector extends ElementBase {
       return
     }
     const size = this.#pageSize
-    let keys: string[]
-    try {
-      keys = store.keys({ prefix: ui.prefix.value, after: this.#pages.at(-1), limit: size + 1 })
-    } catch (error) {
-      return this.#fail(error)
-    }
+    const keys = store.keys({ prefix: ui.prefix.value, after: this.#pages.at(-1), limit: size + 1 })
     ui.next.disabled = keys.length <= size
     ui.prev.disabled = this.#pages.length === 1
     if (keys.length > size) keys.pop()
     const first = (this.#pages.length - 1) * size
-    setText(ui.range, keys.length === 0 ? (ui.prefix.value === '' ? 'no keys' : `no keys under "${ui.prefix.value}"`) : `keys ${first + 1}–${first + keys.length}`)
+    const none = this.#pages.length > 1 ? 'no more keys' : ui.prefix.value === '' ? 'no keys' : `no keys under "${ui.prefix.value}"`
+    setText(ui.range, keys.length === 0 ? none : `keys ${first + 1}–${first + keys.length}`)
     const order: HTMLTableRowElement[] = []
     for (const key of keys) {
       const row = this.#rows.get(key) ?? this.#row(key)
@@ -184,12 +222,18 @@ export class TideKVInspector extends ElementBase {
       row.tr.dataset.type = type
       setText(row.type, type)
       setText(row.value, preview(store, key, type))
-      row.tr.setAttribute('aria-selected', String(key === this.#selected))
+      this.#mark(row, key === this.#selected)
       order.push(row.tr)
     }
     for (const key of [...this.#rows.keys()]) if (!keys.includes(key)) this.#rows.delete(key)
     // Only a change of membership or order touches the table (it would drop the focus).
     if (order.length !== ui.tbody.children.length || order.some((tr, i) => ui.tbody.children[i] !== tr)) ui.tbody.replaceChildren(...order)
+    if (this.#refocus !== null) {
+      // The row that had the focus went: the next one (or the one before, or New key) takes it.
+      const at = Math.min(this.#refocus, order.length - 1)
+      ;(at >= 0 ? order[at]!.querySelector<HTMLButtonElement>('button.key')! : ui.add).focus()
+      this.#refocus = null
+    }
     for (const [key, origin] of this.#changed) {
       const row = this.#rows.get(key)
       if (row === undefined) continue
@@ -225,6 +269,14 @@ export class TideKVInspector extends ElementBase {
   }
 
   #ttls(): void {
+    try {
+      this.#drawTtls()
+    } catch (error) {
+      this.#failed(error)
+    }
+  }
+
+  #drawTtls(): void {
     const store = this.#store
     if (store === null) return
     for (const [key, row] of this.#rows) {
@@ -238,11 +290,24 @@ export class TideKVInspector extends ElementBase {
     }
   }
 
+  /** Marks the picked row: a class to see, `aria-current` on its key button to hear. */
+  #mark(row: Row, picked: boolean): void {
+    row.tr.classList.toggle('picked', picked)
+    const button = row.tr.querySelector('button.key')
+    if (picked) button?.setAttribute('aria-current', 'true')
+    else button?.removeAttribute('aria-current')
+  }
+
   /** Picks `key` for the detail pane (null with `fresh`: a new key's form). */
   #select(key: string | null, fresh = false): void {
     this.#selected = key
-    for (const [k, row] of this.#rows) row.tr.setAttribute('aria-selected', String(k === key))
-    this.#showDetail(true, fresh)
+    for (const [k, row] of this.#rows) this.#mark(row, k === key)
+    try {
+      this.#watchSelected()
+      this.#showDetail(true, fresh)
+    } catch (error) {
+      this.#failed(error)
+    }
   }
 
   /** Draws the detail pane; `fill` also resets the forms to the key's value (not while someone types). */
@@ -251,7 +316,7 @@ export class TideKVInspector extends ElementBase {
     const store = this.#store
     const key = this.#selected
     ui.detail.hidden = store === null || (key === null && !fresh)
-    ui.error.hidden = true
+    if (fill) ui.error.hidden = true // a redraw for a change elsewhere keeps an error being read
     if (store === null || ui.detail.hidden) return
     const type: KeyType = key === null ? 'none' : store.type(key)
     setText(ui.detailTitle, key ?? 'New key')
@@ -314,6 +379,8 @@ export class TideKVInspector extends ElementBase {
 
   #delete(key: string | null): void {
     if (this.#store === null || key === null) return
+    const row = this.#rows.get(key)
+    if (row !== undefined && row.tr.contains(this.shadowRoot?.activeElement ?? null)) this.#refocus = Array.from(this.#ui.tbody.children).indexOf(row.tr)
     try {
       this.#store.delete(key)
     } catch (error) {

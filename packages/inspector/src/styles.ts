@@ -34,7 +34,7 @@ code { font: 12px ui-monospace, monospace; overflow-wrap: anywhere; }
 td[data-testid='inspector-row-ttl'], .type { white-space: nowrap; }
 .key { border: 0; padding: 0; text-align: left; color: var(--accent); }
 .key code { color: inherit; }
-tr[aria-selected='true'] { background: var(--soft); }
+tr.picked { background: var(--soft); }
 .type { display: inline-block; padding: 0 6px; border-radius: 9px; background: var(--badge); font-size: 11px; }
 .origin { margin-left: 6px; font-size: 11px; color: var(--muted); }
 .flash-local { animation: flash-local 1.2s; } .flash-tab { animation: flash-tab 1.2s; } .flash-remote { animation: flash-remote 1.2s; }

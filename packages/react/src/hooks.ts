@@ -47,13 +47,15 @@ export function useSortedSetRange(store: Store | null, key: string, start: numbe
 }
 
 /**
- * Any read of the store: `select(store)`, re-run when a key or prefix of
- * `watch` changes (the selector given at that time is used; it need not be
- * memoised). Undefined while there is no store. In a component:
+ * Any read of the store: `select(store)`, run again when a key or prefix of
+ * `watch` changes, or when `select` is another function (an inline selector
+ * runs on every render of the component, which `sameResult` keeps cheap for
+ * its children; wrap it in `useCallback` to run it only on changes).
+ * Undefined while there is no store. In a component:
  * `const user = useTideKV(store, (s) => s.hash('user:1').getAll(), ['user:1'])`.
  */
 export function useTideKV<T>(store: Store | null, select: (store: Store) => T, watch: readonly WatchTarget[]): T | undefined {
-  return useWatched<T | undefined>(store, watch, '', select, undefined)
+  return useWatched<T | undefined>(store, watch, select, select, undefined)
 }
 
 /** The store's sync status: 'local' without a relay, else 'offline' | 'connecting' | 'syncing' | 'synced'; undefined while there is no store. */

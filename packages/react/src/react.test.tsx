@@ -142,6 +142,57 @@ describe(`@tidekv/react on React ${reactVersion}`, () => {
     expect(() => b.get('x')).toThrow(expect.objectContaining({ code: 'CLOSED' }))
   })
 
+  it('useTideKV runs a new selector at once (another key read, the same keys watched)', async () => {
+    const store = await memoryStore()
+    store.set('todo:1', 'one')
+    store.set('todo:2', 'two')
+    function Todo({ id }: { id: number }) {
+      const title = useTideKV(store, (s) => s.get<string>(`todo:${id}`), [{ prefix: 'todo:' }])
+      return <span data-testid="title">{title}</span>
+    }
+    const { rerender } = render(<Todo id={1} />)
+    await settle()
+    expect(screen.getByTestId('title').textContent).toBe('one')
+    rerender(<Todo id={2} />)
+    expect(screen.getByTestId('title').textContent).toBe('two') // this render, not after the next write
+  })
+
+  it('useStore never hands out a store it closed: a name that goes A → B → A before B opens shows null until the new A is open', async () => {
+    const inner = memoryStorage()
+    let releaseB: () => void = () => {}
+    const bOpened = new Promise<void>((resolve) => (releaseB = resolve))
+    const storage: StorageFactory = async (name) => {
+      if (name === 'swap-b') await bOpened
+      return inner(name)
+    }
+    const shown: (Store | null)[] = []
+    const closedWhenShown: Store[] = []
+    function App({ name }: { name: string }) {
+      const store = useStore(name, { storage, tabs: false })
+      shown.push(store)
+      try {
+        store?.get('x')
+      } catch {
+        closedWhenShown.push(store!)
+      }
+      return null
+    }
+    const { rerender } = render(<App name="swap-a" />)
+    await settle()
+    const first = shown.at(-1)!
+    expect(first).not.toBeNull()
+    rerender(<App name="swap-b" />)
+    await settle()
+    rerender(<App name="swap-a" />)
+    await settle()
+    await settle()
+    releaseB()
+    await settle()
+    expect(closedWhenShown).toEqual([])
+    expect(shown.at(-1)).not.toBeNull()
+    expect(shown.at(-1)).not.toBe(first)
+  })
+
   it('useStore throws a store that fails to open to the nearest error boundary', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
     function App() {

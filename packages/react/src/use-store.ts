@@ -21,7 +21,8 @@ interface Held {
  * component: `const store = useStore('prefs', { sync: { url: 'wss://relay.example.com' } })`.
  */
 export function useStore(name: string, options?: StoreOptions): Store | null {
-  const [state, setState] = useState<{ name: string; store: Store } | { name: string; error: unknown } | null>(null)
+  // Which opening the state is of: a store of the same name opened earlier (and closed since) is not this one.
+  const [state, setState] = useState<{ held: Held; store: Store } | { held: Held; error: unknown } | null>(null)
   const held = useRef<Held | null>(null)
   const optionsAtOpen = useRef(options)
   if (held.current?.name !== name) optionsAtOpen.current = options
@@ -38,8 +39,8 @@ export function useStore(name: string, options?: StoreOptions): Store | null {
     const mine = current
     let mounted = true
     mine.opening.then(
-      (store) => mounted && setState({ name, store }),
-      (error: unknown) => mounted && setState({ name, error }),
+      (store) => mounted && setState({ held: mine, store }),
+      (error: unknown) => mounted && setState({ held: mine, error }),
     )
     return () => {
       mounted = false
@@ -50,7 +51,7 @@ export function useStore(name: string, options?: StoreOptions): Store | null {
     }
   }, [name])
 
-  if (state === null || state.name !== name) return null
+  if (state === null || state.held !== held.current || state.held.name !== name) return null
   if ('error' in state) throw state.error
   return state.store
 }

@@ -12,16 +12,18 @@ import { isClosedError, sameResult, type Store, type WatchTarget, watchWhileOpen
 interface Cached<T> {
   readonly store: Store
   readonly version: number
-  readonly args: string
+  readonly targets: string
+  readonly args: unknown
   readonly value: T
 }
 
 /**
- * `read(store)`, re-run when a key of `targets` changes or `args` (the
- * hook's other arguments, as a string) does; `empty` without a store and on
+ * `read(store)`, re-run when a key of `targets` changes, or `targets` do, or
+ * `args` does (the hook's other arguments: a string, or for a selector the
+ * selector itself, compared with Object.is); `empty` without a store and on
  * the server.
  */
-export function useWatched<T>(store: Store | null, targets: readonly WatchTarget[], args: string, read: (store: Store) => T, empty: T): T {
+export function useWatched<T>(store: Store | null, targets: readonly WatchTarget[], args: unknown, read: (store: Store) => T, empty: T): T {
   const version = useRef(0)
   const cached = useRef<Cached<T> | null>(null)
   const latestRead = useRef(read)
@@ -57,17 +59,19 @@ export function useWatched<T>(store: Store | null, targets: readonly WatchTarget
   const getSnapshot = (): T => {
     if (store === null) return empty
     const last = cached.current
-    if (last !== null && last.store === store && last.version === version.current && last.args === args) return last.value
+    // What the last read read: this store, with these targets and arguments (its version aside).
+    const sameQuery = last !== null && last.store === store && last.targets === targetsKey && Object.is(last.args, args)
+    if (sameQuery && last.version === version.current) return last.value
     let fresh: T
     try {
       fresh = latestRead.current(store)
     } catch (error) {
-      // A store closed under its readers: they keep what they last showed.
-      if (isClosedError(error)) return last?.value ?? empty
+      // A store closed under its readers: they keep what they last showed of it, nothing of another query.
+      if (isClosedError(error)) return sameQuery ? last.value : empty
       throw error
     }
-    const value = last !== null && last.store === store && sameResult(last.value, fresh) ? last.value : fresh
-    cached.current = { store, version: version.current, args, value }
+    const value = sameQuery && sameResult(last.value, fresh) ? last.value : fresh
+    cached.current = { store, version: version.current, targets: targetsKey, args, value }
     return value
   }
 

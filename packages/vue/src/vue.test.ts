@@ -198,7 +198,7 @@ describe('@tidekv/vue', () => {
     expect(read()).toEqual(SCOREBOARD_AFTER)
   })
 
-  it('renders empty on the server, and hydrates without a mismatch warning', async () => {
+  it('renders empty on the server, and hydrates without a mismatch warning, with useStore or a store already open', async () => {
     const store = await memoryStore()
     store.set('title', 'Hello')
     const Page = defineComponent({
@@ -214,20 +214,50 @@ describe('@tidekv/vue', () => {
     // On the server, even a store that is open renders nothing of it.
     const html = await renderToString(createSSRApp(Page, { given: store }))
     expect(html).toContain('untitled · no status')
-    // In the browser, useStore opens after mount: hydration sees what the server rendered.
-    const container = document.createElement('div')
-    container.innerHTML = await renderToString(createSSRApp(Page))
-    document.body.append(container)
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
-    const app = createSSRApp(Page)
-    app.mount(container)
+    for (const [given, shown] of [
+      [null, 'untitled · local'], // useStore opens after mount
+      [store, 'Hello · local'], // open already: read once mounted
+    ] as const) {
+      const container = document.createElement('div')
+      container.innerHTML = html
+      document.body.append(container)
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+      const app = createSSRApp(Page, { given })
+      app.mount(container)
+      await settle()
+      expect(warn).not.toHaveBeenCalled()
+      expect(error).not.toHaveBeenCalled()
+      warn.mockRestore()
+      error.mockRestore()
+      expect(container.textContent).toBe(shown)
+      app.unmount()
+    }
+  })
+
+  it('keeps one subscription while values change (the effect does not depend on its own result)', async () => {
+    const store = await memoryStore()
+    let watches = 0
+    const watch = store.watch.bind(store)
+    vi.spyOn(store, 'watch').mockImplementation((target, cb) => {
+      watches++
+      return watch(target, cb)
+    })
+    const wrapper = mount(
+      defineComponent({
+        setup() {
+          const value = useValue(store, 'n')
+          return () => h('span', String(value.value))
+        },
+      }),
+    )
+    mounted.push(wrapper)
     await settle()
-    expect(warn).not.toHaveBeenCalled()
-    expect(error).not.toHaveBeenCalled()
-    warn.mockRestore()
-    error.mockRestore()
-    expect(container.textContent).toBe('untitled · local')
-    app.unmount()
+    for (let i = 1; i <= 3; i++) {
+      store.set('n', i)
+      await settle()
+    }
+    expect(wrapper.text()).toBe('3')
+    expect(watches).toBe(1)
   })
 })
