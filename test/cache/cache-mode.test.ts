@@ -126,6 +126,27 @@ describe('cache mode', () => {
     await b.close()
   })
 
+  it('a tab does not evict for another tab’s write, even to the key it wrote last; its own next write brings it back under', async () => {
+    const name = `grow-${Math.random()}`
+    const a = await openStore(name, { indexedDB: new IDBFactory(), tabs: true, cache: { maxBytes: 400, policy: 'allkeys-lru' } })
+    // A tab with a larger budget (an older build, say): its writes can take a past its own.
+    const b = await openStore(name, { indexedDB: new IDBFactory(), tabs: true, cache: { maxBytes: 100_000, policy: 'allkeys-lru' } })
+    for (let i = 0; a.stats().bytes < 300 && i < 20; i++) a.set(`f${i}`, 'x'.repeat(20))
+    a.set('k', 'small') // a's last write: within the budget
+    await a.flush()
+    await expect.poll(() => b.get('k')).toBe('small')
+    b.set('k', 'y'.repeat(150))
+    await b.flush()
+    await expect.poll(() => a.get('k')).toBe('y'.repeat(150))
+    await tick()
+    expect(a.stats().evictions).toBe(0)
+    expect(a.stats().bytes).toBeGreaterThan(400)
+    a.set('next', 1)
+    expect(a.stats().bytes).toBeLessThanOrEqual(400)
+    await a.close()
+    await b.close()
+  })
+
   it('counts the stored keys again after a reload', async () => {
     const idb = new IDBFactory()
     const name = `reload-${Math.random()}`
@@ -158,6 +179,34 @@ describe('cache mode', () => {
     const kept = again.keys().filter((k) => /^k0[0-5]$/.test(k))
     expect(kept).toEqual(['k00', 'k01', 'k02', 'k03', 'k04', 'k05'])
     await again.close()
+  })
+
+  it('at the quota, the key written last is never the one evicted to make room for it', async () => {
+    const full = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+    let refuse = 0
+    const storage = (name: string) => {
+      // reason: memoryStorage's factory returns its adapter synchronously (the type allows a promise)
+      const inner = memoryStorage()(name) as StorageAdapter
+      // reason: Object.create keeps every method of the memory adapter; append is replaced below
+      return Object.assign(Object.create(inner) as StorageAdapter, {
+        append: async (updates: readonly Uint8Array[], strict: boolean) => {
+          if (refuse > 0 && refuse--) throw full()
+          await inner.append(updates, strict)
+        },
+      })
+    }
+    // volatile-ttl evicts the key that expires soonest: the one written last, unless it is spared.
+    const cache = await openStore('spare', { storage, tabs: false, cache: { maxBytes: 1_000_000, policy: 'volatile-ttl' } })
+    cache.set('later', 1, { ttl: 600_000 })
+    cache.set('soon', 2, { ttl: 500_000 })
+    await cache.flush()
+    refuse = 1
+    cache.set('precious', 3, { ttl: 100_000 })
+    await cache.flush()
+    expect(cache.stats().evictions).toBe(1)
+    expect(cache.get('precious')).toBe(3)
+    expect(cache.has('soon')).toBe(false)
+    await cache.close()
   })
 
   it('a rewrite torn at the quota (stored rows deleted, the snapshot refused) is written whole by the next try, never as updates without their base', async () => {
@@ -201,6 +250,19 @@ describe('cache mode', () => {
     expect(again.entries()).toEqual(kept)
     expect(again.has('late')).toBe(true)
     await again.close()
+
+    // Every try torn: the write fails, storage holds nothing; a flush with nothing new to write still rewrites it all.
+    faults.appends = 1
+    faults.tears = 100
+    cache.set('later', 'y')
+    await expect(cache.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+    faults.tears = 0
+    await cache.flush()
+    const kept2 = cache.entries()
+    const third = await openStore('torn', { storage: memoryStorage(disk), tabs: false, cache: { maxBytes: 1_000_000 } })
+    await third.loaded
+    expect(third.entries()).toEqual(kept2)
+    await third.close()
     await cache.close()
   })
 

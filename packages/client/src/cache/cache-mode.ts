@@ -17,6 +17,8 @@ export class CacheMode {
   readonly #budget: CacheBudget
   /** The key a local write is adding to, between `admit` and its keyspace update (then evictions may follow). */
   #writing: string | null = null
+  /** The key this tab wrote last: storage full, the write that hit it is likely its, and it is spared. */
+  #lastWritten: string | undefined = undefined
   #usageTimer: ReturnType<typeof setInterval> | null = null
   #closed = false
 
@@ -31,17 +33,18 @@ export class CacheMode {
     const budget = (this.#budget = new CacheBudget(maxBytes, policy))
     replica.keyChanged = (key, bytes, expiresAt) => {
       budget.changed(key, bytes, expiresAt)
+      if (this.#writing !== key) return
+      // The local write landed (over the budget or not): a later change of this key from another tab is that tab's to evict for.
+      this.#writing = null
       // Right after a local write lands: the store is within its budget again before the call returns.
-      if (this.#writing === key && budget.over) {
-        this.#writing = null
-        this.#evictDownTo(budget.maxBytes, key)
-      }
+      if (budget.over) this.#evictDownTo(budget.maxBytes, key)
     }
     replica.keysCleared = () => budget.cleared()
     replica.admit = (key, added, replaced) => {
       budget.admit(key, added, replaced)
       // The tab whose write passes the budget evicts; other tabs see deletes.
       this.#writing = key
+      this.#lastWritten = key
     }
   }
 
@@ -85,11 +88,11 @@ export class CacheMode {
   /**
    * Storage is full: evict by the policy until the store holds a share less
    * (10% on the first attempt of a write, doubling on each next, at most
-   * 80%; at least one key); whether it evicted anything.
+   * 80%; at least one key), never the key written last; whether it evicted anything.
    */
   makeRoom(attempt: number): boolean {
     const share = Math.min(0.8, 0.1 * 2 ** attempt)
-    return this.#evictDownTo(Math.floor(this.#budget.bytes * (1 - share))) > 0
+    return this.#evictDownTo(Math.floor(this.#budget.bytes * (1 - share)), this.#lastWritten) > 0
   }
 
   /** Stops evicting and saving; saves the record of use a last time. */

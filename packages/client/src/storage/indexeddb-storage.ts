@@ -13,7 +13,7 @@
  * running 0.1.0 is told by the upgrade to close its connection (see
  * 'versionchange' below), so it never reads a V2 row as V1.
  */
-import { type DBSchema, type IDBPDatabase, wrap } from 'idb'
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, wrap } from 'idb'
 import { TideKVError } from '@tidekv/core'
 import type { CompactionResult, CompactOptions, StorageAdapter, StorageFactory, StoredSnapshot, StoredUpdate } from './storage.js'
 
@@ -34,6 +34,8 @@ function isSnapshotMeta(value: unknown): value is SnapshotMeta {
 const DB_VERSION = 2
 /** Client ids kept for reuse: about the most tabs of one store open at once. */
 const MAX_FREE_CLIENTS = 16
+/** Tries of a two-step compaction that other tabs' writes keep interrupting (see #compactFreeingFirst). */
+const FREE_FIRST_TRIES = 3
 
 /** The IndexedDB database name used for a store. */
 export function databaseName(storeName: string): string {
@@ -136,30 +138,64 @@ class IndexedDBStorage implements StorageAdapter {
 
   async compact(build: (unseen: StoredUpdate[]) => CompactionResult, options?: CompactOptions): Promise<void> {
     this.check()
+    if (options?.freeFirst === true) return this.#compactFreeingFirst(build)
     const tx = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
     const updates = tx.objectStore('updates')
-    const [keys, values, meta] = await Promise.all([updates.getAllKeys(), updates.getAll(), tx.objectStore('meta').get('snapshot')])
-    const oldSnapshot = isSnapshotMeta(meta) ? meta.key : undefined
-    const unseen = values.flatMap((bytes, i) => (this.seen.has(keys[i]!) ? [] : [{ bytes, v2: keys[i] === oldSnapshot }]))
+    const unseen = await this.#unseen(tx)
     // Synchronous: the transaction must not go idle between the reads and the writes.
     const { snapshot, index } = build(unseen)
     void updates.clear()
-    if (options?.freeFirst === true) {
+    const snapshotKey = await updates.add(snapshot)
+    void tx.objectStore('meta').put({ key: snapshotKey, index }, 'snapshot')
+    await tx.done
+    this.seen.clear()
+    this.seen.add(snapshotKey)
+  }
+
+  /**
+   * The rows this adapter has neither loaded nor written (other tabs'),
+   * each marked V2 if it is the snapshot, read in `tx`.
+   */
+  async #unseen(tx: IDBPTransaction<Schema, ('updates' | 'meta')[], 'readwrite'>): Promise<StoredUpdate[]> {
+    const updates = tx.objectStore('updates')
+    const [keys, values, meta] = await Promise.all([updates.getAllKeys(), updates.getAll(), tx.objectStore('meta').get('snapshot')])
+    const oldSnapshot = isSnapshotMeta(meta) ? meta.key : undefined
+    return values.flatMap((bytes, i) => (this.seen.has(keys[i]!) ? [] : [{ bytes, v2: keys[i] === oldSnapshot }]))
+  }
+
+  /**
+   * `compact` in two transactions (see CompactOptions.freeFirst): the first
+   * merges and deletes every row, the second stores the snapshot — unless
+   * another tab stored anything in between (its rows, or a snapshot of its
+   * own, which this one must not shadow), and then the first runs again and
+   * takes those in, up to FREE_FIRST_TRIES times.
+   */
+  async #compactFreeingFirst(build: (unseen: StoredUpdate[]) => CompactionResult): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const tx = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
+      const unseen = await this.#unseen(tx)
+      const { snapshot, index } = build(unseen)
+      void tx.objectStore('updates').clear()
       void tx.objectStore('meta').delete('snapshot')
+      // Released client ids stand for updates these rows held: a session taking one before the snapshot is back would reuse clocks.
+      void tx.objectStore('meta').delete('freeClients')
       await tx.done
       this.seen.clear()
       const write = this.db.transaction(['updates', 'meta'], 'readwrite', { durability: 'strict' })
+      const [rows, meta] = await Promise.all([write.objectStore('updates').count(), write.objectStore('meta').get('snapshot')])
+      if (rows > 0 || meta !== undefined) {
+        await write.done
+        if (attempt >= FREE_FIRST_TRIES) {
+          throw new TideKVError('STORAGE_FAILED', 'Another tab kept writing while this one rewrote its storage at the quota; the next write tries again')
+        }
+        continue
+      }
       const snapshotKey = await write.objectStore('updates').add(snapshot)
       void write.objectStore('meta').put({ key: snapshotKey, index }, 'snapshot')
       await write.done
       this.seen.add(snapshotKey)
       return
     }
-    const snapshotKey = await updates.add(snapshot)
-    void tx.objectStore('meta').put({ key: snapshotKey, index }, 'snapshot')
-    await tx.done
-    this.seen.clear()
-    this.seen.add(snapshotKey)
   }
 
   async claimClientId(): Promise<number | undefined> {

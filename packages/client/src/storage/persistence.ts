@@ -116,7 +116,8 @@ export class Persistence {
    * @throws TideKVError `STORAGE_FAILED` when storage refuses the write (it is retried on the next flush).
    */
   flush(): Promise<void> {
-    if (this.#synced >= this.#enqueued) return Promise.resolve()
+    // A rewrite pending after QuotaExceededError: storage may hold nothing of what #synced counts.
+    if (this.#synced >= this.#enqueued && !this.#rewrite) return Promise.resolve()
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ target: this.#enqueued, resolve, reject }))
     this.#failed = false
     this.#kick()
@@ -135,6 +136,8 @@ export class Persistence {
       await this.#compact()
     } catch (error) {
       if (!isQuotaError(error)) throw error
+      // The updates the compaction took (a sweep's deletes, say) are queued again: store them as updates.
+      if (this.#queue.length > 0) await this.flush()
     }
   }
 
@@ -169,6 +172,8 @@ export class Persistence {
         this.#fail(cause)
         return
       }
+      // A step went through: the next refusal is a new write's, which starts again at the first try.
+      quotaTries = 0
       this.#settle()
     }
   }
@@ -217,7 +222,8 @@ export class Persistence {
       await this.adapter.compact((unseen) => {
         const result = this.hooks.build(unseen)
         // The snapshot holds every update queued so far (the build committed into the document first).
-        taken = this.#queue
+        // A two-step compaction may build again: what the first build took stays taken.
+        taken = taken.concat(this.#queue)
         this.#queue = []
         snapshotBytes = result.snapshot.length
         return result

@@ -30,7 +30,9 @@ export interface CompactOptions {
    * compaction in one transaction cannot succeed there): the first
    * transaction runs `build` and deletes every stored update, the second
    * stores the snapshot. Not atomic — a crash between them leaves the store
-   * empty — so only cache stores ask for it (a cache refills).
+   * empty — so only cache stores ask for it (a cache refills). If another
+   * writer stores anything between the two, the first runs again to take it
+   * in: `build` may be called more than once, each time for the whole state.
    */
   freeFirst?: boolean
 }
