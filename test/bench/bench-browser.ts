@@ -459,9 +459,47 @@ async function hookRows(context: BrowserContext): Promise<void> {
   })
 }
 
+// ---- <tidekv-inspector> on 100,000 keys -------------------------------------------------
+
+const INSPECTOR_KEYS = [1_000, 100_000]
+const INSPECTOR_CHANGES = 50
+
+async function inspectorRows(context: BrowserContext): Promise<void> {
+  const results: { n: number; draw: number; turn: number; change: number }[] = []
+  for (const n of INSPECTOR_KEYS) {
+    const page = await openPage(context)
+    const draw = await call(page, 'inspectorMount', `inspect-${n}`, n)
+    const turns: number[] = []
+    const changes: number[] = []
+    for (let c = 0; c < INSPECTOR_CHANGES + 5; c++) {
+      const turn = await call(page, 'inspectorTurn')
+      const change = await call(page, 'inspectorChange', c % 50)
+      if (c < 5) continue // warm-up
+      turns.push(turn)
+      changes.push(change)
+    }
+    await call(page, 'inspectorUnmount')
+    await page.close()
+    results.push({ n, draw, turn: percentile(turns, 0.5), change: percentile(changes, 0.5) })
+  }
+  const [small, big] = [results[0]!, results[results.length - 1]!]
+  const text = (r: (typeof results)[number]) => `draw ${ms(r.draw)}, page turn ${ms(r.turn)}, change shown ${ms(r.change)}`
+  rows.push({
+    id: 'inspector',
+    label: `6. <tidekv-inspector>, ${big.n.toLocaleString('en')} keys (vs ${small.n.toLocaleString('en')})`,
+    cells: { TideKV: { value: big.change, text: text(big) } },
+    ratio: big.turn / small.turn,
+    ratioText: `page turn ${(big.turn / small.turn).toFixed(2)}× the ${small.n.toLocaleString('en')}-key store's`,
+    goal: '(info)',
+    notes: [
+      `The inspector (page size 50) on a store of n keys ({ i, label } values, persist: false): its first draw (the store setter draws synchronously), a page turn (Next then Previous, each drawn on click; the mean of the two), and a change to a key on the page until its row shows it (store.set → commit → watcher → a timer → redraw; a MutationObserver on the cell), medians of ${INSPECTOR_CHANGES} after 5 warm-up. ${small.n.toLocaleString('en')} keys: ${text(small)}. It reads one page from store.keys({ prefix, after, limit }), so the times should not grow with n.`,
+    ],
+  })
+}
+
 // ---- main -------------------------------------------------------------------------
 
-const ALL_SECTIONS = 'cold,writes,tabs,react'
+const ALL_SECTIONS = 'cold,writes,tabs,react,inspector'
 let sections = new Set(ALL_SECTIONS.split(','))
 
 async function main(): Promise<void> {
@@ -482,12 +520,13 @@ async function main(): Promise<void> {
     await first.close()
     log(`${product}; crossOriginIsolated ${info.crossOriginIsolated}, timer step ${ms(info.timerResolutionMs)}, gc ${info.gc}`)
 
-    // BENCH_BROWSER_SECTIONS=cold,writes,tabs,react (the default: all) runs some of them.
+    // BENCH_BROWSER_SECTIONS=cold,writes,tabs,react,inspector (the default: all) runs some of them.
     sections = new Set((process.env.BENCH_BROWSER_SECTIONS ?? ALL_SECTIONS).split(','))
     if (sections.has('cold')) await coldRows(context)
     if (sections.has('writes')) await writeRows(context)
     visibility = sections.has('tabs') ? (await tabRows(context)).visibility : []
     if (sections.has('react')) await hookRows(context)
+    if (sections.has('inspector')) await inspectorRows(context)
   } finally {
     await context.close()
     await server.close()
@@ -495,7 +534,7 @@ async function main(): Promise<void> {
   }
   if (pageErrors.length > 0) throw new Error(`errors in the page:\n${pageErrors.join('\n')}`)
 
-  const ORDER = ['write-set', 'write-setMany', 'cold-first-get', 'cold-loaded', 'reads', 'tab-p50', 'tab-p99', 'react-hooks']
+  const ORDER = ['write-set', 'write-setMany', 'cold-first-get', 'cold-loaded', 'reads', 'tab-p50', 'tab-p99', 'react-hooks', 'inspector']
   rows.sort((x, y) => ORDER.indexOf(x.id) - ORDER.indexOf(y.id))
   const header = ['row', ...IMPLS, 'ratio', 'goal', 'met']
   const body = rows.map((row) => [
@@ -525,7 +564,7 @@ async function main(): Promise<void> {
       .filter((r) => r.met !== undefined)
       .map((r) => `  ${r.met ? 'met    ' : 'NOT met'}  ${r.label}: ${r.id.startsWith('tab') || r.id === 'react-hooks' ? ms(r.ratio!) : r.ratioText} (goal ${r.goal})`),
     '',
-    `total ${(totalMs / 1000).toFixed(1)} s · ${sections.size === 4 ? `results in ${fileURLToPath(RESULTS)}` : 'some sections only: results not recorded'}`,
+    `total ${(totalMs / 1000).toFixed(1)} s · ${ALL_SECTIONS.split(',').every((x) => sections.has(x)) ? `results in ${fileURLToPath(RESULTS)}` : 'some sections only: results not recorded'}`,
   ]
   console.log(lines.join('\n'))
 

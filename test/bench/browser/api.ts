@@ -72,4 +72,10 @@ export interface BenchPage {
   reactMount(store: string, n: number): Promise<number>
   reactChange(i: number): Promise<{ ms: number; renders: number }>
   reactUnmount(): Promise<void>
+
+  // ---- <tidekv-inspector> on n keys (inspector-bench.ts) ----
+  inspectorMount(store: string, n: number): Promise<number>
+  inspectorTurn(): number
+  inspectorChange(i: number): Promise<number>
+  inspectorUnmount(): Promise<void>
 }

@@ -14,6 +14,7 @@ import { IndexeddbPersistence } from 'y-indexeddb'
 import * as Y from 'yjs'
 import { shuffledIndices } from '../shuffle.js'
 import type { BenchPage, ColdOpen, DatabaseBytes, PingPong } from './api.js'
+import { inspectorChange, inspectorMount, inspectorTurn, inspectorUnmount } from './inspector-bench.js'
 import { reactChange, reactMount, reactUnmount } from './react-hooks.js'
 
 const now = (): number => performance.now()
@@ -193,6 +194,10 @@ const bench: BenchPage = {
   reactMount,
   reactChange,
   reactUnmount,
+  inspectorMount,
+  inspectorTurn,
+  inspectorChange,
+  inspectorUnmount,
 
   async writeTideKV(name, n) {
     const { keys, values } = data(n)
