@@ -37,6 +37,11 @@ test('shows another device’s write as it lands, the picked key whole, and its 
   await keyRow(a, 'note:remote').waitFor()
   await expect.poll(() => keyRow(a, 'note:remote').getAttribute('data-origin')).toBe('remote')
   expect(await keyRow(a, 'note:remote').getByTestId('inspector-row-origin').textContent()).toBe('another device')
+  // The row flashes (a CSS animation named for the origin); a second write restarts it under its twin's name.
+  const flash = () => keyRow(a, 'note:remote').evaluate((row) => getComputedStyle(row).animationName)
+  expect(await flash()).toBe('flash-remote')
+  await b.evaluate(() => window.tidekv?.set('note:remote', { text: 'from b', tags: ['x', 'y'] }, { ttl: 600_000 })) // the same value, written again
+  await expect.poll(flash).toBe('flash-remote-again')
   const ttl = Number(await keyRow(a, 'note:remote').getByTestId('inspector-row-ttl').getAttribute('data-ttl'))
   expect(ttl).toBeGreaterThan(590_000)
   await expect.poll(async () => Number(await keyRow(a, 'note:remote').getByTestId('inspector-row-ttl').getAttribute('data-ttl'))).toBeLessThan(ttl) // counting down

@@ -28,9 +28,15 @@ export function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) node.textContent = text
 }
 
-/** Replays a CSS animation class (removing and re-adding it restarts the animation). */
+/**
+ * Restarts a row's flash: each flash class has a twin (`<name>-again`, the
+ * same keyframes under another name), and switching to the other one
+ * restarts the animation without forcing a layout (removing and re-adding
+ * one class needs a reflow in between, which cost 3.7 ms a change on a
+ * page of 50 rows: bench:browser row 6).
+ */
 export function flash(node: HTMLElement, className: string): void {
-  node.classList.remove(className)
-  void node.offsetWidth // reason: a reflow between remove and add restarts the animation
-  node.classList.add(className)
+  const next = node.classList.contains(className) ? `${className}-again` : className
+  for (const c of Array.from(node.classList)) if (c.startsWith('flash-')) node.classList.remove(c)
+  node.classList.add(next)
 }

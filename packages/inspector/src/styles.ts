@@ -37,9 +37,13 @@ td[data-testid='inspector-row-ttl'], .type { white-space: nowrap; }
 tr.picked { background: var(--soft); }
 .type { display: inline-block; padding: 0 6px; border-radius: 9px; background: var(--badge); font-size: 11px; }
 .origin { margin-left: 6px; font-size: 11px; color: var(--muted); }
-.flash-local { animation: flash-local 1.2s; } .flash-tab { animation: flash-tab 1.2s; } .flash-remote { animation: flash-remote 1.2s; }
-@keyframes flash-local { from { background: var(--local); } } @keyframes flash-tab { from { background: var(--tab); } } @keyframes flash-remote { from { background: var(--remote); } }
-@media (prefers-reduced-motion: reduce) { .flash-local, .flash-tab, .flash-remote { animation: none; } }
+[class*='flash-'] { animation: var(--flash) 1.2s; }
+.flash-local { --flash: flash-local; } .flash-local-again { --flash: flash-local-again; } .flash-tab { --flash: flash-tab; } .flash-tab-again { --flash: flash-tab-again; }
+.flash-remote { --flash: flash-remote; } .flash-remote-again { --flash: flash-remote-again; }
+@keyframes flash-local { from { background: var(--local); } } @keyframes flash-local-again { from { background: var(--local); } }
+@keyframes flash-tab { from { background: var(--tab); } } @keyframes flash-tab-again { from { background: var(--tab); } }
+@keyframes flash-remote { from { background: var(--remote); } } @keyframes flash-remote-again { from { background: var(--remote); } }
+@media (prefers-reduced-motion: reduce) { [class*='flash-'] { animation: none; } }
 .pager { display: flex; gap: 8px; align-items: center; padding: 6px 12px; border-top: 1px solid var(--line); }
 .detail { padding: 8px 12px 12px; border-top: 1px solid var(--line); display: grid; gap: 8px; }
 .detail h3 { font-size: 13px; margin: 0; }
