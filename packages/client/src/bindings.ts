@@ -1,7 +1,7 @@
 /**
  * Helpers for framework bindings (@tidekv/react, @tidekv/vue), exported for
  * any other binding: keeping a result's reference while it is unchanged, and
- * watching a store that may close under its readers.
+ * watching keys once per tick on a store that may close under its readers.
  */
 import { TideKVError, type WatchTarget } from '@tidekv/core'
 import type { Store } from './store.js'
@@ -40,12 +40,35 @@ export function isClosedError(error: unknown): boolean {
   return error instanceof TideKVError && error.code === 'CLOSED'
 }
 
-/** `store.watch(target, cb)`, or nothing (a no-op stop) for a store that has closed meanwhile. */
-export function watchWhileOpen(store: Store, target: WatchTarget, cb: () => void): () => void {
-  try {
-    return store.watch(target, cb)
-  } catch (error) {
-    if (isClosedError(error)) return () => {}
-    throw error
+/**
+ * Watches every key or prefix of `targets` and calls `onTick` once per tick
+ * in which any of them changed (a microtask after the transaction's
+ * watchers: a batch of 100 writes is one call); `onEach`, if given, runs at
+ * every change, synchronously. A store that has closed meanwhile is watched
+ * not at all. Returns the stop, which also drops a call still pending.
+ */
+export function watchTargets(store: Store, targets: readonly WatchTarget[], onTick: () => void, onEach?: () => void): () => void {
+  let live = true
+  let pending = false
+  const changed = (): void => {
+    onEach?.()
+    if (pending) return
+    pending = true
+    queueMicrotask(() => {
+      pending = false
+      if (live) onTick()
+    })
+  }
+  const stops = targets.map((target) => {
+    try {
+      return store.watch(target, changed)
+    } catch (error) {
+      if (isClosedError(error)) return () => {}
+      throw error
+    }
+  })
+  return () => {
+    live = false
+    for (const stop of stops) stop()
   }
 }

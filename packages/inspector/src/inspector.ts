@@ -136,6 +136,15 @@ export class TideKVInspector extends ElementBase {
     })
   }
 
+  /** Runs `draw`; a failure is shown, not thrown (it would escape a timer or a listener). */
+  #guarded(draw: () => void): void {
+    try {
+      draw()
+    } catch (error) {
+      this.#failed(error)
+    }
+  }
+
   /** A failure while drawing: a store closed under the inspector stops it (no timer left throwing every second). */
   #failed(error: unknown): void {
     if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'CLOSED') this.#stop()
@@ -190,11 +199,7 @@ export class TideKVInspector extends ElementBase {
   }
 
   #render(): void {
-    try {
-      this.#draw()
-    } catch (error) {
-      this.#failed(error)
-    }
+    this.#guarded(() => this.#draw())
   }
 
   #draw(): void {
@@ -269,11 +274,7 @@ export class TideKVInspector extends ElementBase {
   }
 
   #ttls(): void {
-    try {
-      this.#drawTtls()
-    } catch (error) {
-      this.#failed(error)
-    }
+    this.#guarded(() => this.#drawTtls())
   }
 
   #drawTtls(): void {
@@ -302,12 +303,10 @@ export class TideKVInspector extends ElementBase {
   #select(key: string | null, fresh = false): void {
     this.#selected = key
     for (const [k, row] of this.#rows) this.#mark(row, k === key)
-    try {
+    this.#guarded(() => {
       this.#watchSelected()
       this.#showDetail(true, fresh)
-    } catch (error) {
-      this.#failed(error)
-    }
+    })
   }
 
   /** Draws the detail pane; `fill` also resets the forms to the key's value (not while someone types). */

@@ -7,7 +7,7 @@
  * React once.
  */
 import { useCallback, useRef, useSyncExternalStore } from 'react'
-import { isClosedError, sameResult, type Store, type WatchTarget, watchWhileOpen } from '@tidekv/client'
+import { isClosedError, sameResult, type Store, type WatchTarget, watchTargets } from '@tidekv/client'
 
 interface Cached<T> {
   readonly store: Store
@@ -33,25 +33,14 @@ export function useWatched<T>(store: Store | null, targets: readonly WatchTarget
   const subscribe = useCallback(
     (onChange: () => void) => {
       if (store === null) return () => {}
-      let live = true
-      let pending = false
-      const changed = (): void => {
+      const bump = (): void => {
         version.current++
-        if (pending) return
-        pending = true
-        queueMicrotask(() => {
-          pending = false
-          if (live) onChange()
-        })
       }
       // reason: targetsKey is JSON.stringify of this hook's WatchTarget[] (a key string or { prefix }), so it parses back to one
-      const stops = (JSON.parse(targetsKey) as WatchTarget[]).map((target) => watchWhileOpen(store, target, changed))
+      const stop = watchTargets(store, JSON.parse(targetsKey) as WatchTarget[], onChange, bump)
       // A change between the render and this subscription was not seen: read again (an equal result keeps its reference).
-      version.current++
-      return () => {
-        live = false
-        for (const stop of stops) stop()
-      }
+      bump()
+      return stop
     },
     [store, targetsKey],
   )

@@ -7,7 +7,7 @@
  * and while hydrating until mounted, as the server rendered it.
  */
 import { getCurrentInstance, getCurrentScope, inject, type MaybeRefOrGetter, onMounted, onScopeDispose, type Ref, shallowRef, ssrContextKey, toValue, watchEffect } from 'vue'
-import { isClosedError, sameResult, type Store, type WatchTarget, watchWhileOpen } from '@tidekv/client'
+import { isClosedError, sameResult, type Store, type WatchTarget, watchTargets } from '@tidekv/client'
 
 /** A store, a ref of one, or a getter: what every composable takes. */
 export type StoreSource = MaybeRefOrGetter<Store | null | undefined>
@@ -41,21 +41,7 @@ export function useWatched<T>(source: StoreSource, targets: () => readonly Watch
         if (!sameResult(shown, fresh)) show(fresh)
       }
       update()
-      let live = true
-      let pending = false
-      const changed = (): void => {
-        if (pending) return
-        pending = true
-        queueMicrotask(() => {
-          pending = false
-          if (live) update()
-        })
-      }
-      const stops = targets().map((target) => watchWhileOpen(store, target, changed))
-      onCleanup(() => {
-        live = false
-        for (const s of stops) s()
-      })
+      onCleanup(watchTargets(store, targets(), update))
     })
     if (getCurrentScope() !== undefined) onScopeDispose(stop)
   }
