@@ -254,7 +254,9 @@ class Cluster extends ReplicaCluster<Replica> {
    * Closes replica i and reopens it from its IndexedDB. Updates it received
    * but could not integrate yet (Yjs keeps them pending, in memory only) are
    * lost; like a provider reconnecting, its peers then send it what its state
-   * vector lacks.
+   * vector lacks, and it sends them what theirs lack: a load that finishes
+   * inside `openStore` may already have committed (losers cleaned up, expired
+   * keys swept) before the network hears its updates.
    */
   async restart(i: number, held: boolean): Promise<Store> {
     const r = this.replicas[i]!
@@ -266,7 +268,7 @@ class Cluster extends ReplicaCluster<Replica> {
     r.detach = this.net.capture(i, r.store)
     // Not held back: loaded before anything else happens (else the load would race the next steps).
     if (!held) await r.store.loaded
-    this.net.reconnect(i, false)
+    this.net.reconnect(i, true)
     return r.store
   }
 

@@ -146,6 +146,38 @@ describe('writes before the document loads (fast open)', () => {
     expect(store.doc.getArray('tidekv').length).toBe(2)
   })
 
+  it('a delete heard before the document loads, of an entry only the stored document holds, is stored too', async () => {
+    // Yjs keeps such a delete pending and applies it inside the load's transaction, which is not stored.
+    const clock = clockOf()
+    const disk = memoryStorage()
+    const device = await openStore('p3', { storage: disk, tabs: false, clock: clock.fn })
+    device.set('k', 1)
+    device.set('other', 2)
+    await device.flush()
+    const peer = await mem(clock.fn)
+    send(device, peer)
+    await device.close()
+    const before = Y.encodeStateVector(peer.doc)
+    peer.delete('k')
+    await peer.flush()
+    const deleteOnly = Y.encodeStateAsUpdate(peer.doc, before)
+
+    const gate = new LoadGate()
+    const reopened = await openStore('p3', { storage: gate.wrap(disk), tabs: false, clock: clock.fn })
+    expect(gate.held).toBe(true)
+    Y.applyUpdate(reopened.doc, deleteOnly, 'net')
+    gate.release()
+    await reopened.loaded
+    expect(reopened.get('k')).toBeUndefined()
+    await reopened.close()
+
+    const again = await openStore('p3', { storage: disk, tabs: false, clock: clock.fn })
+    await again.loaded
+    expect(again.get('k')).toBeUndefined()
+    expect(again.get('other')).toBe(2)
+    await Promise.all([again.close(), peer.close()])
+  })
+
   it('hash.incr and sortedSet.incr before the document loads replace their own preloaded contribution', async () => {
     const clock = clockOf()
     const disk = memoryStorage()

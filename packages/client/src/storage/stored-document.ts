@@ -103,8 +103,9 @@ export class StoredDocument {
     const doc = this.replica.doc
     try {
       const updates = await this.storage.loadUpdates()
-      // Anything applied to the document before it loaded (by the app, through store.doc) may
-      // only integrate now, inside this transaction, which is not stored: store it explicitly.
+      // Anything applied to the document before it loaded (by sync, tabs or the app through
+      // store.doc: items, or deletes of stored items) may only integrate now, inside this
+      // transaction, which is not stored: store it explicitly.
       const early = holdsState(doc)
       doc.transact(() => applyStored(doc, updates), this.#origin)
       if (early) {

@@ -114,9 +114,13 @@ export function afterTransactions(doc: Y.Doc, fn: () => void): void {
   else doc.once('afterAllTransactions', fn)
 }
 
-/** Whether `doc` holds any state: integrated structs, or structs pending on missing ones. */
+/**
+ * Whether `doc` holds any state: integrated structs, structs pending on
+ * missing ones, or deletes of items it does not have yet (Yjs applies those
+ * inside the next transaction that brings the items, such as a load).
+ */
 export function holdsState(doc: Y.Doc): boolean {
-  return Y.decodeStateVector(Y.encodeStateVector(doc)).size > 0 || doc.store.pendingStructs !== null
+  return Y.decodeStateVector(Y.encodeStateVector(doc)).size > 0 || doc.store.pendingStructs !== null || doc.store.pendingDs !== null
 }
 
 /** Moves the entries' bytes into shared buffers of up to SHARED_BUFFER_BYTES (a larger entry keeps its own). */
