@@ -9,7 +9,8 @@ import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
 import type { Metrics } from './metrics.js'
 import { ProtocolError } from './protocol-error.js'
-import type { Peer, Room } from './room.js'
+import type { Peer } from './peer.js'
+import type { Room } from './room.js'
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1

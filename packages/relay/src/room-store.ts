@@ -17,7 +17,8 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { ProtocolError } from './protocol-error.js'
-import type { Peer, Room } from './room.js'
+import type { Peer } from './peer.js'
+import type { Room } from './room.js'
 import { within } from './within.js'
 
 /** The token subject of the relay's own replicas: it starts with U+0000, which `createToken` and the relay refuse in a `sub`. */

@@ -11,54 +11,31 @@
  * A peer is acknowledged only for what storage holds, so an acknowledged
  * write survives a crash of the relay.
  */
-import { CloseCode, MessageType, type WriteRules } from '@tidekv/core'
+import { CloseCode, MessageType } from '@tidekv/core'
 import { readSafeVarUint } from '@tidekv/core/wire'
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
-import * as authProtocol from 'y-protocols/auth'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import type { AccessMode } from './auth.js'
 import type { RelayLimits } from './limits.js'
 import type { RelayBus } from './bus.js'
 import { ClientOwners } from './client-owners.js'
+import type { Peer } from './peer.js'
 import type { Metrics } from './metrics.js'
 import { Presence, PresenceRefused } from './presence.js'
 import { RoomFeed } from './room-feed.js'
 import { RoomWrites } from './room-writes.js'
+import { type Held, RoomBacklog } from './room-backlog.js'
+import { type Batch, RoomFanout } from './room-fanout.js'
+import { awarenessMessage, permissionDeniedMessage, persistedMessage, stepOneMessage } from './room-messages.js'
+import { type PresenceHolder, RemotePresence } from './remote-presence.js'
 import { ProtocolError } from './protocol-error.js'
 import { StepOneAnswers } from './step-one.js'
 import type { RelayStorage } from './storage.js'
-import { sliceUpdate } from './update-slices.js'
+import { applyInTurns, sliceUpdate } from './update-slices.js'
 import { checkWriteRules } from './write-rules-check.js'
 import { touchedKeys } from './update-keys.js'
 import { type Publication, readPublishFrame, RoomPubSub } from './room-pubsub.js'
 import { checkUpdate, type ClientClocks, scaleBudget, type UpdateBudget, UpdateRejected, type UpdateSummary } from './update-budget.js'
-
-/** A connection as a room sees it. */
-export interface Peer {
-  readonly mode: AccessMode
-  /** Its token's subject (`sub`), or "" (anonymous, or a token without one): who owns the client ids it writes under. */
-  readonly subject: string
-  /** The keys it may write (its token's `rules.write`), or null for the whole room; see write-rules-check.ts. */
-  readonly rules: WriteRules | null
-  /** Wants PERSISTED acknowledgements (a TideKV client). */
-  readonly acks: boolean
-  send(message: Uint8Array): void
-  /**
-   * Sends a sync answer of one message or many (a large room in pieces), as
-   * the peer's socket drains; messages sent after it wait behind it. Its
-   * messages are the room's own (shared by every peer that asks), so they do
-   * not count as the peer's backlog.
-   */
-  sendAnswer(messages: readonly Uint8Array[]): void
-  /** Whether part of an earlier answer is still waiting to be sent (then a new sync step 1 is not answered). */
-  readonly answering: boolean
-  /** Handles a message of this peer that the room held back while it was busy (as if it had just arrived). */
-  deliver(message: Uint8Array): void
-  /** Closes the peer's connection. */
-  close(code: number, reason: string): void
-}
 
 /**
  * An update with more structs than this is applied in slices of this many,
@@ -75,11 +52,6 @@ const HEAP_PER_STRUCT = 600
 
 /** Origin of transactions that load the stored state: not stored again, not sent. */
 const STORAGE = Symbol('storage')
-/** Another relay's presence states not renewed for this long are dropped (clients renew every 15 s; y-protocols drops at 30 s). */
-const REMOTE_PRESENCE_TTL_MS = 30_000
-
-/** Who holds a presence state: a connection, or the stand-in for another relay. */
-type PresenceHolder = { readonly subject: string }
 
 /** Origin of updates another relay stored and announced: sent to this room's peers, not stored again. */
 const FROM_BUS = Symbol('bus')
@@ -121,19 +93,18 @@ export class Room {
   readonly presence = new Presence<PresenceHolder>()
   /** Who listens to which pub/sub channels (nothing of it is stored). */
   private readonly pubsub = new RoomPubSub<Peer>()
-  /** The holders that stand for other relays in `presence`, by relay id. */
-  private readonly remoteHolders = new Map<string, PresenceHolder>()
-  /** Expires other relays' presence states that stopped being renewed (their relay may have died). */
-  private presenceSweep: ReturnType<typeof setInterval> | null = null
+  /** Other relays' clients in `presence`, when relays share rooms. */
+  private readonly remotePresence: RemotePresence | null
   readonly peers = new Set<Peer>()
   /** Resolves once the stored state is in the document: no peer is served before. */
   readonly ready: Promise<void>
   /** Storage writes, in order, and what storage holds (room-writes.ts). */
   private readonly writes: RoomWrites
   private refusedPeers = new WeakSet<Peer>()
-  /** Messages held back while a large update is applied in slices, or null when the room is not busy. */
-  private backlog: [Peer, Uint8Array][] | null = null
-  private backlogBytes = 0
+  /** The updates of this task, sent on merged at its end. */
+  private readonly fanout: RoomFanout<Peer, typeof FROM_BUS>
+  /** Messages held back while the room is busy (a large update applied in slices, a claim awaited). */
+  private readonly backlog: RoomBacklog<Peer>
   /** Settles once the update being applied in slices (if any) is all applied. */
   private slicing: Promise<void> = Promise.resolve()
   /** Answers to sync step 1: rate-limited, bounded, the whole room cached for new clients. */
@@ -150,6 +121,8 @@ export class Room {
     private readonly ctx: RoomContext,
   ) {
     this.stepTwoBudget = scaleBudget(ctx.limits.maxMessageBytes, ctx.budget)
+    this.backlog = new RoomBacklog(ctx.limits.maxBacklogBytes)
+    this.fanout = new RoomFanout(this.peers, this.stored)
     this.stepOne = new StepOneAnswers(this.doc, this.stepTwoBudget.maxClients)
     this.feed =
       ctx.bus === undefined
@@ -160,7 +133,7 @@ export class Room {
             relayId: ctx.bus.relayId,
             storage: ctx.storage,
             apply: (update) => Y.applyUpdate(this.doc, update, FROM_BUS),
-            applyPresence: (relay, update) => this.applyRemotePresence(relay, update),
+            applyPresence: (relay, update) => this.remotePresence?.apply(relay, update),
             applyPublish: (frame) => {
               const publication = readPublishFrame(frame)
               if (publication !== undefined) this.deliverPublication(publication)
@@ -177,18 +150,18 @@ export class Room {
       compactAfterUpdates: ctx.limits.compactAfterUpdates,
       onError: (error) => ctx.onError(error, name),
       acknowledgeAll: () => {
-        for (const peer of this.peers) if (peer.acks) peer.send(this.persistedMessage())
+        for (const peer of this.peers) if (peer.acks) peer.send(this.persisted())
       },
     })
+    this.remotePresence =
+      this.feed === null
+        ? null
+        : new RemotePresence(
+            this.presence,
+            (update) => this.broadcast(awarenessMessage(update)),
+            (error) => ctx.onError(error, name),
+          )
     this.ready = this.load()
-    if (this.feed !== null) {
-      this.presenceSweep = setInterval(() => {
-        const now = performance.now()
-        const removed = this.presence.expire((holder, at) => this.isRemote(holder) && now - at > REMOTE_PRESENCE_TTL_MS)
-        if (removed !== null) this.broadcast(this.awarenessMessage(removed))
-      }, REMOTE_PRESENCE_TTL_MS / 3)
-      this.presenceSweep.unref?.()
-    }
     this.doc.on('update', this.onUpdate)
   }
 
@@ -203,26 +176,6 @@ export class Room {
     this.writes.loaded(stored.lastSeq, stored.updates.length)
     this.feed?.start(stored.lastSeq)
     this.loaded = true
-  }
-
-  /** Presence changes another relay announced for its own clients: shown to this relay's peers. */
-  private applyRemotePresence(relay: string, update: Uint8Array): void {
-    let holder = this.remoteHolders.get(relay)
-    if (holder === undefined) {
-      holder = { subject: '' }
-      this.remoteHolders.set(relay, holder)
-    }
-    try {
-      const changed = this.presence.apply(holder, update, () => true, true)
-      if (changed !== null) this.broadcast(this.awarenessMessage(changed))
-    } catch (error) {
-      this.ctx.onError(error, this.name)
-    }
-  }
-
-  private isRemote(holder: PresenceHolder): boolean {
-    for (const remote of this.remoteHolders.values()) if (remote === holder) return true
-    return false
   }
 
   /** Reads what other relays stored that this room may have missed (the bus reported a gap). */
@@ -245,11 +198,8 @@ export class Room {
   /** Adds a peer and starts the sync: the room's state vector, then the awareness states. */
   join(peer: Peer): void {
     this.peers.add(peer)
-    const step1 = encoding.createEncoder()
-    encoding.writeVarUint(step1, MessageType.SYNC)
-    syncProtocol.writeSyncStep1(step1, this.doc)
-    peer.send(encoding.toUint8Array(step1))
-    if (this.presence.size > 0) peer.send(this.awarenessMessage(this.presence.all()))
+    peer.send(stepOneMessage(this.doc))
+    if (this.presence.size > 0) peer.send(awarenessMessage(this.presence.all()))
   }
 
   /** Sends a publication to this relay's subscribers (but its sender). */
@@ -264,7 +214,7 @@ export class Room {
     this.pubsub.leave(peer)
     const removed = this.presence.leave(peer)
     if (removed !== null) {
-      this.broadcast(this.awarenessMessage(removed))
+      this.broadcast(awarenessMessage(removed))
       this.feed?.presence(removed)
     }
   }
@@ -274,15 +224,8 @@ export class Room {
    * @throws ProtocolError for a malformed message, an unknown type or an update over the decode budget
    */
   receive(peer: Peer, message: Uint8Array): void {
-    // While a large update is applied in slices, the room's messages wait, in order, up to a bound.
-    if (this.backlog !== null) {
-      if (this.backlogBytes + message.length > this.ctx.limits.maxBacklogBytes) {
-        throw new ProtocolError('the room is busy applying a large update: try again later', { reason: 'room-busy', code: CloseCode.TRY_AGAIN_LATER })
-      }
-      this.backlogBytes += message.length
-      this.backlog.push([peer, message])
-      return
-    }
+    // While the room is busy, its messages wait, in order, up to a bound.
+    if (this.backlog.offer(peer, message)) return
     const decoder = decoding.createDecoder(message)
     try {
       const type = decoding.readVarUint(decoder)
@@ -294,7 +237,7 @@ export class Room {
           // A client id another subject owns cannot be announced by this one (see client-owners.ts).
           const changed = this.presence.apply(peer, decoding.readVarUint8Array(decoder), (client) => (this.owners.ownerOf(client) ?? peer.subject) === peer.subject)
           if (changed !== null) {
-            this.broadcast(this.awarenessMessage(changed))
+            this.broadcast(awarenessMessage(changed))
             this.feed?.presence(changed)
           }
           if (peer.mode === 'write') {
@@ -305,7 +248,7 @@ export class Room {
         }
         case MessageType.QUERY_AWARENESS:
           this.stepOne.charge(peer)
-          peer.send(this.awarenessMessage(this.presence.all()))
+          peer.send(awarenessMessage(this.presence.all()))
           break
         case MessageType.PUBSUB: {
           const publication = this.pubsub.receive(peer, decoder)
@@ -321,7 +264,7 @@ export class Room {
             // Echoed back: a safe integer only (lib0 reads 146 × 0x80, 0x7f as Infinity, and writing Infinity never ends).
             const id = decoding.hasContent(decoder) ? readSafeVarUint(decoder) : undefined
             this.flush()
-            void this.writes.settled().then(() => this.peers.has(peer) && peer.send(this.persistedMessage(id)))
+            void this.writes.settled().then(() => this.peers.has(peer) && peer.send(this.persisted(id)))
           }
           break
         default:
@@ -432,9 +375,9 @@ export class Room {
       this.applyChecked(peer, update, summary)
       return
     }
-    this.holdMessages()
+    this.backlog.hold()
     const settle = (apply: boolean): void => {
-      const held = this.releaseMessages()
+      const held = this.backlog.release()
       if (apply) this.applyChecked(peer, update, summary)
       this.drain(held)
     }
@@ -458,65 +401,23 @@ export class Room {
    * see the state grow, and the sender is acknowledged once all of it is stored.
    */
   private applyInSlices(peer: Peer, slices: Uint8Array[]): void {
-    this.holdMessages()
+    this.backlog.hold()
     this.ctx.metrics.slicedUpdates++
-    this.slicing = new Promise<void>((resolve) => {
-      let i = 0
-      const done = (): void => {
-        const held = this.releaseMessages()
-        resolve()
-        this.drain(held)
-      }
-      const next = (): void => {
-        try {
-          Y.applyUpdate(this.doc, slices[i++]!, peer)
-        } catch (error) {
-          // The budget check passed it, so this is a Yjs failure: stop, drop the sender, serve the others.
-          this.ctx.metrics.reject('internal-error')
-          this.ctx.onError(error, this.name)
-          peer.close(CloseCode.INTERNAL_ERROR, 'internal error')
-          done()
-          return
-        }
-        if (i < slices.length) {
-          setImmediate(next)
-          return
-        }
-        done()
-      }
-      // Not in this turn, which has just received and checked the whole update, and not before
-      // the next poll for I/O either: a setImmediate made while handling socket input runs
-      // before it, so two.
-      setImmediate(() => setImmediate(next))
-    })
+    this.slicing = applyInTurns(this.doc, slices, peer).then(
+      () => undefined,
+      (error: unknown) => {
+        // The budget check passed it, so this is a Yjs failure: stop, drop the sender, serve the others.
+        this.ctx.metrics.reject('internal-error')
+        this.ctx.onError(error, this.name)
+        peer.close(CloseCode.INTERNAL_ERROR, 'internal error')
+      },
+    )
+    void this.slicing.then(() => this.drain(this.backlog.release()))
   }
 
-  /** From now on the room's messages wait in `backlog` (see `receive`). */
-  private holdMessages(): void {
-    this.backlog = []
-    this.backlogBytes = 0
-  }
-
-  /** Stops holding messages; returns the ones held, for `drain`. */
-  private releaseMessages(): [Peer, Uint8Array][] {
-    const held = this.backlog ?? []
-    this.backlog = null
-    this.backlogBytes = 0
-    return held
-  }
-
-  /** Handles messages held back while the room was busy; stops (and holds the rest) if one makes it busy again. */
-  private drain(held: [Peer, Uint8Array][]): void {
-    for (let k = 0; k < held.length; k++) {
-      if (this.backlog !== null) {
-        const rest = held.slice(k)
-        this.backlog = rest.concat(this.backlog)
-        for (const [, message] of rest) this.backlogBytes += message.length
-        return
-      }
-      const [peer, message] = held[k]!
-      if (this.peers.has(peer)) peer.deliver(message)
-    }
+  /** Handles messages held back while the room was busy (of peers still here). */
+  private drain(held: readonly Held<Peer>[]): void {
+    this.backlog.drain(held, (peer, message) => this.peers.has(peer) && peer.deliver(message))
   }
 
   /**
@@ -561,84 +462,40 @@ export class Room {
     this.ctx.metrics.reject('read-only-write')
     if (this.refusedPeers.has(peer)) return
     this.refusedPeers.add(peer)
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, MessageType.AUTH)
-    authProtocol.writePermissionDenied(encoder, 'read-only token: updates are refused')
-    peer.send(encoding.toUint8Array(encoder))
+    peer.send(permissionDeniedMessage('read-only token: updates are refused'))
   }
 
   /** The room's clock per client, read from the struct store: no state vector is built per update. */
   private readonly roomState: ClientClocks = {
     get: (client: number) => Y.getState(this.doc.store, client),
   }
-  private pending: Uint8Array[] = []
-  private pendingOrigins: (Peer | typeof FROM_BUS | null)[] = []
-  private flushQueued = false
-
   private onUpdate = (update: Uint8Array, origin: unknown): void => {
     this.stepOne.changed()
     if (origin === STORAGE) return
-    this.pending.push(update)
     // reason: Set.has compares identity only, so any origin may be looked up; one it finds is a peer
-    this.pendingOrigins.push(origin === FROM_BUS ? FROM_BUS : origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
-    if (!this.flushQueued) {
-      this.flushQueued = true
-      queueMicrotask(this.flush)
-    }
+    this.fanout.add(update, origin === FROM_BUS ? FROM_BUS : origin instanceof Object && this.peers.has(origin as Peer) ? (origin as Peer) : null)
   }
 
-  private syncMessage(update: Uint8Array): Uint8Array {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, MessageType.SYNC)
-    syncProtocol.writeUpdate(encoder, update)
-    return encoding.toUint8Array(encoder)
+  /** Sends the updates applied in this task now (see room-fanout.ts), then stores them. */
+  private flush(): void {
+    this.fanout.flush()
   }
 
-  /**
-   * Sends the updates applied since the last flush, merged: one message per
-   * peer (the frames, not the Yjs work, are what a fan-out costs) and one
-   * storage write. Runs in a microtask after the socket data that carried them
-   * was handled, so a burst is merged and a lone update is not delayed.
-   */
-  private flush = (): void => {
-    this.flushQueued = false
-    const updates = this.pending
-    const origins = this.pendingOrigins
-    if (updates.length === 0) return
-    this.pending = []
-    this.pendingOrigins = []
-    const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
-    const toAll = this.syncMessage(merged)
-    const senders = new Set<Peer | typeof FROM_BUS | null>(origins)
-    const toSender = new Map<Peer, Uint8Array | null>()
-    for (const peer of this.peers) {
-      if (!senders.has(peer)) {
-        peer.send(toAll)
-        continue
-      }
-      // A sender gets the others' updates of the batch, not its own back.
-      let message = toSender.get(peer)
-      if (message === undefined) {
-        const others = updates.filter((_, i) => origins[i] !== peer)
-        message = others.length === 0 ? null : this.syncMessage(others.length === 1 ? others[0]! : Y.mergeUpdates(others))
-        toSender.set(peer, message)
-      }
-      if (message !== null) peer.send(message)
-    }
-    // What other relays announced is stored already.
+  /** A batch went out to the peers: store what this relay's peers sent (other relays stored theirs). */
+  private stored = ({ updates, origins, merged }: Batch<Peer, typeof FROM_BUS>): void => {
     const local = origins.some((o) => o === FROM_BUS) ? updates.filter((_, i) => origins[i] !== FROM_BUS) : updates
     if (local.length === 0) return
     const update = local === updates ? merged : local.length === 1 ? local[0]! : Y.mergeUpdates(local)
     // Other relays' clients get it now too, as this relay's do; it is stored next.
-    this.store(update, senders, this.feed?.announce(update))
+    this.store(update, new Set(origins), this.feed?.announce(update))
   }
 
   /** Appends an update to storage after the ones before it, then acknowledges it to its senders. */
-  private store(update: Uint8Array, senders: Set<Peer | typeof FROM_BUS | null>, ref?: number): void {
+  private store(update: Uint8Array, senders: ReadonlySet<Peer | typeof FROM_BUS | null>, ref?: number): void {
     this.writes.store(
       update,
       () => {
-        for (const sender of senders) if (sender !== null && sender !== FROM_BUS && sender.acks && this.peers.has(sender)) sender.send(this.persistedMessage())
+        for (const sender of senders) if (sender !== null && sender !== FROM_BUS && sender.acks && this.peers.has(sender)) sender.send(this.persisted())
       },
       ref,
     )
@@ -656,7 +513,7 @@ export class Room {
     this.flush()
     await this.writes.close()
     await this.feed?.close()
-    if (this.presenceSweep !== null) clearInterval(this.presenceSweep)
+    this.remotePresence?.close()
     this.doc.destroy()
   }
 
@@ -664,18 +521,8 @@ export class Room {
     for (const peer of this.peers) peer.send(message)
   }
 
-  private awarenessMessage(update: Uint8Array): Uint8Array {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, MessageType.AWARENESS)
-    encoding.writeVarUint8Array(encoder, update)
-    return encoding.toUint8Array(encoder)
-  }
-
-  private persistedMessage(id?: number): Uint8Array {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, MessageType.PERSISTED)
-    encoding.writeVarUint8Array(encoder, this.writes.persisted)
-    if (id !== undefined) encoding.writeVarUint(encoder, id)
-    return encoding.toUint8Array(encoder)
+  /** A PERSISTED acknowledgement of what storage holds now. */
+  private persisted(id?: number): Uint8Array {
+    return persistedMessage(this.writes.persisted, id)
   }
 }

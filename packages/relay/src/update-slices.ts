@@ -12,6 +12,7 @@
  * parsed the update anyway; nothing is parsed twice.
  */
 import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
 import type { UpdateLayout } from './update-budget.js'
 
 /** One block's part in a slice: struct count, client, first clock, and the byte range of its structs. */
@@ -72,4 +73,29 @@ export function sliceUpdate(update: Uint8Array, layout: UpdateLayout): Uint8Arra
       encoding.writeUint8Array(encoder, i === all.length - 1 ? deleteSet : emptyDeleteSet)
       return encoding.toUint8Array(encoder)
     })
+}
+
+/**
+ * Applies `slices` to `doc` in order, one per event-loop turn, with `origin`;
+ * resolves after the last, or rejects with the error of the first that Yjs
+ * refuses (the rest are not applied).
+ */
+export function applyInTurns(doc: Y.Doc, slices: readonly Uint8Array[], origin: unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let i = 0
+    const next = (): void => {
+      try {
+        Y.applyUpdate(doc, slices[i++]!, origin)
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)))
+        return
+      }
+      if (i < slices.length) setImmediate(next)
+      else resolve()
+    }
+    // Not in this turn, which has just received and checked the whole update, and not before
+    // the next poll for I/O either: a setImmediate made while handling socket input runs
+    // before it, so two.
+    setImmediate(() => setImmediate(next))
+  })
 }
