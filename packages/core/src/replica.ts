@@ -7,23 +7,23 @@
 import * as Y from 'yjs'
 import type { Transaction } from 'yjs'
 import { afterTransactions, DocLog, inTransaction } from './layout/doc-log.js'
-import { decodeEntry, decodeEntryAddress, type Entry, type EntryAddress, StructType } from './layout/entry.js'
+import { decodeEntry, decodeEntryAddress, type Entry, StructType } from './layout/entry.js'
 import { asTideKVError, TideKVError } from './errors.js'
 import { compareStamps, HybridClock } from './layout/hlc.js'
-import { forEachEntry, Keyspace, placeEntry, slotValue, structureOf } from './keyspace/keyspace.js'
-import { addEntry, eachEntry, entriesOf, entryCount, filterEntries, findEntry, isLoser, type MemberSlot, NO_ENTRIES, type Slot } from './keyspace/slot.js'
+import { Keyspace, placeEntry, slotValue, structureOf } from './keyspace/keyspace.js'
+import { addEntry, entriesOf, entryCount, filterEntries, isLoser, type MemberSlot, NO_ENTRIES, type Slot } from './keyspace/slot.js'
 import { type Structure, StructureVersion, TYPE_NAMES } from './keyspace/structure.js'
 import { changeOriginOf, TransactionOrigin } from './origins.js'
 import { keysOfSnapshot } from './keyspace/snapshot-keyspace.js'
+import { findIn, holderOf } from './keyspace/entry-holder.js'
+import { PreloadedEntries } from './keyspace/preloaded-entries.js'
+import { countedBytes, liveBytes } from './keyspace/slot-bytes.js'
 import { cloneValue, type Value } from './layout/value.js'
 import { type ChangeOrigin, type KeyType, Watchers } from './watchers.js'
 
 /** Expired keys removed from the document per commit or timer tick: bounded work. */
 const SWEEP_BATCH = 1000
 const MAX_TIMER_DELAY = 2 ** 31 - 1
-
-/** Where an entry is held: a slot's entries (a key slot, or the member slot of a member), or a structure's metas. */
-type Holder = { slot: Slot; member: MemberSlot | null } | { metas: Entry[]; member: null }
 
 /** What watchers compare for a key: a plain key's value, a structure's current version (never handed out), or undefined. */
 type Watched = Value | StructureVersion | undefined
@@ -69,10 +69,8 @@ export class Replica {
   /** Keys written since the last commit, with their value before, for watchers. */
   #localChanges = new Map<string, Watched>()
   #commitScheduled = false
-  /** True between a fast open and the document load: saved entries await their items. */
-  #preloading = false
-  /** Saved entries replaced or deleted before the document loaded, by item id: their deletes await their items. */
-  readonly #awaiting = new Map<number, Map<number, Entry>>()
+  /** Between a fast open and the document load: the saved entries, which await their items. */
+  #preloaded: PreloadedEntries | null = null
   #sweepTimer: ReturnType<typeof setTimeout> | null = null
   #sweepDue = Infinity
   #stopped = false
@@ -83,13 +81,13 @@ export class Replica {
   ) {
     this.hlc = new HybridClock(clock)
     this.doc.on('afterTransaction', this.#onTransaction)
-    this.keyspace.onChange = (slot, removed) => this.keyChanged?.(slot.key, removed ? 0 : keyBytes(slot), removed ? 0 : slot.expiresAt)
+    this.keyspace.onChange = (slot, removed) => this.keyChanged?.(slot.key, removed ? 0 : countedBytes(slot), removed ? 0 : slot.expiresAt)
     this.keyspace.onClear = () => this.keysCleared?.()
   }
 
   /** Calls `fn` with every key, the bytes of its live entries and its expiry (O(n): decodes saved keys). */
   forEachKeyBytes(fn: (key: string, bytes: number, expiresAt: number) => void): void {
-    for (const slot of this.keyspace.all()) fn(slot.key, bytesOf(slot), slot.expiresAt)
+    for (const slot of this.keyspace.all()) fn(slot.key, liveBytes(slot), slot.expiresAt)
   }
 
   /** The Yjs client id this replica writes with (its stamps' replica id). */
@@ -281,11 +279,7 @@ export class Replica {
       // that may: the relay would refuse the whole transaction. Its own writes were checked before.
       if (this.mayWrite !== null && !this.mayWrite(e.key)) return
       this.#pendingDeletes.push(e)
-      if (e.item === null && this.#preloading) {
-        let byClock = this.#awaiting.get(e.client)
-        if (byClock === undefined) this.#awaiting.set(e.client, (byClock = new Map<number, Entry>()))
-        byClock.set(e.clock, e)
-      }
+      if (e.item === null) this.#preloaded?.retired(e)
     } else {
       this.#pendingInserts.delete(e)
     }
@@ -448,9 +442,9 @@ export class Replica {
       if (address === undefined) return
       const slot = this.keyspace.get(address.key)
       if (slot === undefined) return
-      const holder = this.#holderOf(slot, address)
+      const holder = holderOf(slot, address)
       if (holder === undefined) return
-      const entry = this.#findIn(holder, (e) => e.item === item)
+      const entry = findIn(holder, (e) => e.item === item)
       if (entry === undefined) return
       note(slot.key)
       if ('metas' in holder) holder.metas.splice(holder.metas.indexOf(entry), 1)
@@ -459,7 +453,7 @@ export class Replica {
       touched.add(slot)
     })
     this.log.forEachAdded(tr, (item, bytes) => {
-      if (this.#preloading && this.#attachPreloaded(item, bytes)) return
+      if (this.#preloaded?.attach(item, bytes) === true) return
       let entry: Entry
       try {
         entry = decodeEntry(bytes, item.id.client, item.id.clock, true)
@@ -486,21 +480,6 @@ export class Replica {
     if (this.#dirty.size > 0 || this.#dirtyMembers.size > 0) this.scheduleCommit()
     this.armSweep()
     if (before !== null && before.size > 0) this.#report(before, changeOriginOf(tr.origin))
-  }
-
-  /** Where an entry of `address` is held in a key slot: the slot's own entries, a member slot's, or a structure's metas. */
-  #holderOf(slot: Slot, address: EntryAddress): Holder | undefined {
-    if (address.type === StructType.PLAIN) return { slot, member: null }
-    const struct = structureOf(slot, address.type, false)
-    if (struct === undefined) return undefined
-    if (address.member === null) return { metas: struct.metas, member: null }
-    const member = struct.members.get(address.member)
-    return member === undefined ? undefined : { slot: member, member }
-  }
-
-  /** The entry in `holder` for which `test` holds. */
-  #findIn(holder: Holder, test: (e: Entry) => boolean): Entry | undefined {
-    return 'metas' in holder ? holder.metas.find(test) : findEntry(holder.slot, test)
   }
 
   #report(previous: Map<string, Watched>, origin: ChangeOrigin): void {
@@ -532,7 +511,7 @@ export class Replica {
       const slot = this.keyspace.get(key) // decodes and resolves it
       if (slot !== undefined && slot.expiresAt > 0) this.keyspace.expiry.push(slot.expiresAt, key)
     }
-    this.#preloading = true
+    this.#preloaded = new PreloadedEntries(this.keyspace)
     this.armSweep()
     return true
   }
@@ -559,43 +538,13 @@ export class Replica {
     this.keyspace.index.scan(from, exclusive, (key) => visit(key, this.keyspace.peek(key)!))
   }
 
-  /** Links a loaded item to the saved entry with its id (or to its pending delete, if replaced since). */
-  #attachPreloaded(item: Y.Item, bytes: Uint8Array): boolean {
-    const { client, clock } = item.id
-    const address = decodeEntryAddress(bytes)
-    const slot = address === undefined ? undefined : this.keyspace.get(address.key)
-    const holder = slot === undefined ? undefined : this.#holderOf(slot, address!)
-    let entry = holder === undefined ? undefined : this.#findIn(holder, (e) => e.item === null && e.client === client && e.clock === clock)
-    entry ??= this.#awaiting.get(client)?.get(clock)
-    if (entry === undefined) return false
-    entry.item = item
-    return true
-  }
-
   /** The document has loaded: drop saved entries it does not hold (a stale save), then commit what waited. */
   finishLoad(): void {
-    if (this.#preloading) {
-      const inDocument = (e: Entry): boolean => e.item !== null || e.client < 0
-      for (const slot of this.keyspace.all()) {
-        let stale = false
-        forEachEntry(slot, (e) => {
-          if (!inDocument(e)) stale = true
-        })
-        if (!stale) continue
-        filterEntries(slot, inDocument)
-        for (const struct of slot.structs ?? []) {
-          struct.metas = struct.metas.filter(inDocument)
-          for (const member of [...struct.members.values()]) {
-            if (entriesOf(member).every(inDocument)) continue
-            filterEntries(member, inDocument)
-            struct.refresh(member)
-          }
-        }
-        this.keyspace.update(slot)
-      }
+    if (this.#preloaded !== null) {
+      this.#preloaded.finish()
+      // Deletes of saved entries the document turned out not to hold: nothing to delete.
       this.#pendingDeletes = this.#pendingDeletes.filter((e) => e.item !== null)
-      this.#awaiting.clear()
-      this.#preloading = false
+      this.#preloaded = null
     }
     this.#docReady = true
     this.commit()
@@ -640,23 +589,4 @@ export class Replica {
     this.doc.off('afterTransaction', this.#onTransaction)
     this.doc.destroy()
   }
-}
-
-/** What `bytesOf` counts, from the counts structures keep: O(the key's own entries and metas), whatever its members. */
-function keyBytes(slot: Slot): number {
-  let n = 0
-  eachEntry(slot, (e) => {
-    n += e.bytes.length
-  })
-  if (slot.structs !== null) for (const s of slot.structs) n += s.bytes()
-  return n
-}
-
-/** The bytes of a key's live entries, counted one by one: its plain entries, and every entry of its data structures. */
-export function bytesOf(slot: Slot): number {
-  let n = 0
-  forEachEntry(slot, (e) => {
-    n += e.bytes.length
-  })
-  return n
 }
