@@ -28,6 +28,8 @@ export interface Example {
   firstLine: number
   code: string
   kind: 'markdown' | 'tsdoc'
+  /** A ```tsx block: type-checked (as TSX), not run (it needs a browser and a renderer). */
+  tsx?: boolean
 }
 
 /** Names an example may use without declaring them; the test provides them. */
@@ -108,8 +110,9 @@ export function collectExamples(root: string): Example[] {
 }
 
 const RUN_LANGUAGES = new Set(['ts', 'typescript'])
+const TSX_LANGUAGES = new Set(['tsx'])
 
-/** The ```ts and ```typescript blocks of a Markdown text (fences may be indented, in a list). */
+/** The ```ts, ```typescript and ```tsx blocks of a Markdown text (fences may be indented, in a list). */
 export function markdownExamples(file: string, text: string): Example[] {
   const lines = text.split(/\r?\n/)
   const out: Example[] = []
@@ -124,7 +127,9 @@ export function markdownExamples(file: string, text: string): Example[] {
       if (close !== null && close[1]![0] === fence[0] && close[1]!.length >= fence.length) break
       body.push(stripIndent(lines[j]!, indent.length))
     }
-    if (RUN_LANGUAGES.has(info.toLowerCase())) out.push({ file, line: i + 1, firstLine: i + 2, code: body.join('\n'), kind: 'markdown' })
+    const language = info.toLowerCase()
+    if (RUN_LANGUAGES.has(language)) out.push({ file, line: i + 1, firstLine: i + 2, code: body.join('\n'), kind: 'markdown' })
+    if (TSX_LANGUAGES.has(language)) out.push({ file, line: i + 1, firstLine: i + 2, code: body.join('\n'), kind: 'markdown', tsx: true })
     i = j
   }
   return out
@@ -190,7 +195,8 @@ export interface ExampleModule {
 
 /** Writes `example` as a module in `dir` (inside the repository, so the packages resolve). */
 export function writeExampleModule(root: string, dir: string, example: Example, index: number): ExampleModule {
-  const source = ts.createSourceFile('example.ts', example.code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)
+  const tsx = example.tsx === true
+  const source = ts.createSourceFile(tsx ? 'example.tsx' : 'example.ts', example.code, ts.ScriptTarget.ES2022, true, tsx ? ts.ScriptKind.TSX : ts.ScriptKind.TS)
   const declared = new Set<string>()
   const exported: string[] = []
   const used = new Set<string>()
@@ -246,7 +252,7 @@ export function writeExampleModule(root: string, dir: string, example: Example, 
   const globals = `{ ${PREDECLARED_NAMES.map((n) => `${n}: ${PREDECLARED[n]}`).join('; ')} }`
   const prelude = needs.length === 0 ? '' : `const { ${needs.join(', ')} } = (globalThis as unknown as { ${DOCS_GLOBAL}: ${globals} }).${DOCS_GLOBAL};`
   const slug = example.file.replace(/[^A-Za-z0-9]+/g, '-')
-  const path = join(dir, `${String(index).padStart(3, '0')}-${slug}-${example.line}.ts`)
+  const path = join(dir, `${String(index).padStart(3, '0')}-${slug}-${example.line}.${tsx ? 'tsx' : 'ts'}`)
   mkdirSync(dir, { recursive: true })
   writeFileSync(path, `${prelude}\n${code}\nexport { ${exported.join(', ')} }\n`)
   const codeLines = example.code.split('\n').length

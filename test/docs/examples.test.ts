@@ -2,8 +2,9 @@
  * The documentation's TypeScript examples run, so they cannot drift from the
  * API: every ```ts / ```typescript block of README.md, CONTRIBUTING.md,
  * docs/*.md and packages/*\/README.md, and every `@example` of the packages'
- * TSDoc (test files and testing/ folders aside). ```tsx and ```sh blocks are
- * not run.
+ * TSDoc (test files and testing/ folders aside). ```tsx blocks (components:
+ * they need a browser and a renderer) are type-checked, not run; ```sh blocks
+ * are neither.
  *
  * Each example is one ES module (top-level await allowed; see doc-examples.ts),
  * type-checked with tsconfig.json, then imported, in Node with fake-indexeddb
@@ -60,6 +61,14 @@ const selfTests = markdownExamples(
     "const other = await openStore('other', { sync: { url: relayUrl, room: store.name, token } }) // WebSocket: the global one",
     "await new Promise<void>((resolve) => other.on('status', (status) => status === 'synced' && resolve()))",
     "if (other.get('greeting') !== 'hello') throw new Error('the other store did not sync')",
+    '```',
+    '```tsx',
+    'const Label = ({ text }: { text: string }) => <b>{text}</b>',
+    'const wrong: number = <Label text="one" />',
+    '```',
+    '```tsx',
+    "const Greeting = () => <p>{store.get<string>('greeting')}</p>",
+    "throw new Error('a component block is not run')",
     '```',
   ].join('\n'),
 ).map((example, i) => writeExampleModule(root, runDir, example, modules.length + i))
@@ -138,6 +147,11 @@ describe('the harness', () => {
   test('gives an example a store synced with a relay, its URL and its secret', async () => {
     await runExample(selfTests[2]!)
   })
+
+  test('type-checks a tsx block, with the predeclared names, and does not run it', async () => {
+    await expect(runExample(selfTests[3]!)).rejects.toThrow(`${SELF_TEST}:20 \`const wrong: number = <Label text="one" />\`: TS2322`)
+    await runExample(selfTests[4]!)
+  })
 })
 
 for (const module of modules) {
@@ -150,6 +164,7 @@ async function runExample(module: ExampleModule): Promise<void> {
   if (errors.length > 0) {
     throw new Error(`${file}:${line}: the example does not type-check:\n${errors.map((e) => `  ${where(module, e.line)}: ${e.message}`).join('\n')}`)
   }
+  if (module.example.tsx === true) return
 
   opened = []
   backgroundErrors = []
