@@ -403,16 +403,19 @@ export class Room {
   private applyInSlices(peer: Peer, slices: Uint8Array[]): void {
     this.backlog.hold()
     this.ctx.metrics.slicedUpdates++
-    this.slicing = applyInTurns(this.doc, slices, peer).then(
-      () => undefined,
-      (error: unknown) => {
-        // The budget check passed it, so this is a Yjs failure: stop, drop the sender, serve the others.
-        this.ctx.metrics.reject('internal-error')
-        this.ctx.onError(error, this.name)
-        peer.close(CloseCode.INTERNAL_ERROR, 'internal error')
-      },
-    )
-    void this.slicing.then(() => this.drain(this.backlog.release()))
+    this.slicing = new Promise<void>((resolve) => {
+      applyInTurns(this.doc, slices, peer, (failure) => {
+        if (failure !== null) {
+          // The budget check passed it, so this is a Yjs failure: stop, drop the sender, serve the others.
+          this.ctx.metrics.reject('internal-error')
+          this.ctx.onError(failure.error, this.name)
+          peer.close(CloseCode.INTERNAL_ERROR, 'internal error')
+        }
+        const held = this.backlog.release()
+        resolve()
+        this.drain(held)
+      })
+    })
   }
 
   /** Handles messages held back while the room was busy (of peers still here). */

@@ -76,26 +76,25 @@ export function sliceUpdate(update: Uint8Array, layout: UpdateLayout): Uint8Arra
 }
 
 /**
- * Applies `slices` to `doc` in order, one per event-loop turn, with `origin`;
- * resolves after the last, or rejects with the error of the first that Yjs
- * refuses (the rest are not applied).
+ * Applies `slices` to `doc` in order, one per event-loop turn, with `origin`,
+ * then calls `done` in the same turn as the last one (with the error of the
+ * first slice Yjs refuses, if one does: the rest are not applied), before any
+ * microtask, so what it does joins the last slice's batch.
  */
-export function applyInTurns(doc: Y.Doc, slices: readonly Uint8Array[], origin: unknown): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let i = 0
-    const next = (): void => {
-      try {
-        Y.applyUpdate(doc, slices[i++]!, origin)
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)))
-        return
-      }
-      if (i < slices.length) setImmediate(next)
-      else resolve()
+export function applyInTurns(doc: Y.Doc, slices: readonly Uint8Array[], origin: unknown, done: (failure: { error: unknown } | null) => void): void {
+  let i = 0
+  const next = (): void => {
+    try {
+      Y.applyUpdate(doc, slices[i++]!, origin)
+    } catch (error) {
+      done({ error })
+      return
     }
-    // Not in this turn, which has just received and checked the whole update, and not before
-    // the next poll for I/O either: a setImmediate made while handling socket input runs
-    // before it, so two.
-    setImmediate(() => setImmediate(next))
-  })
+    if (i < slices.length) setImmediate(next)
+    else done(null)
+  }
+  // Not in this turn, which has just received and checked the whole update, and not before
+  // the next poll for I/O either: a setImmediate made while handling socket input runs
+  // before it, so two.
+  setImmediate(() => setImmediate(next))
 }
