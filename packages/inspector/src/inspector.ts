@@ -15,6 +15,7 @@
 import type { ChangeOrigin, KeyType, SetOptions, Store, Value } from '@tidekv/client'
 import { detail, duration, isPlain, jsonText, preview } from './describe.js'
 import { el, flash, setText } from './dom.js'
+import { buildView, type InspectorView } from './inspector-view.js'
 import { STYLES } from './styles.js'
 
 interface Row {
@@ -44,12 +45,12 @@ export class TideKVInspector extends ElementBase {
   #selectedStop: (() => void) | null = null
   /** Where the focus goes after a delete took its row: that row's place in the list. */
   #refocus: number | null = null
-  readonly #ui: ReturnType<typeof build>
+  readonly #ui: InspectorView
 
   constructor() {
     super()
     const root = this.attachShadow({ mode: 'open' })
-    this.#ui = build()
+    this.#ui = buildView()
     root.append(el('style', { text: STYLES }), this.#ui.section)
     const ui = this.#ui
     ui.prefix.addEventListener('input', () => {
@@ -405,104 +406,5 @@ export class TideKVInspector extends ElementBase {
     if (at < 0) return
     event.preventDefault()
     buttons[Math.max(0, Math.min(buttons.length - 1, at + (event.key === 'ArrowDown' ? 1 : -1)))]?.focus()
-  }
-}
-
-/** The inspector's DOM, drawn once. */
-function build() {
-  const name = el('code', { testid: 'inspector-name' })
-  const status = el('span', { class: 'status', testid: 'inspector-status', attrs: { role: 'status' } })
-  const relay = el('span', { class: 'muted', testid: 'inspector-relay' })
-  const prefix = el('input', { testid: 'inspector-prefix', attrs: { type: 'search', placeholder: 'user:', spellcheck: 'false' } })
-  const add = el('button', { text: 'New key', testid: 'inspector-new', attrs: { type: 'button' } })
-  const tbody = el('tbody', { testid: 'inspector-rows' })
-  const prev = el('button', { text: 'Previous', testid: 'inspector-prev', attrs: { type: 'button' } })
-  const next = el('button', { text: 'Next', testid: 'inspector-next', attrs: { type: 'button' } })
-  const range = el('span', { class: 'muted', testid: 'inspector-range', attrs: { 'aria-live': 'polite' } })
-  const detailTitle = el('code', { testid: 'inspector-detail-key' })
-  const detailType = el('span', { class: 'type', testid: 'inspector-detail-type' })
-  const detailTtl = el('span', { class: 'muted', testid: 'inspector-detail-ttl' })
-  const detailValue = el('div', { testid: 'inspector-detail-value' })
-  const keyInput = el('input', { testid: 'inspector-key', attrs: { required: '', spellcheck: 'false' } })
-  const valueInput = el('textarea', { testid: 'inspector-value', attrs: { required: '', spellcheck: 'false' } })
-  const ttlInput = el('input', { testid: 'inspector-ttl', attrs: { type: 'number', min: '1', step: '1', placeholder: 'none' } })
-  const form = el(
-    'form',
-    { class: 'row', testid: 'inspector-form' },
-    el('label', {}, 'Key', keyInput),
-    el('label', { attrs: { style: 'flex: 1 1 100%' } }, 'Value (JSON)', valueInput),
-    el('label', {}, 'TTL (seconds)', ttlInput),
-    el('button', { text: 'Save', testid: 'inspector-save', attrs: { type: 'submit' } }),
-  )
-  const expireInput = el('input', { testid: 'inspector-expire', attrs: { type: 'number', min: '1', step: '1', placeholder: 'none' } })
-  const ttlForm = el(
-    'form',
-    { class: 'row', testid: 'inspector-ttl-form' },
-    el('label', {}, 'New TTL (seconds; empty: none)', expireInput),
-    el('button', { text: 'Set TTL', testid: 'inspector-set-ttl', attrs: { type: 'submit' } }),
-  )
-  const remove = el('button', { class: 'danger', text: 'Delete key', testid: 'inspector-delete', attrs: { type: 'button' } })
-  const structureNote = el('p', { class: 'note', text: 'A data structure: shown here, changed from code.' })
-  const errorCode = el('code', { testid: 'inspector-error-code' })
-  const errorMessage = el('span', { testid: 'inspector-error-message' })
-  const error = el('p', { class: 'error', testid: 'inspector-error', attrs: { role: 'alert' } }, errorCode, ' ', errorMessage)
-  const detail = el(
-    'section',
-    { class: 'detail', testid: 'inspector-detail', attrs: { 'aria-label': 'The key picked' } },
-    el('h3', {}, detailTitle, ' ', detailType, ' ', detailTtl),
-    error,
-    detailValue,
-    structureNote,
-    form,
-    el('div', { class: 'row' }, ttlForm, remove),
-  )
-  const section = el(
-    'section',
-    { attrs: { 'aria-label': 'TideKV inspector' } },
-    el('header', {}, el('h2', { text: 'TideKV' }), name, status, relay),
-    el('div', { class: 'bar' }, el('label', {}, 'Prefix', prefix), add),
-    el(
-      'div',
-      { class: 'wrap' },
-      el(
-        'table',
-        {},
-        el('caption', { class: 'sr', text: 'Keys' }),
-        el('thead', {}, el('tr', {}, ...['Key', 'Type', 'Value', 'TTL', 'Actions'].map((t) => el('th', { text: t, attrs: { scope: 'col' } })))),
-        tbody,
-      ),
-    ),
-    el('div', { class: 'pager' }, prev, next, range),
-    detail,
-  )
-  detail.hidden = true
-  error.hidden = true
-  return {
-    section,
-    name,
-    status,
-    relay,
-    prefix,
-    add,
-    tbody,
-    prev,
-    next,
-    range,
-    detail,
-    detailTitle,
-    detailType,
-    detailTtl,
-    detailValue,
-    form,
-    keyInput,
-    valueInput,
-    ttlInput,
-    ttlForm,
-    expireInput,
-    remove,
-    structureNote,
-    error,
-    errorCode,
-    errorMessage,
   }
 }
