@@ -21,10 +21,21 @@ import { slotValue } from './keyspace/keyspace.js'
 import type { Slot } from './keyspace/slot.js'
 import { afterTransactions, inTransaction } from './layout/doc-log.js'
 import { createCounterEntry, createMetaEntry, createValueEntry, decodeEntryValue, type Entry, stampOf, valueByteLength } from './layout/entry.js'
-import { MAX_WALL, type Stamp, ZERO_STAMP } from './layout/hlc.js'
+import { type Stamp, ZERO_STAMP } from './layout/hlc.js'
 import { checkKey, checkReadKey } from './layout/key.js'
 import type { Value } from './layout/value.js'
 import { Replica } from './replica.js'
+import {
+  DEFAULT_MAX_KEY_BYTES,
+  DEFAULT_MAX_VALUE_BYTES,
+  type DocStoreEvents,
+  type DocStoreOptions,
+  expiryOf,
+  positiveOption,
+  safeExpiry,
+  type ScanOptions,
+  type SetOptions,
+} from './store-options.js'
 import type { WriteRules } from './rules/write-rules.js'
 import { Collection } from './structures/collection.js'
 import type { StoreAccess } from './structures/handle.js'
@@ -34,40 +45,6 @@ import { SortedSet } from './structures/sorted-set.js'
 import { Stream } from './structures/stream.js'
 import type { Change, KeyType, WatchTarget } from './watchers.js'
 
-/** Options of a store over a document (`createDocStore`; `openStore` takes them too). */
-export interface DocStoreOptions {
-  /** Largest encoded value accepted by `set`, in bytes. Default 1 MiB. */
-  maxValueBytes?: number
-  /** Longest key accepted, in bytes of UTF-8. Default 1 KiB. */
-  maxKeyBytes?: number
-  /** Milliseconds since the epoch. Default `Date.now`. Drives TTL and the hybrid logical clock. */
-  clock?: () => number
-}
-
-/** Expiry of a `set`: a time to live in ms, or an absolute time in epoch ms. Neither: no expiry. */
-export interface SetOptions {
-  ttl?: number
-  expiresAt?: number
-}
-
-/** Range of a `keys`/`entries` scan. Keys come in JavaScript string order (UTF-16 code units). */
-export interface ScanOptions {
-  /** Only keys starting with this. */
-  prefix?: string
-  /** Only keys after this one (exclusive): pass the last key of a page to get the next. */
-  after?: string
-  /** At most this many keys. */
-  limit?: number
-}
-
-/** Events of `store.on`. */
-export interface DocStoreEvents {
-  /** A background failure: storage (`STORAGE_FAILED`), an invalid remote entry, a throwing watcher. */
-  error: (error: TideKVError) => void
-}
-
-const DEFAULT_MAX_VALUE_BYTES = 1 << 20
-const DEFAULT_MAX_KEY_BYTES = 1024
 const HANDLE_OF = { hash: 'hash', list: 'list', set: 'collection', zset: 'sortedSet', stream: 'stream' } as const
 
 /**
@@ -288,14 +265,14 @@ export class DocStore {
     this.assertWritable()
     checkKey(key, this.#maxKeyBytes)
     this.assertMayWrite(key)
-    const expiresAt = this.#expiryOf(options)
+    const expiresAt = expiryOf(options, this.clock)
     this.replica.replace(this.#valueEntry(key, value, expiresAt))
   }
 
   /** Sets several keys; all are checked first, so a refused entry changes nothing. */
   setMany(entries: Iterable<readonly [string, Value]>, options?: SetOptions): void {
     this.assertWritable()
-    const expiresAt = this.#expiryOf(options)
+    const expiresAt = expiryOf(options, this.clock)
     const prepared: Entry[] = []
     for (const pair of entries) {
       checkKey(pair[0], this.#maxKeyBytes)
@@ -531,25 +508,6 @@ export class DocStore {
     })
   }
 
-  #expiryOf(options: SetOptions | undefined): number {
-    if (options === undefined) return 0
-    const { ttl, expiresAt } = options
-    if (ttl !== undefined && expiresAt !== undefined) throw new TideKVError('INVALID_VALUE', 'Pass ttl or expiresAt, not both')
-    if (ttl !== undefined) {
-      if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
-        throw new TideKVError('INVALID_VALUE', `ttl must be a positive number of milliseconds, got ${ttl}`)
-      }
-      return safeExpiry(this.clock() + ttl)
-    }
-    if (expiresAt !== undefined) {
-      if (typeof expiresAt !== 'number' || !(expiresAt > 0) || !Number.isFinite(expiresAt)) {
-        throw new TideKVError('INVALID_VALUE', `expiresAt must be a positive epoch time in milliseconds, got ${expiresAt}`)
-      }
-      return safeExpiry(expiresAt)
-    }
-    return 0
-  }
-
   /** Reports a background failure on the `error` event. */
   protected emitError(error: unknown): void {
     this.events.emit('error', [asTideKVError('STORAGE_FAILED', 'A background task failed', error)])
@@ -568,10 +526,10 @@ export class DocStore {
     return { maxKeyBytes: this.#maxKeyBytes, maxValueBytes: this.#maxValueBytes }
   }
 
-  /** @throws TideKVError `CLOSED` */
   /** A data structure's handle read `key` (a hook for a cache store's recency). */
   protected structureRead(_key: string): void {}
 
+  /** @throws TideKVError `CLOSED` */
   protected assertOpen(): void {
     if (this.closed) throw new TideKVError('CLOSED', 'The store is closed')
   }
@@ -624,17 +582,4 @@ export class DocStore {
  */
 export function createDocStore(options: DocStoreOptions & { name?: string } = {}): DocStore {
   return new DocStore(options.name ?? 'tidekv', options, true)
-}
-
-/** An expiry in whole milliseconds that every replica accepts (up to `MAX_WALL`, the end of year 9999). */
-function safeExpiry(at: number): number {
-  const ms = Math.ceil(at)
-  if (!(ms <= MAX_WALL)) throw new TideKVError('INVALID_VALUE', `The expiry ${at} is beyond the last representable time (the end of year 9999)`)
-  return ms
-}
-
-function positiveOption(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!(Number.isInteger(value) && value > 0)) throw new TideKVError('INVALID_VALUE', `${name} must be a positive integer, got ${value}`)
-  return value
 }

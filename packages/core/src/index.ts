@@ -1,7 +1,8 @@
 // @tidekv/core: the engine shared by the client and the relay — the store API
 // over a Yjs document, the document layout and the relay protocol constants.
 // No browser APIs, no storage, no transport.
-export { DocStore, createDocStore, type DocStoreOptions, type DocStoreEvents, type SetOptions, type ScanOptions } from './doc-store.js'
+export { DocStore, createDocStore } from './doc-store.js'
+export type { DocStoreOptions, DocStoreEvents, SetOptions, ScanOptions } from './store-options.js'
 export type { Value } from './layout/value.js'
 export type { Change, ChangeOrigin, KeyType, WatchTarget } from './watchers.js'
 export type { Hash } from './structures/hash.js'
