@@ -3,7 +3,8 @@
  * value), a member slot's (a hash field, a set member...), or a structure's
  * meta entries. What an update deletes or adds is found here by its address.
  */
-import { type Entry, type EntryAddress, StructType } from '../layout/entry.js'
+import { type Entry, StructType } from '../layout/entry.js'
+import { type EntryAddress } from '../layout/entry-codec.js'
 import { structureOf } from './keyspace.js'
 import { findEntry, type MemberSlot, type Slot } from './slot.js'
 

@@ -5,7 +5,8 @@
  * never touches Yjs.
  */
 import type { SavedKeys } from './saved-keys.js'
-import { decodeEntry, type Entry, StructType } from '../layout/entry.js'
+import { type Entry, StructType } from '../layout/entry.js'
+import { decodeEntry } from '../layout/entry-codec.js'
 import type { Value } from '../layout/value.js'
 import { ExpiryQueue } from './expiry-queue.js'
 import { addEntry, compareEntries, eachEntry, entriesOf, entryCount, type MemberSlot, NO_ENTRIES, resolvedValue, resolveSlot, Slot } from './slot.js'

@@ -11,7 +11,8 @@
  * Entries that neither win nor count are losers, removed from the document
  * by the next commit of any replica that sees them.
  */
-import { decodeEntryValue, type Entry, EntryKind, StructType } from '../layout/entry.js'
+import { type Entry, EntryKind, StructType } from '../layout/entry.js'
+import { decodeEntryValue } from '../layout/entry-codec.js'
 import { compareStamps, ZERO_STAMP } from '../layout/hlc.js'
 import type { Value } from '../layout/value.js'
 import type { SavedKeys } from './saved-keys.js'

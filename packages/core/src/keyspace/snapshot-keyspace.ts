@@ -18,7 +18,8 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { type EntryHead, EntryKind, LOG_NAME, readEntryHead, StructType } from '../layout/entry.js'
+import { EntryKind, LOG_NAME, StructType } from '../layout/entry.js'
+import { type EntryHead, readEntryHead } from '../layout/entry-codec.js'
 import { type Stamp, ZERO_STAMP } from '../layout/hlc.js'
 import type { SavedKeys } from './saved-keys.js'
 

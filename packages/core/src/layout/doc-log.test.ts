@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DocLog } from './doc-log.js'
-import { createValueEntry, decodeEntry, decodeEntryValue, LOG_NAME } from './entry.js'
+import { LOG_NAME } from './entry.js'
+import { createValueEntry, decodeEntry, decodeEntryValue } from './entry-codec.js'
 
 const stamp = { wall: 1_700_000_000_000, counter: 0, replica: 1 }
 

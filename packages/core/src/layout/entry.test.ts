@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest'
-import { createCounterEntry, createValueEntry, decodeEntry, decodeEntryAddress, decodeEntryValue, FORMAT_VERSION, stampOf } from './entry.js'
+import { FORMAT_VERSION, stampOf } from './entry.js'
+import { createCounterEntry, createValueEntry, decodeEntry, decodeEntryAddress, decodeEntryValue } from './entry-codec.js'
 
 const stamp = { wall: 1_700_000_000_000, counter: 3, replica: 42 }
 

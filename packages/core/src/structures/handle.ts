@@ -4,7 +4,8 @@
  * entries with the store's limits, and counters on members.
  */
 import { counterStep } from '../counter.js'
-import { createMemberCounterEntry, createMemberEntry, type Entry, type StructType, valueByteLength } from '../layout/entry.js'
+import { type Entry, type StructType } from '../layout/entry.js'
+import { createMemberCounterEntry, createMemberEntry, valueByteLength } from '../layout/entry-codec.js'
 import { TideKVError } from '../errors.js'
 import { checkKey, checkString } from '../layout/key.js'
 import { slotValue } from '../keyspace/keyspace.js'
