@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs'
 import type { Transaction } from 'yjs'
-import { afterTransactions, DocLog, inTransaction } from './layout/doc-log.js'
+import { afterTransactions, DocLog, inTransaction, markPendingTransactions } from './layout/doc-log.js'
 import { type Entry, StructType } from './layout/entry.js'
 import { decodeEntry, decodeEntryAddress } from './layout/entry-codec.js'
 import { asTideKVError, TideKVError } from './errors.js'
@@ -81,6 +81,8 @@ export class Replica {
     private readonly onError: (error: TideKVError) => void,
   ) {
     this.hlc = new HybridClock(clock)
+    // Storage and the tab channel skip updates by origin, except those that integrated pending state.
+    markPendingTransactions(this.doc)
     this.doc.on('afterTransaction', this.#onTransaction)
     this.keyspace.onChange = (slot, removed) => this.keyChanged?.(slot.key, removed ? 0 : countedBytes(slot), removed ? 0 : slot.expiresAt)
     this.keyspace.onClear = () => this.keysCleared?.()

@@ -5,7 +5,7 @@
  * every update for `Persistence`, the snapshots compaction builds (format V2),
  * flush, and close.
  */
-import { asTideKVError, holdsState, indexOfSnapshot, type Replica, TideKVError, TransactionOrigin } from '@tidekv/core/internal'
+import { asTideKVError, holdsState, indexOfSnapshot, type Replica, startedPending, TideKVError, TransactionOrigin } from '@tidekv/core/internal'
 import * as Y from 'yjs'
 import { type CompactionPolicy, isQuotaError, Persistence } from './persistence.js'
 import type { CompactionResult, StorageAdapter, StoredUpdate } from './storage.js'
@@ -93,9 +93,10 @@ export class StoredDocument {
     this.storage.close()
   }
 
-  #onUpdate = (update: Uint8Array, origin: unknown): void => {
-    // Updates read from storage (or already stored by another tab) are not written again.
-    if (origin instanceof TransactionOrigin && (origin.kind === 'storage' || origin.kind === 'tab')) return
+  #onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+    // Updates read from storage, or already stored by another tab, are not written again; but one
+    // from a tab that integrated pending state (heard from elsewhere: stored by no tab) is.
+    if (origin instanceof TransactionOrigin && (origin.kind === 'storage' || (origin.kind === 'tab' && !startedPending(tr)))) return
     this.#persistence.enqueue(update)
   }
 
@@ -103,9 +104,9 @@ export class StoredDocument {
     const doc = this.replica.doc
     try {
       const updates = await this.storage.loadUpdates()
-      // Anything applied to the document before it loaded (by sync, tabs or the app through
-      // store.doc: items, or deletes of stored items) may only integrate now, inside this
-      // transaction, which is not stored: store it explicitly.
+      // Anything the app applied to the document (store.doc) before it loaded (items, or deletes
+      // of stored items) may only integrate now, inside this transaction, which is not stored:
+      // store it explicitly. (Tabs and sync start once the document has loaded.)
       const early = holdsState(doc)
       doc.transact(() => applyStored(doc, updates), this.#origin)
       if (early) {

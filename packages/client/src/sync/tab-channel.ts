@@ -12,7 +12,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { TransactionOrigin } from '@tidekv/core'
+import { startedPending, TransactionOrigin } from '@tidekv/core/internal'
 
 const STATE_VECTOR = 0
 const UPDATE = 1
@@ -41,9 +41,10 @@ export class TabChannel {
     this.#post(STATE_VECTOR, Y.encodeStateVector(doc))
   }
 
-  #onUpdate = (update: Uint8Array, origin: unknown): void => {
-    // Storage rows are every tab's already; channel updates came from a tab.
-    if (origin === this.origin || (origin instanceof TransactionOrigin && origin.kind === 'storage')) return
+  #onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+    // Storage rows are every tab's already; channel updates came from a tab. Unless the update
+    // integrated pending state, heard from elsewhere, that the other tabs may lack.
+    if ((origin === this.origin || (origin instanceof TransactionOrigin && origin.kind === 'storage')) && !startedPending(tr)) return
     if (this.send) this.#post(UPDATE, update)
   }
 

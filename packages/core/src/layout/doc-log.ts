@@ -114,6 +114,27 @@ export function afterTransactions(doc: Y.Doc, fn: () => void): void {
   else doc.once('afterAllTransactions', fn)
 }
 
+/** The key of a transaction's `meta` that says Yjs held pending state when the transaction began. */
+const STARTED_PENDING = 'tidekv:startedPending'
+
+/**
+ * Marks every transaction of `doc` that begins while Yjs holds pending
+ * structs or deletes (heard before what they build on): such a transaction
+ * may integrate them, so its update carries state that its origin did not
+ * send. A listener that skips updates by origin, because their source has
+ * them already (storage, another tab), must not skip these.
+ */
+export function markPendingTransactions(doc: Y.Doc): void {
+  doc.on('beforeTransaction', (tr: Transaction) => {
+    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) tr.meta.set(STARTED_PENDING, true)
+  })
+}
+
+/** Whether `tr` began while Yjs held pending state (see `markPendingTransactions`). */
+export function startedPending(tr: Transaction): boolean {
+  return tr.meta.get(STARTED_PENDING) === true
+}
+
 /**
  * Whether `doc` holds any state: integrated structs, structs pending on
  * missing ones, or deletes of items it does not have yet (Yjs applies those
