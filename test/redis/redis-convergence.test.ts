@@ -105,6 +105,7 @@ describe('relays on one Redis, seeded', () => {
 })
 
 describe('relays on a Redis Cluster, seeded', () => {
-  const seed = sequenceSeed(base, SEQUENCES)
+  // The first sequence again, on a cluster: its replay hint (TIDEKV_SEED=seed) runs this one too.
+  const seed = sequenceSeed(base, 0)
   it(`the same on a three-master cluster (seed ${seed})`, () => runSequence(seed, backends.cluster), 120_000)
 })

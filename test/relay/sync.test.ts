@@ -1,7 +1,9 @@
 import { IDBFactory } from 'fake-indexeddb'
+import WebSocket from 'ws'
 import { describe, expect, it, vi } from 'vitest'
 import { createToken, memoryRelayStorage, type RelayStorage } from '@tidekv/relay'
 import { newClient, newRelay, rawSocket, statusIs, tempDir, upgradeStatus } from '../helpers/relay.js'
+import { syncMessage as wireSync } from '../helpers/wire.js'
 
 const wait = { timeout: 10_000, interval: 5 }
 
@@ -223,12 +225,7 @@ describe('bad input', () => {
 
   it('an update that builds on structs the room lacks is dropped, and the socket stays open', async () => {
     const relay = await newRelay()
-    const Y = await import('yjs')
-    const doc = new Y.Doc()
-    doc.getArray('a').push([1])
-    const first = Y.encodeStateVector(doc)
-    doc.getArray('a').push([2])
-    const second = Y.encodeStateAsUpdate(doc, first) // starts past clock 0: its predecessor never reached the room
+    const { second } = await gappedUpdate()
     const frame = new Uint8Array([0, 2, ...varUint(second.length), ...second])
     const { ws, closed } = await rawSocket(`${relay.ws}/room`)
     let code: number | null = null
@@ -237,6 +234,30 @@ describe('bad input', () => {
     await vi.waitFor(async () => expect(await (await fetch(`${relay.url}/metrics`)).text()).toMatch(/reason="update-gap"\} 1/), wait)
     expect(code).toBeNull()
     expect(relay.rooms.get('room')).toMatchObject({ loaded: true, writers: 0, pending: false }) // nothing of it applied, nothing kept pending
+    ws.close()
+  })
+
+  it('a writer whose update was dropped for a gap is asked to sync again, once for a burst of drops, and its answer fills the gap', async () => {
+    const relay = await newRelay()
+    const { second: gapped, whole } = await gappedUpdate()
+    // Listening before it opens: the relay's first frame may come in the same packet as the upgrade.
+    const ws = new WebSocket(`${relay.ws}/room-gap`)
+    let stepOnes = 0
+    let awareness = 0
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === 0 && data[1] === 0) stepOnes++
+      if (data[0] === 1) awareness++
+    })
+    await new Promise((resolve, reject) => ws.on('open', resolve).on('error', reject))
+    await vi.waitFor(() => expect(stepOnes).toBe(1), wait) // the one every joining peer gets
+    ws.send(wireSync(2, gapped))
+    ws.send(wireSync(2, gapped))
+    await vi.waitFor(() => expect(stepOnes).toBe(2), wait) // asked again
+    ws.send(wireSync(1, whole)) // the answer: a sync step 2 of all it has
+    await vi.waitFor(() => expect(relay.rooms.get('room-gap')).toMatchObject({ writers: 1, pending: false }), wait)
+    ws.send(new Uint8Array([3])) // a presence query: its answer comes after everything the relay sent before
+    await vi.waitFor(() => expect(awareness).toBe(1), wait)
+    expect(stepOnes).toBe(2) // once for both drops
     ws.close()
   })
 
@@ -290,4 +311,14 @@ function varUint(n: number): number[] {
   }
   out.push(n)
   return out
+}
+
+/** Two updates of one client, the second alone (it starts past clock 0: what it builds on never reached the room), and both. */
+async function gappedUpdate(): Promise<{ second: Uint8Array; whole: Uint8Array }> {
+  const Y = await import('yjs')
+  const doc = new Y.Doc()
+  doc.getArray('a').push([1])
+  const first = Y.encodeStateVector(doc)
+  doc.getArray('a').push([2])
+  return { second: Y.encodeStateAsUpdate(doc, first), whole: Y.encodeStateAsUpdate(doc) }
 }

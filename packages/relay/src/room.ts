@@ -101,6 +101,8 @@ export class Room {
   /** Storage writes, in order, and what storage holds (room-writes.ts). */
   private readonly writes: RoomWrites
   private refusedPeers = new WeakSet<Peer>()
+  /** Peers asked to sync again (see `askAgain`) whose sync step 2 has not come yet. */
+  private readonly askedAgain = new WeakSet<Peer>()
   /** The updates of this task, sent on merged at its end. */
   private readonly fanout: RoomFanout<Peer, typeof FROM_BUS>
   /** Messages held back while the room is busy (a large update applied in slices, a claim awaited). */
@@ -295,6 +297,7 @@ export class Room {
       throw new ProtocolError(`unknown sync message ${kind}`, { reason: 'unknown-message' })
     }
     const update = decoding.readVarUint8Array(decoder)
+    if (kind === syncProtocol.messageYjsSyncStep2) this.askedAgain.delete(peer)
     // Sync step 2 can be a whole document (a client joining with its offline state): it gets
     // a budget scaled to the message size limit; a live update gets the plain one.
     const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
@@ -305,9 +308,13 @@ export class Room {
       if (e instanceof UpdateRejected && e.reason === 'maxClockJump') {
         // It builds on structs the room does not have (yet): Yjs would keep it pending, in
         // memory, forever. Usually a race (an edit overtaking the sync step 2 that carries its
-        // predecessors, which carries it too); otherwise the client resends it when it resyncs.
-        if (peer.mode === 'write') this.ctx.metrics.reject('update-gap')
-        else this.refuseWrite(peer)
+        // predecessors, which carries it too); otherwise the peer is asked to sync again.
+        if (peer.mode === 'write') {
+          this.ctx.metrics.reject('update-gap')
+          this.askAgain(peer)
+        } else {
+          this.refuseWrite(peer)
+        }
         return
       }
       const reason = e instanceof UpdateRejected && e.code === 'UPDATE_OVER_BUDGET' ? 'update-over-budget' : 'update-malformed'
@@ -387,9 +394,10 @@ export class Room {
         settle(mine)
       },
       (error: unknown) => {
-        // Not applied, not acknowledged: the client sends it again when it resyncs.
+        // Not applied, not acknowledged: the peer is asked to sync again.
         this.ctx.onError(error, this.name)
         settle(false)
+        if (this.peers.has(peer)) this.askAgain(peer)
       },
     )
   }
@@ -458,6 +466,19 @@ export class Room {
     const unowned = [...this.presence.idsOf(peer)].filter((client) => this.owners.ownerOf(client) === undefined)
     if (unowned.length === 0) return
     this.owners.claimShared(this.ctx.storage, this.name, unowned, peer.subject).catch((error: unknown) => this.ctx.onError(error, this.name))
+  }
+
+  /**
+   * Sends `peer` the room's state vector (a sync step 1) after one of its
+   * updates was dropped: it answers with a step 2 of all the room lacks,
+   * the dropped update and what it builds on included, without waiting for
+   * its next connection (until then its writes would never be acknowledged).
+   * Once per drop until that answer comes, so a burst of drops costs one.
+   */
+  private askAgain(peer: Peer): void {
+    if (this.askedAgain.has(peer)) return
+    this.askedAgain.add(peer)
+    peer.send(stepOneMessage(this.doc))
   }
 
   /** A read-only peer's update is not applied, sent or stored; it is told once why. */
