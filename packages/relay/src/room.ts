@@ -311,7 +311,7 @@ export class Room {
         // predecessors, which carries it too); otherwise the peer is asked to sync again.
         if (peer.mode === 'write') {
           this.ctx.metrics.reject('update-gap')
-          this.askAgain(peer)
+          if (kind === syncProtocol.messageYjsUpdate) this.askAgain(peer)
         } else {
           this.refuseWrite(peer)
         }
@@ -339,7 +339,7 @@ export class Room {
       throw new ProtocolError('the relay is short of memory for an update this large: try again later', { reason: 'memory', code: CloseCode.TRY_AGAIN_LATER })
     }
     if (this.feed !== null) {
-      this.claimSharedThenApply(peer, update, summary)
+      this.claimSharedThenApply(peer, update, summary, kind === syncProtocol.messageYjsUpdate)
       return
     }
     if (!this.claimClients(peer, summary.newStructClients)) {
@@ -371,7 +371,7 @@ export class Room {
    * them to another subject since this one loaded the room); the room holds
    * its messages meanwhile, in order.
    */
-  private claimSharedThenApply(peer: Peer, update: Uint8Array, summary: UpdateSummary): void {
+  private claimSharedThenApply(peer: Peer, update: Uint8Array, summary: UpdateSummary, live: boolean): void {
     const clients = summary.newStructClients
     if (clients.some((client) => (this.owners.ownerOf(client) ?? peer.subject) !== peer.subject)) {
       this.ctx.metrics.reject('foreign-client')
@@ -397,7 +397,7 @@ export class Room {
         // Not applied, not acknowledged: the peer is asked to sync again.
         this.ctx.onError(error, this.name)
         settle(false)
-        if (this.peers.has(peer)) this.askAgain(peer)
+        if (live && this.peers.has(peer)) this.askAgain(peer)
       },
     )
   }
@@ -470,10 +470,12 @@ export class Room {
 
   /**
    * Sends `peer` the room's state vector (a sync step 1) after one of its
-   * updates was dropped: it answers with a step 2 of all the room lacks,
+   * live updates was dropped: it answers with a step 2 of all the room lacks,
    * the dropped update and what it builds on included, without waiting for
    * its next connection (until then its writes would never be acknowledged).
-   * Once per drop until that answer comes, so a burst of drops costs one.
+   * Once until that answer comes, so a burst of drops costs one; and never
+   * for a dropped step 2, which asking again would only bring back (a client
+   * holding state it cannot complete would be asked for ever).
    */
   private askAgain(peer: Peer): void {
     if (this.askedAgain.has(peer)) return
