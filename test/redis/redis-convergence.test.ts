@@ -49,9 +49,15 @@ async function runSequence(seed: number, on: () => RelayOptions['redis']): Promi
     trace.push(line)
   }
   let step = -1
+  // What the relays report in the background, shown with a failure (a hang leaves nothing else to go on).
+  const relayErrors: string[] = []
   try {
     const limits = { compactAfterUpdates: 25, idleRoomMs: 20 }
-    const relays = await Promise.all([0, 1, 2].map(() => newRelay({ redis: on(), limits })))
+    const relays = await Promise.all(
+      [0, 1, 2].map((r) =>
+        newRelay({ redis: on(), limits, onError: (e, inRoom) => relayErrors.push(`relay ${r}${inRoom === undefined ? '' : ` (${inRoom})`} at step ${step}: ${String(e)}`) }),
+      ),
+    )
     // Every relay's loaded rooms, as one: "all offline" waits until no relay holds the room.
     const everywhere = {
       get rooms() {
@@ -92,7 +98,8 @@ async function runSequence(seed: number, on: () => RelayOptions['redis']): Promi
   } catch (e) {
     const error = e as Error // reason: whatever the run throws is an Error (expect, within, the store)
     const at = step >= 0 ? `step ${step}` : 'the end'
-    error.message = `${replayHint(seed)}, at ${at}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}`
+    const errors = relayErrors.length === 0 ? '' : `\nrelay errors:\n  ${relayErrors.slice(-TRACE_LINES).join('\n  ')}`
+    error.message = `${replayHint(seed)}, at ${at}: ${error.message}\nlast steps:\n  ${trace.slice(-TRACE_LINES).join('\n  ')}${errors}`
     throw error
   }
 }
