@@ -101,7 +101,7 @@ export class Room {
   /** Storage writes, in order, and what storage holds (room-writes.ts). */
   private readonly writes: RoomWrites
   private refusedPeers = new WeakSet<Peer>()
-  /** Peers asked to sync again (see `askAgain`) whose sync step 2 has not come yet. */
+  /** Peers asked to sync again (see `askAgain`) of which the room has taken no sync step 2 since. */
   private readonly askedAgain = new WeakSet<Peer>()
   /** The updates of this task, sent on merged at its end. */
   private readonly fanout: RoomFanout<Peer, typeof FROM_BUS>
@@ -297,7 +297,6 @@ export class Room {
       throw new ProtocolError(`unknown sync message ${kind}`, { reason: 'unknown-message' })
     }
     const update = decoding.readVarUint8Array(decoder)
-    if (kind === syncProtocol.messageYjsSyncStep2) this.askedAgain.delete(peer)
     // Sync step 2 can be a whole document (a client joining with its offline state): it gets
     // a budget scaled to the message size limit; a live update gets the plain one.
     const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
@@ -346,6 +345,8 @@ export class Room {
       this.ctx.metrics.reject('foreign-client')
       return
     }
+    // Only an answer the room took ends the ask: one dropped again would come back the same if asked again.
+    if (kind === syncProtocol.messageYjsSyncStep2) this.askedAgain.delete(peer)
     this.applyChecked(peer, update, summary)
   }
 
@@ -379,13 +380,17 @@ export class Room {
     }
     const unowned = clients.filter((client) => this.owners.ownerOf(client) === undefined)
     if (unowned.length === 0) {
+      if (!live) this.askedAgain.delete(peer)
       this.applyChecked(peer, update, summary)
       return
     }
     this.backlog.hold()
     const settle = (apply: boolean): void => {
       const held = this.backlog.release()
-      if (apply) this.applyChecked(peer, update, summary)
+      if (apply) {
+        if (!live) this.askedAgain.delete(peer)
+        this.applyChecked(peer, update, summary)
+      }
       this.drain(held)
     }
     this.owners.claimShared(this.ctx.storage, this.name, unowned, peer.subject).then(
@@ -473,9 +478,10 @@ export class Room {
    * live updates was dropped: it answers with a step 2 of all the room lacks,
    * the dropped update and what it builds on included, without waiting for
    * its next connection (until then its writes would never be acknowledged).
-   * Once until that answer comes, so a burst of drops costs one; and never
-   * for a dropped step 2, which asking again would only bring back (a client
-   * holding state it cannot complete would be asked for ever).
+   * Once until the room takes a step 2 of the peer, so a burst of drops costs
+   * one, and an answer the room cannot take (dropped itself, or in pieces of
+   * which one is dropped) is not asked for again: it would come back the
+   * same, round after round.
    */
   private askAgain(peer: Peer): void {
     if (this.askedAgain.has(peer)) return
