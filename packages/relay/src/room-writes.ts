@@ -58,8 +58,18 @@ export class RoomWrites {
   #repairTimer: ReturnType<typeof setTimeout> | null = null
   #repairDelayMs = REPAIR_FIRST_MS
   #closed = false
+  /**
+   * The document's state vector as last encoded, until the document changes:
+   * encoding it is O(the room's writers), and a PERSISTED question, which any
+   * connection may send hundreds of times a second, takes one.
+   */
+  #stateVector: Uint8Array | null = null
 
-  constructor(private readonly ctx: RoomWritesContext) {}
+  constructor(private readonly ctx: RoomWritesContext) {
+    ctx.doc.on('update', () => {
+      this.#stateVector = null
+    })
+  }
 
   /** The encoded state vector of what storage holds. */
   get persisted(): Uint8Array {
@@ -125,7 +135,8 @@ export class RoomWrites {
 
   /** The document's state vector now, with a tick: what a write (or an answer) covers if it succeeds. */
   #capture(): Taken {
-    return { stateVector: Y.encodeStateVector(this.ctx.doc), tick: ++this.#ticks }
+    this.#stateVector ??= Y.encodeStateVector(this.ctx.doc)
+    return { stateVector: this.#stateVector, tick: ++this.#ticks }
   }
 
   /** Storage holds `taken`: the acknowledged state moves to it unless a later one is there already. */
