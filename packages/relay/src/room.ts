@@ -297,9 +297,11 @@ export class Room {
       throw new ProtocolError(`unknown sync message ${kind}`, { reason: 'unknown-message' })
     }
     const update = decoding.readVarUint8Array(decoder)
+    /** A live update, not a sync step 2 (an answer to the room's step 1). */
+    const live = kind === syncProtocol.messageYjsUpdate
     // Sync step 2 can be a whole document (a client joining with its offline state): it gets
     // a budget scaled to the message size limit; a live update gets the plain one.
-    const budget = kind === syncProtocol.messageYjsSyncStep2 ? this.stepTwoBudget : this.ctx.budget
+    const budget = live ? this.ctx.budget : this.stepTwoBudget
     let summary: UpdateSummary
     try {
       summary = checkUpdate(update, budget, this.roomState, SLICE_STRUCTS)
@@ -310,7 +312,7 @@ export class Room {
         // predecessors, which carries it too); otherwise the peer is asked to sync again.
         if (peer.mode === 'write') {
           this.ctx.metrics.reject('update-gap')
-          if (kind === syncProtocol.messageYjsUpdate) this.askAgain(peer)
+          if (live) this.askAgain(peer)
         } else {
           this.refuseWrite(peer)
         }
@@ -338,20 +340,20 @@ export class Room {
       throw new ProtocolError('the relay is short of memory for an update this large: try again later', { reason: 'memory', code: CloseCode.TRY_AGAIN_LATER })
     }
     if (this.feed !== null) {
-      this.claimSharedThenApply(peer, update, summary, kind === syncProtocol.messageYjsUpdate)
+      this.claimSharedThenApply(peer, update, summary, live)
       return
     }
     if (!this.claimClients(peer, summary.newStructClients)) {
       this.ctx.metrics.reject('foreign-client')
       return
     }
-    // Only an answer the room took ends the ask: one dropped again would come back the same if asked again.
-    if (kind === syncProtocol.messageYjsSyncStep2) this.askedAgain.delete(peer)
-    this.applyChecked(peer, update, summary)
+    this.applyChecked(peer, update, summary, live)
   }
 
   /** Applies an update that passed every check; the peer is the origin, so it is sent to the others and acknowledged to it. */
-  private applyChecked(peer: Peer, update: Uint8Array, summary: UpdateSummary): void {
+  private applyChecked(peer: Peer, update: Uint8Array, summary: UpdateSummary, live: boolean): void {
+    // Only an answer the room takes ends an ask to sync again: one it drops would come back the same if asked again.
+    if (!live) this.askedAgain.delete(peer)
     // Before it is applied: a delete names items whose keys the room can read only while they live.
     if (this.ctx.webhooks !== undefined) {
       try {
@@ -380,17 +382,13 @@ export class Room {
     }
     const unowned = clients.filter((client) => this.owners.ownerOf(client) === undefined)
     if (unowned.length === 0) {
-      if (!live) this.askedAgain.delete(peer)
-      this.applyChecked(peer, update, summary)
+      this.applyChecked(peer, update, summary, live)
       return
     }
     this.backlog.hold()
     const settle = (apply: boolean): void => {
       const held = this.backlog.release()
-      if (apply) {
-        if (!live) this.askedAgain.delete(peer)
-        this.applyChecked(peer, update, summary)
-      }
+      if (apply) this.applyChecked(peer, update, summary, live)
       this.drain(held)
     }
     this.owners.claimShared(this.ctx.storage, this.name, unowned, peer.subject).then(
