@@ -4,7 +4,7 @@
  * meta entries. What an update deletes or adds is found here by its address.
  */
 import { type Entry, StructType } from '../layout/entry.js'
-import { type EntryAddress } from '../layout/entry-codec.js'
+import type { EntryAddress } from '../layout/entry-codec.js'
 import { structureOf } from './keyspace.js'
 import { findEntry, type MemberSlot, type Slot } from './slot.js'
 

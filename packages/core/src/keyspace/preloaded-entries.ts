@@ -7,7 +7,7 @@
  * (a stale save).
  */
 import type * as Y from 'yjs'
-import { type Entry } from '../layout/entry.js'
+import type { Entry } from '../layout/entry.js'
 import { decodeEntryAddress } from '../layout/entry-codec.js'
 import { findIn, holderOf } from './entry-holder.js'
 import { forEachEntry, type Keyspace } from './keyspace.js'

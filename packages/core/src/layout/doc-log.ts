@@ -126,7 +126,7 @@ const STARTED_PENDING = 'tidekv:startedPending'
  */
 export function markPendingTransactions(doc: Y.Doc): void {
   doc.on('beforeTransaction', (tr: Transaction) => {
-    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) tr.meta.set(STARTED_PENDING, true)
+    if (holdsPending(doc)) tr.meta.set(STARTED_PENDING, true)
   })
 }
 
@@ -141,7 +141,12 @@ export function startedPending(tr: Transaction): boolean {
  * inside the next transaction that brings the items, such as a load).
  */
 export function holdsState(doc: Y.Doc): boolean {
-  return Y.decodeStateVector(Y.encodeStateVector(doc)).size > 0 || doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+  return Y.decodeStateVector(Y.encodeStateVector(doc)).size > 0 || holdsPending(doc)
+}
+
+/** Whether Yjs holds structs or deletes of `doc` that wait for what they build on. */
+function holdsPending(doc: Y.Doc): boolean {
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
 }
 
 /** Moves the entries' bytes into shared buffers of up to SHARED_BUFFER_BYTES (a larger entry keeps its own). */
