@@ -5,9 +5,9 @@
  * server, the ref holds undefined or an empty array). Arguments may be refs
  * or getters too: the ref follows them.
  */
-import { getCurrentScope, type MaybeRefOrGetter, onMounted, onScopeDispose, type Ref, shallowRef, toValue, watchEffect } from 'vue'
+import { type MaybeRefOrGetter, type Ref, shallowRef, toValue } from 'vue'
 import type { RangeOptions, ScanOptions, Store, SyncStatus, Value, WatchTarget } from '@tidekv/client'
-import { isHydrating, isServerRendering, type StoreSource, useWatched } from './use-watched.js'
+import { effectAfterHydration, isServerRendering, type StoreSource, useWatched } from './use-watched.js'
 
 const NO_KEYS: readonly string[] = Object.freeze([])
 
@@ -59,15 +59,10 @@ export function useTideKV<T>(store: StoreSource, select: (store: Store) => T, wa
 export function useStatus(store: StoreSource): Readonly<Ref<SyncStatus | undefined>> {
   const status = shallowRef<SyncStatus | undefined>(undefined)
   if (isServerRendering()) return status
-  const start = (): void => {
-    const stop = watchEffect((onCleanup) => {
-      const s = toValue(store) ?? null
-      status.value = s?.status
-      if (s !== null) onCleanup(s.on('status', (next) => (status.value = next)))
-    })
-    if (getCurrentScope() !== undefined) onScopeDispose(stop)
-  }
-  if (isHydrating()) onMounted(start)
-  else start()
+  effectAfterHydration((onCleanup) => {
+    const s = toValue(store) ?? null
+    status.value = s?.status
+    if (s !== null) onCleanup(s.on('status', (next) => (status.value = next)))
+  })
   return status
 }

@@ -6,7 +6,20 @@
  * runs for it. Empty on the server (Vue runs a `watchEffect` once there),
  * and while hydrating until mounted, as the server rendered it.
  */
-import { getCurrentInstance, getCurrentScope, inject, type MaybeRefOrGetter, onMounted, onScopeDispose, type Ref, shallowRef, ssrContextKey, toValue, watchEffect } from 'vue'
+import {
+  getCurrentInstance,
+  getCurrentScope,
+  inject,
+  type MaybeRefOrGetter,
+  onMounted,
+  onScopeDispose,
+  type Ref,
+  shallowRef,
+  ssrContextKey,
+  toValue,
+  type WatchEffect,
+  watchEffect,
+} from 'vue'
 import { isClosedError, sameResult, type Store, type WatchTarget, watchTargets } from '@tidekv/client'
 
 /** A store, a ref of one, or a getter: what every composable takes. */
@@ -22,33 +35,42 @@ export function useWatched<T>(source: StoreSource, targets: () => readonly Watch
     shown = value
     result.value = value
   }
+  // Hydrating server-rendered HTML, it renders what the server did (empty) first, and reads once mounted.
+  effectAfterHydration((onCleanup) => {
+    const store = toValue(source) ?? null
+    if (store === null) {
+      show(empty)
+      return
+    }
+    // Read inside the effect: the reactive arguments `read` and `targets` use are tracked.
+    const update = (): void => {
+      let fresh: T
+      try {
+        fresh = read(store)
+      } catch (error) {
+        if (isClosedError(error)) return // a store closed under its readers: they keep what they last showed
+        throw error
+      }
+      if (!sameResult(shown, fresh)) show(fresh)
+    }
+    update()
+    onCleanup(watchTargets(store, targets(), update))
+  })
+  return result
+}
+
+/**
+ * Runs `effect` as a `watchEffect` for the life of the component (or scope):
+ * from now on, or, when hydrating server-rendered HTML, once mounted, so the
+ * component first renders what the server did (empty), without a mismatch.
+ */
+export function effectAfterHydration(effect: WatchEffect): void {
   const start = (): void => {
-    const stop = watchEffect((onCleanup) => {
-      const store = toValue(source) ?? null
-      if (store === null) {
-        show(empty)
-        return
-      }
-      // Read inside the effect: the reactive arguments `read` and `targets` use are tracked.
-      const update = (): void => {
-        let fresh: T
-        try {
-          fresh = read(store)
-        } catch (error) {
-          if (isClosedError(error)) return // a store closed under its readers: they keep what they last showed
-          throw error
-        }
-        if (!sameResult(shown, fresh)) show(fresh)
-      }
-      update()
-      onCleanup(watchTargets(store, targets(), update))
-    })
+    const stop = watchEffect(effect)
     if (getCurrentScope() !== undefined) onScopeDispose(stop)
   }
-  // Hydrating server-rendered HTML: render what the server did (empty) first, and read once mounted.
   if (isHydrating()) onMounted(start)
   else start()
-  return result
 }
 
 /**
