@@ -110,7 +110,6 @@ export function collectExamples(root: string): Example[] {
 }
 
 const RUN_LANGUAGES = new Set(['ts', 'typescript'])
-const TSX_LANGUAGES = new Set(['tsx'])
 
 /** The ```ts, ```typescript and ```tsx blocks of a Markdown text (fences may be indented, in a list). */
 export function markdownExamples(file: string, text: string): Example[] {
@@ -128,8 +127,8 @@ export function markdownExamples(file: string, text: string): Example[] {
       body.push(stripIndent(lines[j]!, indent.length))
     }
     const language = info.toLowerCase()
-    if (RUN_LANGUAGES.has(language)) out.push({ file, line: i + 1, firstLine: i + 2, code: body.join('\n'), kind: 'markdown' })
-    if (TSX_LANGUAGES.has(language)) out.push({ file, line: i + 1, firstLine: i + 2, code: body.join('\n'), kind: 'markdown', tsx: true })
+    const tsx = language === 'tsx'
+    if (tsx || RUN_LANGUAGES.has(language)) out.push({ file, line: i + 1, firstLine: i + 2, code: body.join('\n'), kind: 'markdown', tsx })
     i = j
   }
   return out

@@ -34,9 +34,18 @@ async function joined(a: Store, b: Store): Promise<void> {
   await vi.waitFor(() => expect(b.get('ping')).toBe(3), wait)
 }
 
-/** What one device wrote, as two updates: the first, and the second that builds on it. */
-async function twoUpdates(name: string, first: (s: Store) => void, second: (s: Store) => void): Promise<[Uint8Array, Uint8Array]> {
-  const device = await openStore(name, { persist: false, tabs: false })
+/**
+ * Two joined tabs of `name`, and a device that wrote `first`, then `second`
+ * building on it: B hears the second first (Yjs keeps it pending), then A
+ * hears the first (A stores it and posts it to B). `reopen` opens the store
+ * again once the tabs have closed.
+ */
+async function heardOutOfOrder(name: string, first: (s: Store) => void, second: (s: Store) => void) {
+  const idb = new IDBFactory()
+  const a = await tab(name, idb)
+  const b = await tab(name, idb)
+  await joined(a, b)
+  const device = await openStore(`${name}-device`, { persist: false, tabs: false })
   first(device)
   await device.flush()
   const firstUpdate = Y.encodeStateAsUpdate(device.doc)
@@ -45,51 +54,41 @@ async function twoUpdates(name: string, first: (s: Store) => void, second: (s: S
   await device.flush()
   const secondUpdate = Y.encodeStateAsUpdate(device.doc, before)
   await device.close()
-  return [firstUpdate, secondUpdate]
+  Y.applyUpdate(b.doc, secondUpdate, 'app')
+  Y.applyUpdate(a.doc, firstUpdate, 'app')
+  return { a, b, reopen: () => tab(name, idb) }
 }
 
 describe('pending state that another tab unblocks', () => {
   it('a delete heard before its item is stored and reaches the other tab once the item comes through that tab', async () => {
-    const idb = new IDBFactory()
-    const a = await tab('pending-delete', idb)
-    const b = await tab('pending-delete', idb)
-    await joined(a, b)
-    const [write, deleteOnly] = await twoUpdates(
-      'pending-delete-device',
+    const { a, b, reopen } = await heardOutOfOrder(
+      'pending-delete',
       (s) => {
         s.set('k', 1)
         s.set('other', 2)
       },
       (s) => s.delete('k'),
     )
-    Y.applyUpdate(b.doc, deleteOnly, 'app') // B hears the delete first: Yjs keeps it pending
-    Y.applyUpdate(a.doc, write, 'app') // A hears the write, stores it and posts it to B
     await vi.waitFor(() => expect(b.get('other')).toBe(2), wait)
     expect(b.get('k')).toBeUndefined()
     await vi.waitFor(() => expect(a.get('k')).toBeUndefined(), wait)
     await Promise.all([a.close(), b.close()])
 
-    const reopened = await tab('pending-delete', idb)
+    const reopened = await reopen()
     expect([reopened.get('k'), reopened.get('other')]).toEqual([undefined, 2])
   })
 
   it('a write heard before what it builds on is stored, and reaches the other tab, once that comes through the other tab', async () => {
-    const idb = new IDBFactory()
-    const a = await tab('pending-write', idb)
-    const b = await tab('pending-write', idb)
-    await joined(a, b)
-    const [first, second] = await twoUpdates(
-      'pending-write-device',
+    const { a, b, reopen } = await heardOutOfOrder(
+      'pending-write',
       (s) => s.set('k', 1),
       (s) => s.set('k2', 2),
     )
-    Y.applyUpdate(b.doc, second, 'app') // pending in B: it builds on `first`
-    Y.applyUpdate(a.doc, first, 'app')
     await vi.waitFor(() => expect(b.get('k2')).toBe(2), wait)
     await vi.waitFor(() => expect(a.get('k2')).toBe(2), wait)
     await Promise.all([a.close(), b.close()])
 
-    const reopened = await tab('pending-write', idb)
+    const reopened = await reopen()
     expect([reopened.get('k'), reopened.get('k2')]).toEqual([1, 2])
   })
 })
